@@ -1,0 +1,3 @@
+from inavd.cli import main
+
+raise SystemExit(main())

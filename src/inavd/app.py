@@ -1,0 +1,232 @@
+"""Composition root: builds the object graph from the config and runs it.
+
+Paper vs live is a choice of adapters made here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from inavd import __version__
+from inavd.book.quote_book import QuoteBook
+from inavd.brokers.paper import PaperBroker
+from inavd.bus import Bus
+from inavd.calendar import Session, session_for
+from inavd.clock import SimClock
+from inavd.core import Core
+from inavd.domain.events import OrderFilled, OrderUpdated
+from inavd.domain.instruments import Universe
+from inavd.domain.quotes import QuoteBatch
+from inavd.domain.units import NS_PER_S
+from inavd.errors import ConfigError
+from inavd.execution.journal import Journal
+from inavd.execution.recorder import JournalRecorder
+from inavd.execution.router import OrderRouter
+from inavd.feeds.replay import ReplayFeed
+from inavd.feeds.sample import SAMPLE_FUNDS, reference_for, sample_session_path
+from inavd.inav.engine import InavEngine, Reference
+from inavd.settings import Config
+from inavd.signals.base import Signal
+from inavd.signals.premium_reversion import PremiumReversion
+from inavd.summary import SummaryCollector
+from inavd.universe import build_universe
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class RunOptions:
+    speed: float | None = None  # overrides feed.speed
+    summary_json: Path | None = None
+    quiet: bool = False
+
+
+def new_run_id() -> str:
+    # base36 of wall-clock seconds: unique per start, short enough for client order ids
+    n = int(time.time())
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return "r" + out
+
+
+class ReplayApp:
+    """One replayed session: feed → book → iNAV → signals → router → paper broker → journal."""
+
+    def __init__(self, cfg: Config, opts: RunOptions) -> None:
+        s = cfg.settings
+        self.cfg = cfg
+        self.opts = opts
+        self.run_id = s.run.run_id or new_run_id()
+        if s.feed.kind != "replay":
+            raise ConfigError(f"{cfg.path}: feed.kind: {s.feed.kind!r} is not available in this build (use 'replay')")
+        if s.broker.kind != "paper":
+            raise ConfigError(f"{cfg.path}: broker.kind: {s.broker.kind!r} is not available in this build (use 'paper')")
+        sample = s.feed.path == "sample"
+        only = set(SAMPLE_FUNDS) if sample else None
+        self.universe: Universe = build_universe(cfg.universe, only)
+        self.book = QuoteBook(self.universe.symbols)
+        path = sample_session_path() if sample else Path(s.feed.path)
+        self.feed = ReplayFeed(path, self.book.index, s.feed.session, s.feed.batch_max)
+        session = session_for(self.feed.day)
+        if session is None:
+            raise ConfigError(f"{path}: {self.feed.day} is not an exchange session")
+        self.session: Session = session
+        speed = s.feed.speed if opts.speed is None else opts.speed
+        self.clock = SimClock(session.open_ns, speed=speed)
+        self.bus = Bus()
+        self.engine = InavEngine(
+            self.universe,
+            self.book,
+            s.inav.cash_rate,
+            {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
+        )
+        self.reference: Reference = reference_for(self.feed.day, self.universe.symbols)
+        excluded = self.engine.set_reference(self.reference)
+        if excluded:
+            log.warning("funds without a reference are not priced", funds=excluded)
+        self.journal = Journal(cfg.journal_path, s.journal.synchronous)
+        self.broker = PaperBroker(
+            self.book,
+            self.clock,
+            latency_ms=s.broker.latency_ms,
+            starting_cash_usd=s.broker.starting_cash_usd,
+            moc_cutoff_ns=session.moc_cutoff_ns(),
+        )
+        self.router = OrderRouter(self.run_id, self.broker, self.bus, self.clock)
+        self.broker.set_listener(self._on_order, self._on_fill)
+        self.core = Core(
+            book=self.book,
+            engine=self.engine,
+            bus=self.bus,
+            router=self.router,
+            signals=self._signals(),
+            session=session,
+            interval_s=s.inav.interval_s,
+            advance_clock=self.clock.advance_to,
+        )
+        self.core.market_listeners.append(self.broker.on_market)
+        self.core.close_listeners.append(self.broker.on_session_close)
+        self.recorder = JournalRecorder(self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp)
+        self.recorder.attach(self.bus)
+        self.collector = SummaryCollector()
+        self.collector.attach(self.bus)
+
+    def _signals(self) -> list[Signal]:
+        funds = tuple(f.symbol for f in self.universe.funds)
+        return [PremiumReversion(self.cfg.settings.strategies.premium_reversion, funds)]
+
+    def _on_order(self, order: Any) -> None:
+        self.router.on_order(order)
+        self.bus.publish(OrderUpdated(self.clock.now_ns(), order))
+
+    def _on_fill(self, fill: Any, position: float) -> None:
+        self.router.on_fill(fill, position)
+        self.bus.publish(OrderFilled(fill.ts_ns, fill, position))
+
+    # ------------------------------------------------------------------ run
+    async def run(self) -> dict[str, Any]:
+        self._record_run_start()
+        total = len(self.feed)
+        started = time.perf_counter()
+        next_report = total // 10
+        log.info("replay starting", run_id=self.run_id, feed=self.feed.describe(), journal=str(self.journal.path))
+        async for batch in self.feed.batches():
+            for part in self._paced(batch):
+                await self.clock.sleep_until(int(part.ts_ns[0]))
+                await self.core.on_batch(part)
+            if self.core.quotes >= next_report and not self.opts.quiet:
+                self._progress(total, started)
+                next_report += max(total // 10, 1)
+        await self.core.close_session()
+        wall = time.perf_counter() - started
+        summary = self._summary(wall)
+        self._record_run_end(summary)
+        self.journal.close()
+        return summary
+
+    def _paced(self, batch: QuoteBatch) -> list[QuoteBatch]:
+        """At a finite speed, hand the core at most one second of data at a time."""
+        if self.clock.speed <= 0 or not len(batch):
+            return [batch]
+        parts = []
+        start = 0
+        ts = batch.ts_ns
+        while start < len(batch):
+            stop = int(ts.searchsorted(ts[start] + NS_PER_S, side="left"))
+            parts.append(batch.slice(start, max(stop, start + 1)))
+            start = max(stop, start + 1)
+        return parts
+
+    def _progress(self, total: int, started: float) -> None:
+        done = self.core.quotes
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        log.info(
+            "replay progress",
+            percent=round(100 * done / max(total, 1)),
+            quotes=done,
+            quotes_per_s=round(rate),
+            orders=self.collector.orders,
+            fills=self.collector.fills,
+        )
+
+    def _summary(self, wall: float) -> dict[str, Any]:
+        ledger = self.router.ledger
+        c = self.collector
+        return {
+            "run_id": self.run_id,
+            "version": __version__,
+            "feed": self.feed.describe(),
+            "session": self.feed.day.isoformat(),
+            "quotes": self.core.quotes,
+            "quotes_rejected": self.book.rejected_total,
+            "quotes_rejected_by_reason": self.book.rejected_by_reason(),
+            "inav_evaluations": c.inav_evaluations,
+            "signals": dict(c.signals),
+            "orders": c.orders,
+            "fills": c.fills,
+            "denials": dict(c.denials),
+            "realized_pnl": round(ledger.realized_pnl_usd, 2),
+            "final_positions": {s: q for s, q in sorted(ledger.qty.items())},
+            "premium_bp": c.premium_table(),
+            "thresholds": {
+                "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
+                "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
+            },
+            "journal_path": str(self.journal.path),
+            "wall_seconds": round(wall, 3),
+            "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
+        }
+
+    def _record_run_start(self) -> None:
+        self.journal.execute(
+            "INSERT INTO runs (run_id, started_ns, config_path, feed, broker, version) VALUES (?,?,?,?,?,?)",
+            (self.run_id, time.time_ns(), str(self.cfg.path), self.feed.describe(), "paper", __version__),
+        )
+
+    def _record_run_end(self, summary: dict[str, Any]) -> None:
+        self.journal.execute(
+            "UPDATE runs SET ended_ns=?, summary_json=? WHERE run_id=?",
+            (time.time_ns(), json.dumps(summary), self.run_id),
+        )
+
+
+def install_event_loop_policy() -> None:
+    """uvloop where available (not on Windows)."""
+    if sys.platform == "win32":
+        return
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

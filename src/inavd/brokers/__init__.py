@@ -1,0 +1,1 @@
+"""Broker adapters behind one protocol: the in-process paper venue and Alpaca."""

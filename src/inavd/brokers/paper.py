@@ -1,0 +1,211 @@
+"""In-process paper venue: fills against the live quote book with a simulated latency.
+
+Market orders take the touch up to the displayed size (a displayed quote is consumed once; the rest
+waits for the next quote). Limit orders fill when marketable, at the touch. Closing-auction (`cls`)
+orders fill at the session's closing price; DAY orders still open at the close expire.
+Everything runs on the injected clock, so replays are deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from inavd.book.quote_book import QuoteBook
+from inavd.brokers.base import Account, FillListener, OrderListener
+from inavd.clock import Clock
+from inavd.domain.ledger import Ledger
+from inavd.domain.orders import (
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Position,
+    Side,
+    TimeInForce,
+)
+from inavd.domain.units import PRICE_EPS
+from inavd.errors import OrderRejected
+
+
+@dataclass
+class _Working:
+    order: Order
+    live_at_ns: int
+
+
+class PaperBroker:
+    name = "paper"
+
+    def __init__(
+        self,
+        book: QuoteBook,
+        clock: Clock,
+        latency_ms: float = 0.0,
+        starting_cash_usd: float = 1_000_000.0,
+        moc_cutoff_ns: int | None = None,
+    ) -> None:
+        self.book = book
+        self.clock = clock
+        self.latency_ns = int(latency_ms * 1e6)
+        self.ledger = Ledger(cash_usd=starting_cash_usd)
+        self.moc_cutoff_ns = moc_cutoff_ns
+        self.orders: dict[str, Order] = {}
+        self._working: dict[str, _Working] = {}
+        self._consumed: dict[int, tuple[int, float, float]] = {}  # sym → (quote ns, bid, ask used)
+        self._seq = 0
+        self._exec_seq = 0
+        self._on_order: OrderListener = lambda o: None
+        self._on_fill: FillListener = lambda f, q: None
+
+    # ------------------------------------------------------------------ protocol
+    async def connect(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def set_listener(self, on_order: OrderListener, on_fill: FillListener) -> None:
+        self._on_order, self._on_fill = on_order, on_fill
+
+    async def submit(self, request: OrderRequest) -> Order:
+        now = self.clock.now_ns()
+        if request.client_order_id in self.orders:
+            raise OrderRejected(f"client_order_id must be unique: {request.client_order_id}")
+        reason = self._reject_reason(request, now)
+        self._seq += 1
+        order = Order(request, f"paper-{self._seq}", OrderStatus.NEW, submitted_ns=now, updated_ns=now)
+        if reason:
+            order = order.with_status(OrderStatus.REJECTED, now, reason)
+            self.orders[request.client_order_id] = order
+            self._on_order(order)
+            raise OrderRejected(reason)
+        self.orders[request.client_order_id] = order
+        self._working[request.client_order_id] = _Working(order, now + self.latency_ns)
+        self._on_order(order)
+        return order
+
+    async def cancel(self, client_order_id: str) -> Order:
+        order = self.orders.get(client_order_id)
+        if order is None:
+            raise OrderRejected(f"order not found: {client_order_id}")
+        if order.status.is_terminal:
+            raise OrderRejected(f"order is not cancelable ({order.status})")
+        return self._finish(client_order_id, OrderStatus.CANCELED)
+
+    async def replace(
+        self, client_order_id: str, new_client_order_id: str, qty: float, limit_price: float | None
+    ) -> Order:
+        old = self.orders.get(client_order_id)
+        if old is None or old.status.is_terminal:
+            raise OrderRejected(f"order is not replaceable: {client_order_id}")
+        self._finish(client_order_id, OrderStatus.REPLACED)
+        req = replace(old.request, client_order_id=new_client_order_id, qty=qty, limit_price=limit_price)
+        return await self.submit(req)
+
+    async def get_order(self, client_order_id: str) -> Order | None:
+        return self.orders.get(client_order_id)
+
+    async def open_orders(self) -> list[Order]:
+        return [w.order for w in self._working.values()]
+
+    async def positions(self) -> dict[str, Position]:
+        return self.ledger.positions()
+
+    async def account(self) -> Account:
+        marks = {s: float(self.book.mid[self.book.index[s]]) for s in self.ledger.qty}
+        equity = self.ledger.cash_usd + sum(q * marks[s] for s, q in self.ledger.qty.items())
+        return Account(self.ledger.cash_usd, equity, max(self.ledger.cash_usd, 0.0))
+
+    # ------------------------------------------------------------------ market events
+    def on_market(self, now_ns: int) -> None:
+        """Match working orders against the current book (called after each book update)."""
+        for coid in list(self._working):
+            w = self._working.get(coid)
+            if w is None or w.live_at_ns > now_ns or w.order.request.time_in_force is TimeInForce.CLS:
+                continue
+            self._match(coid, w, now_ns)
+
+    def on_session_close(self, closing_price: dict[str, float], now_ns: int) -> None:
+        """Closing auction: fill `cls` orders at the closing price; expire what is left."""
+        for coid in list(self._working):
+            w = self._working[coid]
+            req = w.order.request
+            if req.time_in_force is TimeInForce.CLS and req.symbol in closing_price:
+                px = closing_price[req.symbol]
+                if req.order_type is OrderType.MARKET or _limit_ok(req, px):
+                    self._fill(coid, w, w.order.remaining_qty, px, now_ns)
+                    continue
+            if req.time_in_force in (TimeInForce.DAY, TimeInForce.CLS):
+                self._finish(coid, OrderStatus.EXPIRED)
+
+    # ------------------------------------------------------------------ internals
+    def _reject_reason(self, req: OrderRequest, now: int) -> str:
+        if req.symbol not in self.book.index:
+            return f"unknown symbol {req.symbol}"
+        if req.qty <= 0:
+            return "qty must be positive"
+        if req.order_type is OrderType.LIMIT and (req.limit_price is None or req.limit_price <= 0):
+            return "limit order needs a positive limit price"
+        if (
+            req.time_in_force is TimeInForce.CLS
+            and self.moc_cutoff_ns is not None
+            and now >= self.moc_cutoff_ns
+        ):
+            return "closing-auction orders are not accepted after the cutoff"
+        return ""
+
+    def _match(self, coid: str, w: _Working, now_ns: int) -> None:
+        req = w.order.request
+        i = self.book.index[req.symbol]
+        buy = req.side is Side.BUY
+        px = float(self.book.ask[i] if buy else self.book.bid[i])
+        shown = float(self.book.ask_size[i] if buy else self.book.bid_size[i])
+        if not px > 0 or shown <= 0:
+            return
+        if req.order_type is OrderType.LIMIT and not _limit_ok(req, px):
+            return
+        quote_ns = int(self.book.last_ns[i])
+        used_ns, used_bid, used_ask = self._consumed.get(i, (-1, 0.0, 0.0))
+        used = (used_ask if buy else used_bid) if used_ns == quote_ns else 0.0
+        qty = min(w.order.remaining_qty, shown - used)
+        if qty <= 0:
+            return
+        if used_ns != quote_ns:
+            used_bid = used_ask = 0.0
+        self._consumed[i] = (quote_ns, used_bid + (0 if buy else qty), used_ask + (qty if buy else 0))
+        self._fill(coid, w, qty, px, now_ns)
+
+    def _fill(self, coid: str, w: _Working, qty: float, px: float, now_ns: int) -> None:
+        o = w.order
+        filled = o.filled_qty + qty
+        avg = ((o.avg_fill_price or 0.0) * o.filled_qty + px * qty) / filled
+        done = filled >= o.request.qty - 1e-9
+        status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+        o = replace(o, filled_qty=filled, avg_fill_price=avg, status=status, updated_ns=now_ns)
+        self.orders[coid] = o
+        self._exec_seq += 1
+        fill = Fill(now_ns, coid, o.broker_order_id, o.symbol, o.request.side, qty, px, f"pe-{self._exec_seq}")
+        position = self.ledger.apply(fill)
+        if done:
+            del self._working[coid]
+        else:
+            w.order = o
+        self._on_order(o)
+        self._on_fill(fill, position)
+
+    def _finish(self, coid: str, status: OrderStatus) -> Order:
+        now = self.clock.now_ns()
+        o = self.orders[coid].with_status(status, now)
+        self.orders[coid] = o
+        self._working.pop(coid, None)
+        self._on_order(o)
+        return o
+
+
+def _limit_ok(req: OrderRequest, px: float) -> bool:
+    assert req.limit_price is not None
+    tol = PRICE_EPS * max(1.0, req.limit_price)
+    return px <= req.limit_price + tol if req.side is Side.BUY else px >= req.limit_price - tol
+
+

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from inavd.app import ReplayApp, RunOptions, install_event_loop_policy
+from inavd.logging import configure_logging
+from inavd.settings import load_config
+from inavd.summary import render_text
+
+
+def register(sub: Any) -> None:
+    for name, help_ in (
+        ("run", "run the daemon on a config (default: config/default.toml)"),
+        ("replay", "replay a recorded session (same as run, with --input to pick the file)"),
+    ):
+        p: argparse.ArgumentParser = sub.add_parser(name, help=help_)
+        p.add_argument("--config", type=Path, default=None, help="TOML config file")
+        p.add_argument("--speed", type=float, default=None, help="replay speed: 1 = real time, 0 = as fast as possible")
+        p.add_argument("--summary-json", type=Path, default=None, help="write the run summary as JSON")
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+        if name == "replay":
+            p.add_argument("--input", type=Path, default=None, help="quote file (CSV or Parquet)")
+        p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    if getattr(args, "input", None) is not None:
+        feed = cfg.settings.feed.model_copy(update={"path": str(args.input), "kind": "replay"})
+        cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
+    if args.speed is not None and args.speed < 0:
+        raise SystemExit("inavd: error: --speed must be >= 0")
+    configure_logging(cfg.settings.run.log_level)
+    install_event_loop_policy()
+    app = ReplayApp(cfg, RunOptions(speed=args.speed, summary_json=args.summary_json, quiet=args.quiet))
+    summary = asyncio.run(app.run())
+    print(render_text(summary))
+    if args.summary_json:
+        args.summary_json.parent.mkdir(parents=True, exist_ok=True)
+        args.summary_json.write_text(json.dumps(summary, indent=2))
+    return 0

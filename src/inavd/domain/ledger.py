@@ -1,0 +1,48 @@
+"""Positions, average prices and realised P&L from fills (average-cost method)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inavd.domain.orders import Fill, Position
+from inavd.domain.units import qty_is_zero
+
+
+@dataclass
+class Ledger:
+    cash_usd: float = 0.0
+    realized_pnl_usd: float = 0.0
+    qty: dict[str, float] = field(default_factory=dict)
+    avg_price: dict[str, float] = field(default_factory=dict)
+
+    def apply(self, fill: Fill) -> float:
+        """Book a fill; returns the signed position after it."""
+        sym = fill.symbol
+        q0 = self.qty.get(sym, 0.0)
+        p0 = self.avg_price.get(sym, 0.0)
+        dq = fill.signed_qty
+        self.cash_usd -= dq * fill.price
+        q1 = q0 + dq
+        if q0 == 0.0 or (q0 > 0) == (dq > 0):
+            # opening or adding: new average cost
+            self.avg_price[sym] = (q0 * p0 + dq * fill.price) / q1
+        else:
+            closed = min(abs(dq), abs(q0))
+            self.realized_pnl_usd += closed * (fill.price - p0) * (1 if q0 > 0 else -1)
+            if abs(dq) > abs(q0):  # flipped through zero: the remainder opens at the fill price
+                self.avg_price[sym] = fill.price
+        if qty_is_zero(q1):
+            self.qty.pop(sym, None)
+            self.avg_price.pop(sym, None)
+            return 0.0
+        self.qty[sym] = q1
+        return q1
+
+    def position(self, symbol: str) -> float:
+        return self.qty.get(symbol, 0.0)
+
+    def positions(self) -> dict[str, Position]:
+        return {s: Position(s, q, self.avg_price[s]) for s, q in self.qty.items()}
+
+    def unrealized_pnl(self, marks: dict[str, float]) -> float:
+        return sum(q * (marks[s] - self.avg_price[s]) for s, q in self.qty.items() if s in marks)

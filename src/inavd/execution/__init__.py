@@ -1,0 +1,1 @@
+"""Execution: the journal, order handling and algorithms."""

@@ -1,0 +1,116 @@
+"""Writes bus events into the journal as they happen."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inavd.bus import Bus
+from inavd.domain.events import (
+    InavEvaluated,
+    OrderDenied,
+    OrderFilled,
+    OrderSubmitted,
+    OrderUpdated,
+    SignalEmitted,
+)
+from inavd.domain.ledger import Ledger
+from inavd.execution.journal import Journal
+
+
+class JournalRecorder:
+    def __init__(self, journal: Journal, run_id: str, spread_of: dict[str, int], spread_bp: object) -> None:
+        self.j = journal
+        self.run_id = run_id
+        self.ledger = Ledger()
+        self._spread_idx = spread_of
+        self._spread_src = spread_bp  # callable returning the book's current spreads in bp
+
+    def attach(self, bus: Bus) -> None:
+        bus.subscribe(InavEvaluated, self.on_inav)
+        bus.subscribe(OrderSubmitted, self.on_submitted)
+        bus.subscribe(OrderUpdated, self.on_updated)
+        bus.subscribe(OrderFilled, self.on_filled)
+        bus.subscribe(SignalEmitted, self.on_signal)
+        bus.subscribe(OrderDenied, self.on_denied)
+
+    def on_inav(self, ev: InavEvaluated) -> None:
+        spreads = self._spread_src() if callable(self._spread_src) else None
+        rows = []
+        for j, sym in enumerate(ev.symbols):
+            sp = float(spreads[self._spread_idx[sym]]) if spreads is not None else None
+            rows.append(
+                (self.run_id, ev.seq, ev.ts_ns, sym, _f(ev.inav[j]), _f(ev.mid[j]),
+                 _f(ev.premium_bp[j]), _f(ev.benchmark_move[j]), _f(ev.flow_usd[j]), _f(sp))
+            )
+        self.j.begin()
+        self.j.executemany("INSERT OR REPLACE INTO inav_snapshots VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        self.j.commit()
+
+    def on_submitted(self, ev: OrderSubmitted) -> None:
+        r = ev.request
+        self.j.begin()
+        self.j.execute(
+            "INSERT INTO orders (client_order_id, run_id, ts_ns, symbol, side, qty, order_type,"
+            " time_in_force, limit_price, strategy, reason, status, updated_ns)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (r.client_order_id, self.run_id, ev.ts_ns, r.symbol, r.side.value, r.qty,
+             r.order_type.value, r.time_in_force.value, r.limit_price, r.strategy, r.reason,
+             "pending_new", ev.ts_ns),
+        )
+        self._event(r.client_order_id, ev.ts_ns, "pending_new", "intent")
+        self.j.commit()  # durable before the submit leaves the process
+
+    def on_updated(self, ev: OrderUpdated) -> None:
+        o = ev.order
+        self.j.begin()
+        self.j.execute(
+            "UPDATE orders SET status=?, broker_order_id=?, filled_qty=?, avg_fill_price=?,"
+            " updated_ns=? WHERE client_order_id=?",
+            (o.status.value, o.broker_order_id, o.filled_qty, o.avg_fill_price, ev.ts_ns,
+             o.client_order_id),
+        )
+        self._event(o.client_order_id, ev.ts_ns, o.status.value, o.reject_reason)
+        self.j.commit()
+
+    def on_filled(self, ev: OrderFilled) -> None:
+        f = ev.fill
+        self.ledger.apply(f)
+        self.j.begin()
+        self.j.execute(
+            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?)",
+            (f.execution_id, self.run_id, f.ts_ns, f.client_order_id, f.symbol, f.side.value,
+             f.qty, f.price),
+        )
+        self.j.execute(
+            "INSERT OR REPLACE INTO positions VALUES (?,?,?,?,?,?)",
+            (self.run_id, f.symbol, self.ledger.position(f.symbol),
+             self.ledger.avg_price.get(f.symbol, 0.0), self.ledger.realized_pnl_usd, f.ts_ns),
+        )
+        self.j.commit()
+
+    def on_signal(self, ev: SignalEmitted) -> None:
+        self.j.execute(
+            "INSERT INTO signals (run_id, ts_ns, strategy, symbol, target_qty, reason)"
+            " VALUES (?,?,?,?,?,?)",
+            (self.run_id, ev.ts_ns, ev.strategy, ev.symbol, ev.target_qty, ev.reason),
+        )
+
+    def on_denied(self, ev: OrderDenied) -> None:
+        self.j.execute(
+            "INSERT INTO denials (run_id, ts_ns, gate, reason, symbol, client_order_id)"
+            " VALUES (?,?,?,?,?,?)",
+            (self.run_id, ev.ts_ns, ev.gate, ev.reason, ev.request.symbol,
+             ev.request.client_order_id),
+        )
+
+    def _event(self, coid: str, ts: int, status: str, detail: str) -> None:
+        self.j.execute(
+            "INSERT INTO order_events (client_order_id, ts_ns, status, detail) VALUES (?,?,?,?)",
+            (coid, ts, status, detail),
+        )
+
+
+def _f(x: float | None) -> float | None:
+    if x is None:
+        return None
+    return float(x) if np.isfinite(x) else None

@@ -1,0 +1,1 @@
+"""iNAV: daily-reset and holdings models, premium/discount, rebalance flow, decay math."""

@@ -1,0 +1,141 @@
+"""The iNAV hot path: every fund's iNAV, premium and rebalance flow in one vectorised pass.
+
+Funds without a valid reference (prior NAV and benchmark prior close) get NaN and are flagged
+`priced=False`; nothing downstream trades an unpriced fund.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+from inavd.book.quote_book import QuoteBook
+from inavd.domain.instruments import Universe
+from inavd.domain.quotes import F64
+from inavd.domain.units import NS_PER_S
+from inavd.inav.daily_reset import DAYS_PER_YEAR, carry_rate
+from inavd.inav.holdings import build_legs
+
+YEAR_NS = DAYS_PER_YEAR * 86_400 * NS_PER_S
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Start-of-day reference: prior closes (benchmarks and funds) and prior NAVs (funds)."""
+
+    prior_close: dict[str, float]
+    prior_nav: dict[str, float]
+    prior_strike_ns: int  # time of the prior NAV strike (the prior session's close)
+
+
+@dataclass(frozen=True, slots=True)
+class InavResult:
+    ts_ns: int
+    inav: F64
+    mid: F64
+    premium_bp: F64
+    benchmark_move: F64
+    flow_usd: F64
+    flow_by_benchmark: F64
+
+
+class InavEngine:
+    def __init__(
+        self,
+        universe: Universe,
+        book: QuoteBook,
+        cash_rate: float,
+        dividend_yield: dict[str, float] | None = None,
+    ) -> None:
+        self.universe = universe
+        self.book = book
+        funds = universe.funds
+        n = len(funds)
+        idx = book.index
+        self.n_funds = n
+        self.fund_symbols = tuple(f.symbol for f in funds)
+        self.fund_idx = np.array([idx[f.symbol] for f in funds], dtype=np.int64)
+        self.bench_idx = np.array([idx[f.benchmark] for f in funds], dtype=np.int64)
+        bench_pos = {b: i for i, b in enumerate(universe.benchmarks)}
+        self.bench_slot = np.array([bench_pos[f.benchmark] for f in funds], dtype=np.int64)
+        self.leverage = np.array([f.leverage for f in funds], dtype=np.float64)
+        self.aum = np.array([f.aum_usd for f in funds], dtype=np.float64)
+        self.creations = np.array([f.net_creations_usd for f in funds], dtype=np.float64)
+        dy = dividend_yield or {}
+        self.carry = np.array(
+            [carry_rate(f.leverage, cash_rate, dy.get(f.benchmark, 0.0), f.expense_ratio) for f in funds]
+        )
+        self.rebalance_factor = self.leverage * self.leverage - self.leverage
+        self.legs = build_legs(funds, idx)
+        self.use_holdings = self.legs.fund_has_holdings
+        self.any_holdings = bool(self.use_holdings.any())
+        self.prior_nav = np.full(n, np.nan)
+        self.prior_close = np.full(len(book.symbols), np.nan)  # per book instrument
+        self.prior_strike_ns = 0
+        self.priced = np.zeros(n, dtype=bool)
+        self._alloc(n)
+
+    def _alloc(self, n: int) -> None:
+        self._move_all = np.empty(len(self.book.symbols))
+        self._bmove = np.empty(n)
+        self._inav = np.empty(n)
+        self._mid = np.empty(n)
+        self._tmp = np.empty(n)
+
+    def set_reference(self, ref: Reference) -> list[str]:
+        """Install prior NAVs/closes; returns the funds excluded for lack of a valid reference."""
+        for sym, i in self.book.index.items():
+            self.prior_close[i] = _positive(ref.prior_close.get(sym))
+        for j, sym in enumerate(self.fund_symbols):
+            self.prior_nav[j] = _positive(ref.prior_nav.get(sym, ref.prior_close.get(sym)))
+        self.prior_strike_ns = ref.prior_strike_ns
+        bench_prior = self.prior_close[self.bench_idx]
+        self.priced = np.isfinite(self.prior_nav) & np.isfinite(bench_prior)
+        self.prior_nav = np.where(self.priced, self.prior_nav, np.nan)
+        return [s for s, ok in zip(self.fund_symbols, self.priced, strict=True) if not ok]
+
+    def evaluate(self, now_ns: int) -> InavResult:
+        b = self.book
+        move_all = self._move_all
+        np.add(b.bid, b.ask, out=move_all)
+        move_all *= 0.5
+        mids_all = move_all.copy()  # mid of every instrument
+        np.divide(move_all, self.prior_close, out=move_all)
+        move_all -= 1.0
+        bmove = np.take(move_all, self.bench_idx, out=self._bmove)
+        accrual = (now_ns - self.prior_strike_ns) / YEAR_NS
+        inav = self._inav
+        np.multiply(self.leverage, bmove, out=inav)
+        inav += self.carry * accrual
+        inav += 1.0
+        inav *= self.prior_nav
+        if self.any_holdings:
+            h = self._holdings_inav(move_all)
+            np.copyto(inav, h, where=self.use_holdings)
+        mid = np.take(mids_all, self.fund_idx, out=self._mid)
+        prem = mid / inav
+        prem -= 1.0
+        prem *= 1e4
+        flow = self.rebalance_factor * self.aum
+        flow *= bmove
+        flow += self.leverage * self.creations
+        by_bench = np.bincount(
+            self.bench_slot, weights=np.nan_to_num(flow), minlength=len(self.universe.benchmarks)
+        )
+        return InavResult(now_ns, inav, mid, prem, bmove, flow, by_bench)
+
+    def _holdings_inav(self, move_all: F64) -> F64:
+        legs = self.legs
+        value = legs.exposure_usd * move_all[legs.ref_book_idx]
+        total = np.bincount(legs.fund_slot, weights=value, minlength=self.n_funds)
+        return (legs.cash_net_usd + total) / legs.shares
+
+
+def _positive(x: float | None) -> float:
+    if x is None or not np.isfinite(x) or x <= 0:
+        return float("nan")
+    return float(x)
+
+

@@ -1,0 +1,269 @@
+"""Configuration: TOML files + INAVD_* environment overrides → frozen, typed settings.
+
+Every user mistake becomes a `ConfigError` whose message is one line per problem naming the file,
+the key and the reason. Secrets are read from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from inavd.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config/default.toml")
+SECRET_KEYS = frozenset({"password", "secret", "api_key", "secret_key", "token", "key_id"})
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- universe (config/universe.toml)
+class SwapSpec(Strict):
+    reference: str
+    notional_usd: float
+
+
+class FuturesSpec(Strict):
+    reference: str
+    contracts: float
+    multiplier_usd: float = Field(gt=0)
+    prev_settle: float = Field(gt=0)
+
+
+class HoldingsSpec(Strict):
+    shares_outstanding: float = Field(gt=0)
+    cash_usd: float
+    accrued_fees_usd: float = Field(0.0, ge=0)
+    swaps: list[SwapSpec] = []
+    futures: list[FuturesSpec] = []
+
+
+class FundSpec(Strict):
+    benchmark: str
+    leverage: float
+    expense_ratio: float = Field(ge=0, le=0.05)
+    aum_usd: float = Field(0.0, ge=0)
+    net_creations_usd: float = 0.0
+    shortable: bool = False
+    holdings: HoldingsSpec | None = None
+
+    @model_validator(mode="after")
+    def _leverage_sane(self) -> FundSpec:
+        if self.leverage == 0 or abs(self.leverage) > 5:
+            raise ValueError(f"leverage {self.leverage} is not a daily multiple in [-5, 5] \\ {{0}}")
+        return self
+
+
+class BenchmarkSpec(Strict):
+    index: str = ""
+    dividend_yield: float = Field(0.0, ge=0, le=0.2)
+
+
+class UniverseSpec(Strict):
+    benchmarks: dict[str, BenchmarkSpec]
+    funds: dict[str, FundSpec]
+
+    @model_validator(mode="after")
+    def _references_known(self) -> UniverseSpec:
+        for sym, fund in self.funds.items():
+            if fund.benchmark not in self.benchmarks:
+                raise ValueError(
+                    f"fund {sym}: benchmark {fund.benchmark!r} is not in [benchmarks]"
+                )
+            legs = fund.holdings.swaps + fund.holdings.futures if fund.holdings else []
+            for leg in legs:
+                if leg.reference not in self.benchmarks:
+                    raise ValueError(f"fund {sym}: holdings reference {leg.reference!r} unknown")
+        overlap = set(self.funds) & set(self.benchmarks)
+        if overlap:
+            raise ValueError(f"symbols listed both as fund and benchmark: {sorted(overlap)}")
+        return self
+
+
+# ---------------------------------------------------------------- main config sections
+class RunSettings(Strict):
+    data_dir: Path = Path("var")
+    run_id: str = Field("", max_length=16, pattern=r"^[A-Za-z0-9]*$")
+    progress: bool = True
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class FeedSettings(Strict):
+    kind: Literal["replay", "synthetic", "alpaca"] = "replay"
+    # replay: "sample" (the bundled session) or a CSV/Parquet file of quotes
+    # synthetic: "sample" (the bundled 1-minute bars) or a directory of <SYMBOL>.csv bars
+    path: str = "sample"
+    session: date | None = None  # which day to replay; default: the file's first full session
+    speed: float = Field(0.0, ge=0)  # 0 = as fast as possible, 1 = real time
+    seed: int = 7
+    batch_max: int = Field(8192, gt=0)
+
+
+class InavSettings(Strict):
+    interval_s: float = Field(15.0, gt=0)
+    cash_rate: float = Field(0.0155, ge=-0.05, le=0.25)  # annual financing / collateral rate
+
+
+class BrokerSettings(Strict):
+    kind: Literal["paper", "alpaca"] = "paper"
+    latency_ms: float = Field(0.0, ge=0)
+    starting_cash_usd: float = Field(1_000_000.0, gt=0)
+
+
+class JournalSettings(Strict):
+    path: Path = Path("journal.sqlite")  # relative paths are inside run.data_dir
+    synchronous: Literal["off", "normal", "full"] = "normal"
+
+
+class PremiumReversionSettings(Strict):
+    enabled: bool = True
+    symbols: list[str] = []  # empty = every fund
+    entry_bp: float = Field(10.0, gt=0)
+    exit_bp: float = Field(2.0, ge=0)
+    order_notional_usd: float = Field(10_000.0, gt=0)
+    flat_before_close_min: float = Field(10.0, ge=0)
+    max_spread_bp: float = Field(25.0, gt=0)
+
+    @model_validator(mode="after")
+    def _exit_inside_entry(self) -> PremiumReversionSettings:
+        if self.exit_bp >= self.entry_bp:
+            raise ValueError("exit_bp must be smaller than entry_bp")
+        return self
+
+
+class StrategiesSettings(Strict):
+    premium_reversion: PremiumReversionSettings = PremiumReversionSettings()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="INAVD_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    universe_file: Path = Path("universe.toml")
+    run: RunSettings = RunSettings()
+    feed: FeedSettings = FeedSettings()
+    inav: InavSettings = InavSettings()
+    broker: BrokerSettings = BrokerSettings()
+    journal: JournalSettings = JournalSettings()
+    strategies: StrategiesSettings = StrategiesSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment overrides the file (init kwargs carry the TOML contents)
+        return env_settings, init_settings
+
+
+class Config(BaseModel):
+    """The resolved configuration: settings, the universe and where they came from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    path: Path
+    settings: Settings
+    universe: UniverseSpec
+
+    @property
+    def journal_path(self) -> Path:
+        p = self.settings.journal.path
+        return p if p.is_absolute() else self.settings.run.data_dir / p
+
+
+# ---------------------------------------------------------------- loading
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _refuse_secrets(data: dict[str, Any], path: Path, prefix: str = "") -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            _refuse_secrets(value, path, dotted + ".")
+        elif key.lower() in SECRET_KEYS and value not in ("", None):
+            raise ConfigError(
+                f"{path}: {dotted}: secrets are read only from the environment, not from files"
+            )
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{path}: {key}: {msg}")
+    return "\n".join(lines)
+
+
+def load_universe(path: Path) -> UniverseSpec:
+    data = _read_toml(path)
+    try:
+        return UniverseSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc)) from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path or Path(os.environ.get("INAVD_CONFIG", DEFAULT_CONFIG))
+    data = _read_toml(path)
+    _refuse_secrets(data, path)
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc)) from None
+    ufile = settings.universe_file
+    universe = load_universe(ufile if ufile.is_absolute() else path.parent / ufile)
+    _check_cross_references(path, settings, universe)
+    return Config(path=path, settings=settings, universe=universe)
+
+
+def _check_cross_references(path: Path, s: Settings, u: UniverseSpec) -> None:
+    for sym in s.strategies.premium_reversion.symbols:
+        if sym not in u.funds:
+            raise ConfigError(
+                f"{path}: strategies.premium_reversion.symbols: {sym!r} is not a fund of the universe"
+            )
+
+
+def masked_dump(cfg: Config) -> dict[str, Any]:
+    """The resolved configuration with anything secret-looking masked."""
+    out = {
+        "config": str(cfg.path),
+        "settings": cfg.settings.model_dump(mode="json"),
+        "universe": cfg.universe.model_dump(mode="json"),
+    }
+    return _mask(out)
+
+
+def _mask(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {
+            k: ("***" if k.lower() in SECRET_KEYS and v else _mask(v)) for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_mask(v) for v in obj]
+    return obj

@@ -1,0 +1,1 @@
+"""Signals: turn iNAV and quote state into intents."""

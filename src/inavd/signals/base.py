@@ -1,0 +1,26 @@
+"""The shape every signal has: `on_inav(event, context) -> intents`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from inavd.book.quote_book import QuoteBook
+from inavd.calendar import Session
+from inavd.domain.events import InavEvaluated
+from inavd.domain.intents import Intent
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    now_ns: int
+    session: Session | None
+    book: QuoteBook
+    positions: Mapping[str, float]  # signed shares, including pending orders' targets
+
+
+class Signal(Protocol):
+    name: str
+
+    def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]: ...

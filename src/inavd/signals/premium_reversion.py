@@ -1,0 +1,56 @@
+"""Premium/discount mean reversion on the funds (the first end-to-end strategy).
+
+Buy a fund when it trades at a discount deeper than `entry_bp` to its iNAV and the spread is sane;
+sell back when the discount has closed to within `exit_bp`; be flat `flat_before_close_min` before
+the close (inverse funds decay overnight). Long only: shorting these funds is often restricted.
+"""
+
+from __future__ import annotations
+
+import math
+
+from inavd.domain.events import InavEvaluated
+from inavd.domain.intents import Intent
+from inavd.domain.units import NS_PER_S
+from inavd.settings import PremiumReversionSettings
+from inavd.signals.base import Context
+
+
+class PremiumReversion:
+    name = "premrev"
+
+    def __init__(self, cfg: PremiumReversionSettings, funds: tuple[str, ...]) -> None:
+        self.cfg = cfg
+        self.symbols = frozenset(cfg.symbols or funds)
+
+    def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
+        if not self.cfg.enabled:
+            return []
+        closing = self._near_close(ctx)
+        out: list[Intent] = []
+        for j, sym in enumerate(ev.symbols):
+            if sym not in self.symbols:
+                continue
+            held = ctx.positions.get(sym, 0.0)
+            prem = float(ev.premium_bp[j])
+            if closing or not math.isfinite(prem):
+                if held != 0.0:
+                    out.append(Intent(self.name, sym, 0.0, "flat before close" if closing else "no iNAV"))
+                continue
+            if held == 0.0 and prem <= -self.cfg.entry_bp and self._spread_ok(ctx, sym):
+                qty = math.floor(self.cfg.order_notional_usd / float(ev.mid[j]))
+                if qty > 0:
+                    out.append(Intent(self.name, sym, float(qty), f"discount {prem:.1f} bp"))
+            elif held > 0 and prem >= -self.cfg.exit_bp:
+                out.append(Intent(self.name, sym, 0.0, f"discount closed ({prem:.1f} bp)"))
+        return out
+
+    def _near_close(self, ctx: Context) -> bool:
+        if ctx.session is None:
+            return True
+        cutoff = ctx.session.close_ns - int(self.cfg.flat_before_close_min * 60 * NS_PER_S)
+        return ctx.now_ns >= cutoff
+
+    def _spread_ok(self, ctx: Context, sym: str) -> bool:
+        i = ctx.book.index[sym]
+        return bool(ctx.book.spread_bp[i] <= self.cfg.max_spread_bp)
