@@ -11,11 +11,12 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from inavd import __version__
+from inavd.adapters import make_broker, make_feed, make_reference
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
@@ -24,15 +25,16 @@ from inavd.clock import SimClock
 from inavd.core import Core
 from inavd.domain.events import OrderFilled, OrderUpdated
 from inavd.domain.instruments import Universe
+from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import NS_PER_S
 from inavd.errors import ConfigError
 from inavd.execution.journal import Journal
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.router import OrderRouter
-from inavd.feeds.replay import ReplayFeed
-from inavd.feeds.sample import SAMPLE_FUNDS, reference_for, sample_session_path
+from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
+from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.premium_reversion import PremiumReversion
@@ -60,27 +62,33 @@ def new_run_id() -> str:
     return "r" + out
 
 
-class ReplayApp:
-    """One replayed session: feed → book → iNAV → signals → router → paper broker → journal."""
+class Service(Protocol):
+    """A side channel or background job (MQTT, ops endpoint): started first, stopped last."""
+
+    async def start(self, app: App) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class App:
+    """One session: feed → book → iNAV → signals → router → broker, journal and side channels."""
 
     def __init__(self, cfg: Config, opts: RunOptions) -> None:
         s = cfg.settings
         self.cfg = cfg
         self.opts = opts
         self.run_id = s.run.run_id or new_run_id()
-        if s.feed.kind != "replay":
-            raise ConfigError(f"{cfg.path}: feed.kind: {s.feed.kind!r} is not available in this build (use 'replay')")
-        if s.broker.kind != "paper":
-            raise ConfigError(f"{cfg.path}: broker.kind: {s.broker.kind!r} is not available in this build (use 'paper')")
-        sample = s.feed.path == "sample"
-        only = set(SAMPLE_FUNDS) if sample else None
+        # the bundled session covers only the funds that have real bars
+        only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
         self.book = QuoteBook(self.universe.symbols)
-        path = sample_session_path() if sample else Path(s.feed.path)
-        self.feed = ReplayFeed(path, self.book.index, s.feed.session, s.feed.batch_max)
-        session = session_for(self.feed.day)
+        bundle = make_feed(cfg, self.book.index, self.universe.symbols)
+        self.feed = bundle.feed
+        self.feed_total = bundle.total
+        self.day = bundle.day
+        session = session_for(self.day)
         if session is None:
-            raise ConfigError(f"{path}: {self.feed.day} is not an exchange session")
+            raise ConfigError(f"{cfg.path}: {self.day} is not an exchange session")
         self.session: Session = session
         speed = s.feed.speed if opts.speed is None else opts.speed
         self.clock = SimClock(session.open_ns, speed=speed)
@@ -91,18 +99,12 @@ class ReplayApp:
             s.inav.cash_rate,
             {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
         )
-        self.reference: Reference = reference_for(self.feed.day, self.universe.symbols)
+        self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
         excluded = self.engine.set_reference(self.reference)
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
-        self.broker = PaperBroker(
-            self.book,
-            self.clock,
-            latency_ms=s.broker.latency_ms,
-            starting_cash_usd=s.broker.starting_cash_usd,
-            moc_cutoff_ns=session.moc_cutoff_ns(),
-        )
+        self.broker = make_broker(cfg, self.book, self.clock, session)
         self.router = OrderRouter(self.run_id, self.broker, self.bus, self.clock)
         self.broker.set_listener(self._on_order, self._on_fill)
         self.core = Core(
@@ -115,37 +117,57 @@ class ReplayApp:
             interval_s=s.inav.interval_s,
             advance_clock=self.clock.advance_to,
         )
-        self.core.market_listeners.append(self.broker.on_market)
-        self.core.close_listeners.append(self.broker.on_session_close)
-        self.recorder = JournalRecorder(self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp)
+        if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
+            self.core.market_listeners.append(self.broker.on_market)
+            self.core.close_listeners.append(self.broker.on_session_close)
+        self.recorder = JournalRecorder(
+            self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp
+        )
         self.recorder.attach(self.bus)
         self.collector = SummaryCollector()
         self.collector.attach(self.bus)
+        self.services: list[Service] = build_services(self)
 
     def _signals(self) -> list[Signal]:
         funds = tuple(f.symbol for f in self.universe.funds)
         return [PremiumReversion(self.cfg.settings.strategies.premium_reversion, funds)]
 
-    def _on_order(self, order: Any) -> None:
+    def _on_order(self, order: Order) -> None:
         self.router.on_order(order)
         self.bus.publish(OrderUpdated(self.clock.now_ns(), order))
 
-    def _on_fill(self, fill: Any, position: float) -> None:
+    def _on_fill(self, fill: Fill, position: float) -> None:
         self.router.on_fill(fill, position)
         self.bus.publish(OrderFilled(fill.ts_ns, fill, position))
 
     # ------------------------------------------------------------------ run
     async def run(self) -> dict[str, Any]:
         self._record_run_start()
-        total = len(self.feed)
+        await self.broker.connect()
+        for service in self.services:
+            await service.start(self)
+        try:
+            return await self._run_feed()
+        finally:
+            for service in reversed(self.services):
+                await service.stop()
+            await self.broker.close()
+
+    async def _run_feed(self) -> dict[str, Any]:
+        total = self.feed_total or 0
         started = time.perf_counter()
         next_report = total // 10
-        log.info("replay starting", run_id=self.run_id, feed=self.feed.describe(), journal=str(self.journal.path))
+        log.info(
+            "replay starting",
+            run_id=self.run_id,
+            feed=self.feed.describe(),
+            journal=str(self.journal.path),
+        )
         async for batch in self.feed.batches():
             for part in self._paced(batch):
                 await self.clock.sleep_until(int(part.ts_ns[0]))
                 await self.core.on_batch(part)
-            if self.core.quotes >= next_report and not self.opts.quiet:
+            if total and self.core.quotes >= next_report and not self.opts.quiet:
                 self._progress(total, started)
                 next_report += max(total // 10, 1)
         await self.core.close_session()
@@ -187,7 +209,7 @@ class ReplayApp:
             "run_id": self.run_id,
             "version": __version__,
             "feed": self.feed.describe(),
-            "session": self.feed.day.isoformat(),
+            "session": self.day.isoformat(),
             "quotes": self.core.quotes,
             "quotes_rejected": self.book.rejected_total,
             "quotes_rejected_by_reason": self.book.rejected_by_reason(),
@@ -210,8 +232,16 @@ class ReplayApp:
 
     def _record_run_start(self) -> None:
         self.journal.execute(
-            "INSERT INTO runs (run_id, started_ns, config_path, feed, broker, version) VALUES (?,?,?,?,?,?)",
-            (self.run_id, time.time_ns(), str(self.cfg.path), self.feed.describe(), "paper", __version__),
+            "INSERT INTO runs (run_id, started_ns, config_path, feed, broker, version)"
+            " VALUES (?,?,?,?,?,?)",
+            (
+                self.run_id,
+                time.time_ns(),
+                str(self.cfg.path),
+                self.feed.describe(),
+                self.broker.name,
+                __version__,
+            ),
         )
 
     def _record_run_end(self, summary: dict[str, Any]) -> None:

@@ -1,8 +1,8 @@
 """In-process event bus.
 
-Hot-path subscribers are called synchronously in publish order (deterministic replays). Side channels
-(MQTT, ops) subscribe through `tap()`, which only appends to a bounded queue and never blocks or
-raises into the publisher.
+Hot-path subscribers are called synchronously in publish order (deterministic replays). Side
+channels (MQTT, ops) subscribe through `tap()`, which only appends to a bounded queue and never
+blocks or raises into the publisher.
 """
 
 from __future__ import annotations

@@ -67,4 +67,4 @@ def ns_to_ny(ts_ns: int) -> datetime:
 def dt_to_ns(dt: datetime) -> int:
     if dt.tzinfo is None:
         raise ValueError("naive datetime: attach a time zone")
-    return int(round(dt.timestamp() * 1e6)) * 1000
+    return round(dt.timestamp() * 1e6) * 1000

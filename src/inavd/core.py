@@ -57,7 +57,7 @@ class Core:
 
     # ------------------------------------------------------------------ quotes
     async def on_batch(self, batch: QuoteBatch) -> None:
-        """Apply a batch, evaluating at every tick it crosses (quotes before a tick count for it)."""
+        """Apply a batch, evaluating at every tick it crosses (quotes before a tick count)."""
         while len(batch):
             last_ts = int(batch.ts_ns[-1])
             if self.session is not None and not self.closed and last_ts >= self.session.close_ns:
@@ -108,7 +108,8 @@ class Core:
             benchmark_move=frozen_copy(r.benchmark_move),
             flow_usd=frozen_copy(r.flow_usd),
             flow_by_benchmark={
-                b: float(v) for b, v in zip(self.engine.universe.benchmarks, r.flow_by_benchmark, strict=True)
+                b: float(v)
+                for b, v in zip(self.engine.universe.benchmarks, r.flow_by_benchmark, strict=True)
             },
             seq=self.evaluations,
         )

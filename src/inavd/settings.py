@@ -58,7 +58,9 @@ class FundSpec(Strict):
     @model_validator(mode="after")
     def _leverage_sane(self) -> FundSpec:
         if self.leverage == 0 or abs(self.leverage) > 5:
-            raise ValueError(f"leverage {self.leverage} is not a daily multiple in [-5, 5] \\ {{0}}")
+            raise ValueError(
+                f"leverage {self.leverage} is not a daily multiple in [-5, 5] \\ {{0}}"
+            )
         return self
 
 
@@ -75,9 +77,7 @@ class UniverseSpec(Strict):
     def _references_known(self) -> UniverseSpec:
         for sym, fund in self.funds.items():
             if fund.benchmark not in self.benchmarks:
-                raise ValueError(
-                    f"fund {sym}: benchmark {fund.benchmark!r} is not in [benchmarks]"
-                )
+                raise ValueError(f"fund {sym}: benchmark {fund.benchmark!r} is not in [benchmarks]")
             legs = fund.holdings.swaps + fund.holdings.futures if fund.holdings else []
             for leg in legs:
                 if leg.reference not in self.benchmarks:
@@ -245,7 +245,7 @@ def _check_cross_references(path: Path, s: Settings, u: UniverseSpec) -> None:
     for sym in s.strategies.premium_reversion.symbols:
         if sym not in u.funds:
             raise ConfigError(
-                f"{path}: strategies.premium_reversion.symbols: {sym!r} is not a fund of the universe"
+                f"{path}: strategies.premium_reversion.symbols: {sym!r} is not a fund"
             )
 
 
@@ -256,14 +256,13 @@ def masked_dump(cfg: Config) -> dict[str, Any]:
         "settings": cfg.settings.model_dump(mode="json"),
         "universe": cfg.universe.model_dump(mode="json"),
     }
-    return _mask(out)
+    masked: dict[str, Any] = _mask(out)
+    return masked
 
 
 def _mask(obj: Any) -> Any:
     if isinstance(obj, dict):
-        return {
-            k: ("***" if k.lower() in SECRET_KEYS and v else _mask(v)) for k, v in obj.items()
-        }
+        return {k: ("***" if k.lower() in SECRET_KEYS and v else _mask(v)) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_mask(v) for v in obj]
     return obj

@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 
 from inavd.bus import Bus
-from inavd.domain.events import InavEvaluated, OrderDenied, OrderFilled, OrderSubmitted, SignalEmitted
+from inavd.domain.events import (
+    InavEvaluated,
+    OrderDenied,
+    OrderFilled,
+    OrderSubmitted,
+    SignalEmitted,
+)
 
 
 @dataclass
@@ -70,10 +76,13 @@ def render_text(summary: dict[str, Any]) -> str:
         f"  denials           {sum(summary['denials'].values()):>12,}  {summary['denials']}",
         f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD",
         f"  final positions   {summary['final_positions'] or 'flat'}",
-        f"  wall time         {summary['wall_seconds']:>12.2f} s  ({summary['quotes_per_second']:,.0f} quotes/s)",
+        f"  wall time         {summary['wall_seconds']:>12.2f} s"
+        f"  ({summary['quotes_per_second']:,.0f} quotes/s)",
         "  premium/discount (bp):  fund     min     mean      max",
     ]
     for sym, st in summary["premium_bp"].items():
-        lines.append(f"                          {sym:<6} {st['min']:>7.2f} {st['mean']:>8.2f} {st['max']:>8.2f}")
+        lines.append(
+            f"{'':26}{sym:<6} {st['min']:>7.2f} {st['mean']:>8.2f} {st['max']:>8.2f}"
+        )
     lines.append(f"  journal           {summary['journal_path']}")
     return "\n".join(lines)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from inavd.domain.instruments import FuturesLeg, Fund, Holdings, SwapLeg, Universe
+from inavd.domain.instruments import Fund, FuturesLeg, Holdings, SwapLeg, Universe
 from inavd.settings import FundSpec, UniverseSpec
 
 
 def build_universe(spec: UniverseSpec, only: set[str] | None = None) -> Universe:
     """`only` restricts the funds (their benchmarks are always kept)."""
-    funds = tuple(
-        _fund(sym, f) for sym, f in spec.funds.items() if only is None or sym in only
-    )
+    funds = tuple(_fund(sym, f) for sym, f in spec.funds.items() if only is None or sym in only)
     return Universe(benchmarks=tuple(spec.benchmarks), funds=funds)
 
 

@@ -94,8 +94,11 @@ class QuoteBook:
         reasons[(q.bid <= 0) | (q.ask <= 0) | (q.bid_size < 0) | (q.ask_size < 0)] = (
             RejectReason.NON_POSITIVE
         )
-        finite = np.isfinite(q.bid) & np.isfinite(q.ask) & np.isfinite(q.bid_size) & np.isfinite(
-            q.ask_size
+        finite = (
+            np.isfinite(q.bid)
+            & np.isfinite(q.ask)
+            & np.isfinite(q.bid_size)
+            & np.isfinite(q.ask_size)
         )
         reasons[~finite] = RejectReason.NOT_FINITE
         reasons[~known] = RejectReason.UNKNOWN_SYMBOL

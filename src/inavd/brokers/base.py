@@ -2,7 +2,7 @@
 
 | method | required | notes |
 |---|---|---|
-| submit | yes | returns the acknowledged order; raises OrderRejected / RateLimited / UnknownOutcome |
+| submit | yes | the acknowledged order; raises OrderRejected, RateLimited, UnknownOutcome |
 | cancel | yes | returns the order after the cancel request |
 | replace | yes | returns the *new* order (new broker id, `replaces` the old one) |
 | get_order | yes | lookup by client order id; None when the broker never saw it |

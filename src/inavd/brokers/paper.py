@@ -74,7 +74,9 @@ class PaperBroker:
             raise OrderRejected(f"client_order_id must be unique: {request.client_order_id}")
         reason = self._reject_reason(request, now)
         self._seq += 1
-        order = Order(request, f"paper-{self._seq}", OrderStatus.NEW, submitted_ns=now, updated_ns=now)
+        order = Order(
+            request, f"paper-{self._seq}", OrderStatus.NEW, submitted_ns=now, updated_ns=now
+        )
         if reason:
             order = order.with_status(OrderStatus.REJECTED, now, reason)
             self.orders[request.client_order_id] = order
@@ -100,7 +102,9 @@ class PaperBroker:
         if old is None or old.status.is_terminal:
             raise OrderRejected(f"order is not replaceable: {client_order_id}")
         self._finish(client_order_id, OrderStatus.REPLACED)
-        req = replace(old.request, client_order_id=new_client_order_id, qty=qty, limit_price=limit_price)
+        req = replace(
+            old.request, client_order_id=new_client_order_id, qty=qty, limit_price=limit_price
+        )
         return await self.submit(req)
 
     async def get_order(self, client_order_id: str) -> Order | None:
@@ -122,7 +126,11 @@ class PaperBroker:
         """Match working orders against the current book (called after each book update)."""
         for coid in list(self._working):
             w = self._working.get(coid)
-            if w is None or w.live_at_ns > now_ns or w.order.request.time_in_force is TimeInForce.CLS:
+            if (
+                w is None
+                or w.live_at_ns > now_ns
+                or w.order.request.time_in_force is TimeInForce.CLS
+            ):
                 continue
             self._match(coid, w, now_ns)
 
@@ -173,7 +181,11 @@ class PaperBroker:
             return
         if used_ns != quote_ns:
             used_bid = used_ask = 0.0
-        self._consumed[i] = (quote_ns, used_bid + (0 if buy else qty), used_ask + (qty if buy else 0))
+        self._consumed[i] = (
+            quote_ns,
+            used_bid + (0 if buy else qty),
+            used_ask + (qty if buy else 0),
+        )
         self._fill(coid, w, qty, px, now_ns)
 
     def _fill(self, coid: str, w: _Working, qty: float, px: float, now_ns: int) -> None:
@@ -185,7 +197,16 @@ class PaperBroker:
         o = replace(o, filled_qty=filled, avg_fill_price=avg, status=status, updated_ns=now_ns)
         self.orders[coid] = o
         self._exec_seq += 1
-        fill = Fill(now_ns, coid, o.broker_order_id, o.symbol, o.request.side, qty, px, f"pe-{self._exec_seq}")
+        fill = Fill(
+            now_ns,
+            coid,
+            o.broker_order_id,
+            o.symbol,
+            o.request.side,
+            qty,
+            px,
+            f"pe-{self._exec_seq}",
+        )
         position = self.ledger.apply(fill)
         if done:
             del self._working[coid]
@@ -207,5 +228,3 @@ def _limit_ok(req: OrderRequest, px: float) -> bool:
     assert req.limit_price is not None
     tol = PRICE_EPS * max(1.0, req.limit_price)
     return px <= req.limit_price + tol if req.side is Side.BUY else px >= req.limit_price - tol
-
-

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from inavd.app import ReplayApp, RunOptions, install_event_loop_policy
+from inavd.app import App, RunOptions, install_event_loop_policy
 from inavd.logging import configure_logging
 from inavd.settings import load_config
 from inavd.summary import render_text
@@ -19,8 +19,15 @@ def register(sub: Any) -> None:
     ):
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_)
         p.add_argument("--config", type=Path, default=None, help="TOML config file")
-        p.add_argument("--speed", type=float, default=None, help="replay speed: 1 = real time, 0 = as fast as possible")
-        p.add_argument("--summary-json", type=Path, default=None, help="write the run summary as JSON")
+        p.add_argument(
+            "--speed",
+            type=float,
+            default=None,
+            help="replay speed: 1 = real time, 0 = as fast as possible",
+        )
+        p.add_argument(
+            "--summary-json", type=Path, default=None, help="write the run summary as JSON"
+        )
         p.add_argument("--quiet", action="store_true", help="no progress lines")
         if name == "replay":
             p.add_argument("--input", type=Path, default=None, help="quote file (CSV or Parquet)")
@@ -36,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
         raise SystemExit("inavd: error: --speed must be >= 0")
     configure_logging(cfg.settings.run.log_level)
     install_event_loop_policy()
-    app = ReplayApp(cfg, RunOptions(speed=args.speed, summary_json=args.summary_json, quiet=args.quiet))
+    app = App(cfg, RunOptions(speed=args.speed, summary_json=args.summary_json, quiet=args.quiet))
     summary = asyncio.run(app.run())
     print(render_text(summary))
     if args.summary_json:

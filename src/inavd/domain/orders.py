@@ -108,7 +108,9 @@ class Order:
         return max(self.request.qty - self.filled_qty, 0.0)
 
     def with_status(self, status: OrderStatus, ts_ns: int, reason: str = "") -> Order:
-        return replace(self, status=status, updated_ns=ts_ns, reject_reason=reason or self.reject_reason)
+        return replace(
+            self, status=status, updated_ns=ts_ns, reject_reason=reason or self.reject_reason
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,7 +78,9 @@ class Journal:
             self._check_integrity()
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise JournalError(f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}") from None
+            raise JournalError(
+                f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
+            ) from None
         self._in_tx = False
 
     # ------------------------------------------------------------------ schema
@@ -91,7 +93,8 @@ class Journal:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
         if version > SCHEMA_VERSION:
             raise JournalError(
-                f"{self.path}: journal schema v{version} is newer than this inavd (v{SCHEMA_VERSION})"
+                f"{self.path}: journal schema v{version} is newer than this inavd"
+                f" (v{SCHEMA_VERSION})"
             )
         for v in range(version, SCHEMA_VERSION):
             self.db.execute("BEGIN IMMEDIATE")

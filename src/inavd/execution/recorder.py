@@ -18,7 +18,9 @@ from inavd.execution.journal import Journal
 
 
 class JournalRecorder:
-    def __init__(self, journal: Journal, run_id: str, spread_of: dict[str, int], spread_bp: object) -> None:
+    def __init__(
+        self, journal: Journal, run_id: str, spread_of: dict[str, int], spread_bp: object
+    ) -> None:
         self.j = journal
         self.run_id = run_id
         self.ledger = Ledger()
@@ -39,11 +41,23 @@ class JournalRecorder:
         for j, sym in enumerate(ev.symbols):
             sp = float(spreads[self._spread_idx[sym]]) if spreads is not None else None
             rows.append(
-                (self.run_id, ev.seq, ev.ts_ns, sym, _f(ev.inav[j]), _f(ev.mid[j]),
-                 _f(ev.premium_bp[j]), _f(ev.benchmark_move[j]), _f(ev.flow_usd[j]), _f(sp))
+                (
+                    self.run_id,
+                    ev.seq,
+                    ev.ts_ns,
+                    sym,
+                    _f(ev.inav[j]),
+                    _f(ev.mid[j]),
+                    _f(ev.premium_bp[j]),
+                    _f(ev.benchmark_move[j]),
+                    _f(ev.flow_usd[j]),
+                    _f(sp),
+                )
             )
         self.j.begin()
-        self.j.executemany("INSERT OR REPLACE INTO inav_snapshots VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+        self.j.executemany(
+            "INSERT OR REPLACE INTO inav_snapshots VALUES (?,?,?,?,?,?,?,?,?,?)", rows
+        )
         self.j.commit()
 
     def on_submitted(self, ev: OrderSubmitted) -> None:
@@ -53,9 +67,21 @@ class JournalRecorder:
             "INSERT INTO orders (client_order_id, run_id, ts_ns, symbol, side, qty, order_type,"
             " time_in_force, limit_price, strategy, reason, status, updated_ns)"
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (r.client_order_id, self.run_id, ev.ts_ns, r.symbol, r.side.value, r.qty,
-             r.order_type.value, r.time_in_force.value, r.limit_price, r.strategy, r.reason,
-             "pending_new", ev.ts_ns),
+            (
+                r.client_order_id,
+                self.run_id,
+                ev.ts_ns,
+                r.symbol,
+                r.side.value,
+                r.qty,
+                r.order_type.value,
+                r.time_in_force.value,
+                r.limit_price,
+                r.strategy,
+                r.reason,
+                "pending_new",
+                ev.ts_ns,
+            ),
         )
         self._event(r.client_order_id, ev.ts_ns, "pending_new", "intent")
         self.j.commit()  # durable before the submit leaves the process
@@ -66,8 +92,14 @@ class JournalRecorder:
         self.j.execute(
             "UPDATE orders SET status=?, broker_order_id=?, filled_qty=?, avg_fill_price=?,"
             " updated_ns=? WHERE client_order_id=?",
-            (o.status.value, o.broker_order_id, o.filled_qty, o.avg_fill_price, ev.ts_ns,
-             o.client_order_id),
+            (
+                o.status.value,
+                o.broker_order_id,
+                o.filled_qty,
+                o.avg_fill_price,
+                ev.ts_ns,
+                o.client_order_id,
+            ),
         )
         self._event(o.client_order_id, ev.ts_ns, o.status.value, o.reject_reason)
         self.j.commit()
@@ -78,13 +110,27 @@ class JournalRecorder:
         self.j.begin()
         self.j.execute(
             "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?)",
-            (f.execution_id, self.run_id, f.ts_ns, f.client_order_id, f.symbol, f.side.value,
-             f.qty, f.price),
+            (
+                f.execution_id,
+                self.run_id,
+                f.ts_ns,
+                f.client_order_id,
+                f.symbol,
+                f.side.value,
+                f.qty,
+                f.price,
+            ),
         )
         self.j.execute(
             "INSERT OR REPLACE INTO positions VALUES (?,?,?,?,?,?)",
-            (self.run_id, f.symbol, self.ledger.position(f.symbol),
-             self.ledger.avg_price.get(f.symbol, 0.0), self.ledger.realized_pnl_usd, f.ts_ns),
+            (
+                self.run_id,
+                f.symbol,
+                self.ledger.position(f.symbol),
+                self.ledger.avg_price.get(f.symbol, 0.0),
+                self.ledger.realized_pnl_usd,
+                f.ts_ns,
+            ),
         )
         self.j.commit()
 
@@ -99,8 +145,14 @@ class JournalRecorder:
         self.j.execute(
             "INSERT INTO denials (run_id, ts_ns, gate, reason, symbol, client_order_id)"
             " VALUES (?,?,?,?,?,?)",
-            (self.run_id, ev.ts_ns, ev.gate, ev.reason, ev.request.symbol,
-             ev.request.client_order_id),
+            (
+                self.run_id,
+                ev.ts_ns,
+                ev.gate,
+                ev.reason,
+                ev.request.symbol,
+                ev.request.client_order_id,
+            ),
         )
 
     def _event(self, coid: str, ts: int, status: str, detail: str) -> None:

@@ -6,6 +6,7 @@ a crash can never leave an order the journal does not know about.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -74,14 +75,18 @@ class OrderRouter:
 
     # ------------------------------------------------------------------ intents
     def working_qty(self, symbol: str) -> float:
-        return sum(o.request.side.sign * o.remaining_qty for o in self.open.values() if o.symbol == symbol)
+        return sum(
+            o.request.side.sign * o.remaining_qty for o in self.open.values() if o.symbol == symbol
+        )
 
     def expected_position(self, symbol: str) -> float:
         return self.ledger.position(symbol) + self.working_qty(symbol)
 
     async def handle(self, intent: Intent) -> Order | None:
         now = self.clock.now_ns()
-        self.bus.publish(SignalEmitted(now, intent.strategy, intent.symbol, intent.target_qty, intent.reason))
+        self.bus.publish(
+            SignalEmitted(now, intent.strategy, intent.symbol, intent.target_qty, intent.reason)
+        )
         await self._cancel_opposing(intent)
         delta = intent.target_qty - self.expected_position(intent.symbol)
         qty = math.floor(abs(delta) + 1e-9)
@@ -119,7 +124,6 @@ class OrderRouter:
         want_up = intent.target_qty > held
         for o in list(self.open.values()):
             if o.symbol == intent.symbol and (o.request.side is Side.BUY) != want_up:
-                try:
+                # already done: its fill or final status arrives through the listener
+                with contextlib.suppress(OrderRejected):
                     await self.broker.cancel(o.client_order_id)
-                except OrderRejected:
-                    pass  # already done: its fill or final status arrives through the listener

@@ -44,3 +44,24 @@ class ReplayFeed:
         for start in range(0, n, self.batch_max):
             yield self.data.slice(start, min(start + self.batch_max, n))
             await asyncio.sleep(0)  # let side channels run between batches
+
+
+class ArrayFeed:
+    """A feed over quotes already in memory (synthetic sessions, tests)."""
+
+    def __init__(self, data: QuoteBatch, label: str, batch_max: int = 8192) -> None:
+        self.data = data
+        self.label = label
+        self.batch_max = batch_max
+
+    def describe(self) -> str:
+        return f"{self.label} ({len(self.data):,} quotes)"
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    async def batches(self) -> AsyncIterator[QuoteBatch]:
+        n = len(self.data)
+        for start in range(0, n, self.batch_max):
+            yield self.data.slice(start, min(start + self.batch_max, n))
+            await asyncio.sleep(0)

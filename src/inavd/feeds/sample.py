@@ -48,7 +48,9 @@ def reference_for(day: date, symbols: tuple[str, ...], data_dir: Path | None = N
     prev_session = session_for(prev)
     if prev_session is None:
         raise DataError(f"{prev} is not a session")
-    return Reference(prior_close=prior, prior_nav=dict(prior), prior_strike_ns=prev_session.close_ns)
+    return Reference(
+        prior_close=prior, prior_nav=dict(prior), prior_strike_ns=prev_session.close_ns
+    )
 
 
 def _last_bar_close(path: Path, day: date) -> float | None:
@@ -60,7 +62,9 @@ def _last_bar_close(path: Path, day: date) -> float | None:
     return float(on_day["Close"].iloc[-1]) if len(on_day) else None
 
 
-def build_sample_session(universe: Universe, day: date = SAMPLE_DAY, seed: int = SAMPLE_SEED) -> pd.DataFrame:
+def build_sample_session(
+    universe: Universe, day: date = SAMPLE_DAY, seed: int = SAMPLE_SEED
+) -> pd.DataFrame:
     funds = [f for f in universe.funds if f.symbol in SAMPLE_FUNDS]
     ref = reference_for(day, universe.symbols)
     return generate_session(

@@ -75,7 +75,9 @@ def load_bars(path: Path, day: date) -> pd.DataFrame:
     return bars
 
 
-def _arrivals(rng: np.random.Generator, bars: pd.DataFrame, rate_per_s: float, start_ns: int) -> tuple[np.ndarray, np.ndarray]:
+def _arrivals(
+    rng: np.random.Generator, bars: pd.DataFrame, rate_per_s: float, start_ns: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Quote times (ns) and the minute each falls in."""
     vol = bars["Volume"].to_numpy(dtype=float)
     rel = vol / vol.mean() if vol.mean() > 0 else np.ones_like(vol)
@@ -88,23 +90,26 @@ def _arrivals(rng: np.random.Generator, bars: pd.DataFrame, rate_per_s: float, s
     return ts[order], minute[order]
 
 
-def _bridge_mid(rng: np.random.Generator, bars: pd.DataFrame, ts: np.ndarray, minute: np.ndarray, start_ns: int) -> np.ndarray:
+def _bridge_mid(
+    rng: np.random.Generator, bars: pd.DataFrame, ts: np.ndarray, minute: np.ndarray, start_ns: int
+) -> np.ndarray:
     o = bars["Open"].to_numpy(float)[minute]
     c = bars["Close"].to_numpy(float)[minute]
     hi = bars["High"].to_numpy(float)[minute]
     lo = bars["Low"].to_numpy(float)[minute]
-    u = (ts - start_ns - minute.astype(np.int64) * MINUTE_NS) / MINUTE_NS
+    u: np.ndarray = (ts - start_ns - minute.astype(np.int64) * MINUTE_NS) / MINUTE_NS
     # Brownian bridge pinned at 0 at both ends of the minute, scaled by the bar's range
     w = rng.standard_normal(ts.shape[0])
     wiener = np.cumsum(w)
     first = np.r_[True, minute[1:] != minute[:-1]]
     seg_start = np.maximum.accumulate(np.where(first, np.arange(ts.shape[0]), 0))
     base = wiener[seg_start] - w[seg_start]
-    local = wiener - base
+    local: np.ndarray = wiener - base
     counts = np.bincount(minute, minlength=len(bars))[minute]
     bridge = (local - u * local[_seg_last(minute)]) / np.sqrt(np.maximum(counts, 1))
     mid = o + (c - o) * u + bridge * (hi - lo) * 0.5
-    return np.clip(mid, lo, hi)
+    clipped: np.ndarray = np.clip(mid, lo, hi)
+    return clipped
 
 
 def _seg_last(minute: np.ndarray) -> np.ndarray:
@@ -113,7 +118,9 @@ def _seg_last(minute: np.ndarray) -> np.ndarray:
     return np.minimum.accumulate(idx[::-1])[::-1]
 
 
-def _quote_from_mid(rng: np.random.Generator, mid: np.ndarray, tick_probs: list[float], lot_mu: float) -> tuple[np.ndarray, ...]:
+def _quote_from_mid(
+    rng: np.random.Generator, mid: np.ndarray, tick_probs: list[float], lot_mu: float
+) -> tuple[np.ndarray, ...]:
     ticks = rng.choice(np.arange(1, len(tick_probs) + 1), size=mid.shape[0], p=tick_probs)
     bid = np.round(mid / TICK - ticks / 2.0) * TICK
     ask = bid + ticks * TICK
@@ -122,7 +129,9 @@ def _quote_from_mid(rng: np.random.Generator, mid: np.ndarray, tick_probs: list[
     return np.round(bid, 2), np.round(ask, 2), bid_size, ask_size
 
 
-def _ou_premium_bp(rng: np.random.Generator, n_seconds: int, std_bp: float, halflife_s: float) -> np.ndarray:
+def _ou_premium_bp(
+    rng: np.random.Generator, n_seconds: int, std_bp: float, halflife_s: float
+) -> np.ndarray:
     phi = 0.5 ** (1.0 / halflife_s)
     eps = rng.standard_normal(n_seconds) * std_bp * np.sqrt(1.0 - phi * phi)
     path: np.ndarray = lfilter([1.0], [1.0, -phi], eps)
@@ -149,7 +158,9 @@ def generate_session(
     bench_path: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for sym in benchmarks:
         bars = load_bars(bars_dir / f"{sym}.csv", day)
-        ts, minute = _arrivals(rng, bars, BENCHMARK_RATE.get(sym, p.benchmark_rate_per_s), session.open_ns)
+        ts, minute = _arrivals(
+            rng, bars, BENCHMARK_RATE.get(sym, p.benchmark_rate_per_s), session.open_ns
+        )
         mid = _bridge_mid(rng, bars, ts, minute, session.open_ns)
         bench_path[sym] = (ts, mid)
         frames.append(_frame(sym, ts, *_quote_from_mid(rng, mid, [0.85, 0.12, 0.03], 1.2)))
@@ -159,17 +170,25 @@ def generate_session(
         ts, _ = _arrivals(rng, bars, p.fund_rate_per_s, session.open_ns)
         bts, bmid = bench_path[fund.benchmark]
         move = np.interp(ts, bts, bmid) / prior_close[fund.benchmark] - 1.0
-        prem = _ou_premium_bp(rng, n_seconds, p.premium_bp_per_leverage * abs(fund.leverage), p.premium_halflife_s)
+        prem = _ou_premium_bp(
+            rng, n_seconds, p.premium_bp_per_leverage * abs(fund.leverage), p.premium_halflife_s
+        )
         sec = ((ts - session.open_ns) // NS_PER_S).astype(np.int64)
         mid = prior_nav[fund.symbol] * (1.0 + fund.leverage * move) * (1.0 + prem[sec] * 1e-4)
-        frames.append(_frame(fund.symbol, ts, *_quote_from_mid(rng, mid, [0.6, 0.25, 0.1, 0.05], 0.9)))
+        frames.append(
+            _frame(fund.symbol, ts, *_quote_from_mid(rng, mid, [0.6, 0.25, 0.1, 0.05], 0.9))
+        )
     df = pd.concat(frames, ignore_index=True)
     df = df.sort_values("ts", kind="stable", ignore_index=True)
     return _inject_bad_quotes(rng, df, p.bad_quote_fraction)
 
 
-def _frame(sym: str, ts: np.ndarray, bid: np.ndarray, ask: np.ndarray, bs: np.ndarray, az: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"ts": ts, "symbol": sym, "bid": bid, "ask": ask, "bid_size": bs, "ask_size": az})
+def _frame(
+    sym: str, ts: np.ndarray, bid: np.ndarray, ask: np.ndarray, bs: np.ndarray, az: np.ndarray
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"ts": ts, "symbol": sym, "bid": bid, "ask": ask, "bid_size": bs, "ask_size": az}
+    )
 
 
 def _inject_bad_quotes(rng: np.random.Generator, df: pd.DataFrame, fraction: float) -> pd.DataFrame:

@@ -11,7 +11,9 @@ from inavd.domain.quotes import F64
 DAYS_PER_YEAR = 365.0  # fund accrual convention: calendar days / 365
 
 
-def carry_rate(leverage: float, cash_rate: float, dividend_yield: float, expense_ratio: float) -> float:
+def carry_rate(
+    leverage: float, cash_rate: float, dividend_yield: float, expense_ratio: float
+) -> float:
     """Annual carry of a daily-reset fund: (1 − L)·r + L·q − ER."""
     return (1.0 - leverage) * cash_rate + leverage * dividend_yield - expense_ratio
 

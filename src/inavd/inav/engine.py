@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 from inavd.book.quote_book import QuoteBook
 from inavd.domain.instruments import Universe
 from inavd.domain.quotes import F64
 from inavd.domain.units import NS_PER_S
 from inavd.inav.daily_reset import DAYS_PER_YEAR, carry_rate
 from inavd.inav.holdings import build_legs
+from inavd.inav.rebalance import flows_by_benchmark
 
 YEAR_NS = DAYS_PER_YEAR * 86_400 * NS_PER_S
 
@@ -65,7 +65,10 @@ class InavEngine:
         self.creations = np.array([f.net_creations_usd for f in funds], dtype=np.float64)
         dy = dividend_yield or {}
         self.carry = np.array(
-            [carry_rate(f.leverage, cash_rate, dy.get(f.benchmark, 0.0), f.expense_ratio) for f in funds]
+            [
+                carry_rate(f.leverage, cash_rate, dy.get(f.benchmark, 0.0), f.expense_ratio)
+                for f in funds
+            ]
         )
         self.rebalance_factor = self.leverage * self.leverage - self.leverage
         self.legs = build_legs(funds, idx)
@@ -121,9 +124,7 @@ class InavEngine:
         flow = self.rebalance_factor * self.aum
         flow *= bmove
         flow += self.leverage * self.creations
-        by_bench = np.bincount(
-            self.bench_slot, weights=np.nan_to_num(flow), minlength=len(self.universe.benchmarks)
-        )
+        by_bench = flows_by_benchmark(flow, self.bench_slot, len(self.universe.benchmarks))
         return InavResult(now_ns, inav, mid, prem, bmove, flow, by_bench)
 
     def _holdings_inav(self, move_all: F64) -> F64:
@@ -137,5 +138,3 @@ def _positive(x: float | None) -> float:
     if x is None or not np.isfinite(x) or x <= 0:
         return float("nan")
     return float(x)
-
-

@@ -12,7 +12,9 @@ import numpy.typing as npt
 from inavd.domain.quotes import F64
 
 
-def rebalance_trade(aum: float, leverage: float, index_return: float, net_creations: float = 0.0) -> float:
+def rebalance_trade(
+    aum: float, leverage: float, index_return: float, net_creations: float = 0.0
+) -> float:
     return aum * (leverage * leverage - leverage) * index_return + leverage * net_creations
 
 
@@ -22,4 +24,7 @@ def rebalance_trades(aum: F64, leverage: F64, index_return: F64, net_creations: 
 
 def flows_by_benchmark(flow: F64, bench_slot: npt.NDArray[np.int64], n_bench: int) -> F64:
     """Sum per benchmark; funds without a price (NaN flow) contribute nothing."""
-    return np.bincount(bench_slot, weights=np.nan_to_num(flow), minlength=n_bench)
+    out: F64 = np.bincount(bench_slot, weights=np.nan_to_num(flow), minlength=n_bench).astype(
+        np.float64
+    )
+    return out

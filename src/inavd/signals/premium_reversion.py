@@ -35,7 +35,9 @@ class PremiumReversion:
             prem = float(ev.premium_bp[j])
             if closing or not math.isfinite(prem):
                 if held != 0.0:
-                    out.append(Intent(self.name, sym, 0.0, "flat before close" if closing else "no iNAV"))
+                    out.append(
+                        Intent(self.name, sym, 0.0, "flat before close" if closing else "no iNAV")
+                    )
                 continue
             if held == 0.0 and prem <= -self.cfg.entry_bp and self._spread_ok(ctx, sym):
                 qty = math.floor(self.cfg.order_notional_usd / float(ev.mid[j]))
