@@ -34,6 +34,7 @@ from inavd.execution.recorder import JournalRecorder
 from inavd.execution.router import OrderRouter
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
+from inavd.risk.state import TradingStateController
 from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
@@ -105,6 +106,7 @@ class App:
             log.warning("funds without a reference are not priced", funds=excluded)
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
         self.broker = make_broker(cfg, self.book, self.clock, session)
+        self.trading_state = TradingStateController(self.bus, self.clock)
         self.router = OrderRouter(self.run_id, self.broker, self.bus, self.clock)
         self.broker.set_listener(self._on_order, self._on_fill)
         self.core = Core(

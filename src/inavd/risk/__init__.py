@@ -1,0 +1,1 @@
+"""Risk gates and the trading state (the kill switch)."""

@@ -1,0 +1,1 @@
+"""Position sizing: fractional Kelly and volatility targeting."""
