@@ -67,7 +67,9 @@ def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Referenc
     return reference_for(day, symbols)
 
 
-def make_broker(cfg: Config, book: QuoteBook, clock: Clock, session: Session) -> Broker:
+def make_broker(
+    cfg: Config, book: QuoteBook, clock: Clock, session: Session, run_id: str = "paper"
+) -> Broker:
     s = cfg.settings.broker
     if s.kind == "paper":
         return PaperBroker(
@@ -76,5 +78,6 @@ def make_broker(cfg: Config, book: QuoteBook, clock: Clock, session: Session) ->
             latency_ms=s.latency_ms,
             starting_cash_usd=s.starting_cash_usd,
             moc_cutoff_ns=session.moc_cutoff_ns(),
+            id_prefix=run_id,
         )
     raise ConfigError(f"{cfg.path}: broker.kind: {s.kind!r} is not available in this build")

@@ -34,6 +34,7 @@ from inavd.execution.recorder import JournalRecorder
 from inavd.execution.router import OrderRouter
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
+from inavd.lifecycle import Lifecycle, StateLock, Supervisor
 from inavd.risk.state import TradingStateController
 from inavd.services import build_services
 from inavd.settings import Config
@@ -50,6 +51,7 @@ class RunOptions:
     speed: float | None = None  # overrides feed.speed
     summary_json: Path | None = None
     quiet: bool = False
+    serve: bool = False  # keep ops/MQTT up after a replay ends, until stopped
 
 
 def new_run_id() -> str:
@@ -105,7 +107,7 @@ class App:
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
-        self.broker = make_broker(cfg, self.book, self.clock, session)
+        self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.router = OrderRouter(self.run_id, self.broker, self.bus, self.clock)
         self.broker.set_listener(self._on_order, self._on_fill)
@@ -128,6 +130,9 @@ class App:
         self.recorder.attach(self.bus)
         self.collector = SummaryCollector()
         self.collector.attach(self.bus)
+        self.supervisor = Supervisor()
+        self.stop_event = asyncio.Event()
+        self.linger_s = -1.0 if opts.serve else s.ops.linger_s
         self.services: list[Service] = build_services(self)
 
     def _signals(self) -> list[Signal]:
@@ -143,21 +148,40 @@ class App:
         self.bus.publish(OrderFilled(fill.ts_ns, fill, position))
 
     # ------------------------------------------------------------------ run
-    async def run(self) -> dict[str, Any]:
-        self._record_run_start()
-        await self.broker.connect()
-        for service in self.services:
-            await service.start(self)
-        try:
-            return await self._run_feed()
-        finally:
-            for service in reversed(self.services):
-                await service.stop()
-            await self.broker.close()
+    def request_stop(self) -> None:
+        """Ask the run loop to stop after the current batch (signals, operator, tests)."""
+        self.stop_event.set()
 
-    async def _run_feed(self) -> dict[str, Any]:
-        total = self.feed_total or 0
+    async def run(self) -> dict[str, Any]:
+        lock = StateLock.acquire(self.cfg.journal_path)  # one writer per journal
+        life = Lifecycle(self)
+        started = False
+        try:
+            self._record_run_start()
+            await self.broker.connect()
+            started = True
+            for service in self.services:
+                await service.start(self)
+            life.install_signal_handlers()
+            summary = await self._run_feed(life)
+            await life.linger()
+            return summary
+        finally:
+            await life.shutdown(started)
+            lock.release()
+
+    async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()
+        await life.until_stopped(self._consume(started))
+        if not self.stop_event.is_set():
+            await self.core.close_session()
+        wall = time.perf_counter() - started
+        summary = self._summary(wall)
+        self._record_run_end(summary)
+        return summary
+
+    async def _consume(self, started: float) -> None:
+        total = self.feed_total or 0
         next_report = total // 10
         log.info(
             "replay starting",
@@ -172,12 +196,8 @@ class App:
             if total and self.core.quotes >= next_report and not self.opts.quiet:
                 self._progress(total, started)
                 next_report += max(total // 10, 1)
-        await self.core.close_session()
-        wall = time.perf_counter() - started
-        summary = self._summary(wall)
-        self._record_run_end(summary)
-        self.journal.close()
-        return summary
+            if self.stop_event.is_set():
+                break
 
     def _paced(self, batch: QuoteBatch) -> list[QuoteBatch]:
         """At a finite speed, hand the core at most one second of data at a time."""

@@ -37,7 +37,7 @@ def session_for(day: date) -> Session | None:
     """The regular session on `day`, or None if the exchange is closed."""
     cal = _xnys()
     label = pd.Timestamp(day)
-    if not cal.is_session(label):
+    if not (cal.first_session <= label <= cal.last_session) or not cal.is_session(label):
         return None
     open_ts = cal.session_open(label).to_pydatetime()
     close_ts = cal.session_close(label).to_pydatetime()

@@ -4,11 +4,19 @@ Market orders take the touch up to the displayed size (a displayed quote is cons
 waits for the next quote). Limit orders fill when marketable, at the touch. Closing-auction (`cls`)
 orders fill at the session's closing price; DAY orders still open at the close expire.
 Everything runs on the injected clock, so replays are deterministic.
+
+With `state_path` the venue keeps its orders, fills and every submit attempt in a small SQLite file
+(committed before the daemon is told), so it survives a crash of the daemon the way a real broker
+does: the restarted daemon finds the orders and fills it had not journaled yet. Without it (the
+default) the venue lives in memory and dies with the process.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import json
+import sqlite3
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Account, FillListener, OrderListener
@@ -44,7 +52,10 @@ class PaperBroker:
         latency_ms: float = 0.0,
         starting_cash_usd: float = 1_000_000.0,
         moc_cutoff_ns: int | None = None,
+        id_prefix: str = "paper",
+        state_path: Path | None = None,
     ) -> None:
+        self.id_prefix = id_prefix  # keeps broker and execution ids unique across runs
         self.book = book
         self.clock = clock
         self.latency_ns = int(latency_ms * 1e6)
@@ -57,6 +68,12 @@ class PaperBroker:
         self._exec_seq = 0
         self._on_order: OrderListener = lambda o: None
         self._on_fill: FillListener = lambda f, q: None
+        self.fills: list[Fill] = []
+        self.duplicate_submits = 0
+        self.ephemeral = state_path is None  # a new account every run
+        self._store = _Store(state_path) if state_path is not None else None
+        if self._store is not None:
+            self._load(self._store)
 
     # ------------------------------------------------------------------ protocol
     async def connect(self) -> None:
@@ -71,18 +88,22 @@ class PaperBroker:
     async def submit(self, request: OrderRequest) -> Order:
         now = self.clock.now_ns()
         if request.client_order_id in self.orders:
+            self.duplicate_submits += 1
+            if self._store is not None:
+                self._store.log_submit(request.client_order_id, now, duplicate=True)
             raise OrderRejected(f"client_order_id must be unique: {request.client_order_id}")
         reason = self._reject_reason(request, now)
         self._seq += 1
-        order = Order(
-            request, f"paper-{self._seq}", OrderStatus.NEW, submitted_ns=now, updated_ns=now
-        )
+        boid = f"{self.id_prefix}-o{self._seq}"
+        order = Order(request, boid, OrderStatus.NEW, submitted_ns=now, updated_ns=now)
         if reason:
             order = order.with_status(OrderStatus.REJECTED, now, reason)
-            self.orders[request.client_order_id] = order
+        self.orders[request.client_order_id] = order
+        if self._store is not None:
+            self._store.log_submit(request.client_order_id, now, duplicate=False, order=order)
+        if reason:
             self._on_order(order)
             raise OrderRejected(reason)
-        self.orders[request.client_order_id] = order
         self._working[request.client_order_id] = _Working(order, now + self.latency_ns)
         self._on_order(order)
         return order
@@ -115,6 +136,10 @@ class PaperBroker:
 
     async def positions(self) -> dict[str, Position]:
         return self.ledger.positions()
+
+    async def fills_for(self, client_order_id: str) -> list[Fill]:
+        """Every execution of one order (reconciliation uses it to recover unjournaled fills)."""
+        return [f for f in self.fills if f.client_order_id == client_order_id]
 
     async def account(self) -> Account:
         marks = {s: float(self.book.mid[self.book.index[s]]) for s in self.ledger.qty}
@@ -205,9 +230,12 @@ class PaperBroker:
             o.request.side,
             qty,
             px,
-            f"pe-{self._exec_seq}",
+            f"{self.id_prefix}-e{self._exec_seq}",
         )
         position = self.ledger.apply(fill)
+        self.fills.append(fill)
+        if self._store is not None:
+            self._store.save_fill(fill, o)
         if done:
             del self._working[coid]
         else:
@@ -220,11 +248,97 @@ class PaperBroker:
         o = self.orders[coid].with_status(status, now)
         self.orders[coid] = o
         self._working.pop(coid, None)
+        if self._store is not None:
+            self._store.save_order(o)
         self._on_order(o)
         return o
+
+    def _load(self, store: _Store) -> None:
+        self.orders = store.load_orders()
+        self._seq = len(self.orders)
+        for f in store.load_fills():
+            self.ledger.apply(f)
+            self.fills.append(f)
+        self._exec_seq = len(self.fills)
+        self.duplicate_submits = store.duplicates()
+        for coid, o in self.orders.items():
+            if o.status.is_open:
+                self._working[coid] = _Working(o, o.submitted_ns + self.latency_ns)
 
 
 def _limit_ok(req: OrderRequest, px: float) -> bool:
     assert req.limit_price is not None
     tol = PRICE_EPS * max(1.0, req.limit_price)
     return px <= req.limit_price + tol if req.side is Side.BUY else px >= req.limit_price - tol
+
+
+class _Store:
+    """The venue's durable state: orders, fills and a log of every submit attempt."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        for ddl in (
+            "CREATE TABLE IF NOT EXISTS orders (coid TEXT PRIMARY KEY, n INTEGER, body TEXT)",
+            "CREATE TABLE IF NOT EXISTS fills (n INTEGER PRIMARY KEY, exec_id TEXT UNIQUE,"
+            " body TEXT)",
+            "CREATE TABLE IF NOT EXISTS submits (n INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " coid TEXT, ts_ns INTEGER, duplicate INTEGER)",
+        ):
+            self.db.execute(ddl)
+
+    def log_submit(self, coid: str, ts: int, duplicate: bool, order: Order | None = None) -> None:
+        self.db.execute("BEGIN")
+        self.db.execute(
+            "INSERT INTO submits (coid, ts_ns, duplicate) VALUES (?,?,?)", (coid, ts, duplicate)
+        )
+        if order is not None:
+            self._put(order)
+        self.db.execute("COMMIT")
+
+    def save_order(self, order: Order) -> None:
+        self._put(order)
+
+    def save_fill(self, fill: Fill, order: Order) -> None:
+        self.db.execute("BEGIN")
+        self.db.execute(
+            "INSERT INTO fills (exec_id, body) VALUES (?,?)",
+            (fill.execution_id, json.dumps(asdict(fill))),
+        )
+        self._put(order)
+        self.db.execute("COMMIT")
+
+    def _put(self, o: Order) -> None:
+        self.db.execute(
+            "INSERT INTO orders (coid, n, body) VALUES (?, (SELECT count(*) FROM orders), ?)"
+            " ON CONFLICT(coid) DO UPDATE SET body=excluded.body",
+            (o.client_order_id, json.dumps(asdict(o))),
+        )
+
+    def load_orders(self) -> dict[str, Order]:
+        out = {}
+        for coid, body in self.db.execute("SELECT coid, body FROM orders ORDER BY n"):
+            d = json.loads(body)
+            r = d.pop("request")
+            req = OrderRequest(
+                **{
+                    **r,
+                    "side": Side(r["side"]),
+                    "order_type": OrderType(r["order_type"]),
+                    "time_in_force": TimeInForce(r["time_in_force"]),
+                }
+            )
+            out[coid] = Order(req, **{**d, "status": OrderStatus(d["status"])})
+        return out
+
+    def load_fills(self) -> list[Fill]:
+        out = []
+        for (body,) in self.db.execute("SELECT body FROM fills ORDER BY n"):
+            d = json.loads(body)
+            out.append(Fill(**{**d, "side": Side(d["side"])}))
+        return out
+
+    def duplicates(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM submits WHERE duplicate").fetchone()[0])

@@ -44,16 +44,17 @@ def _to_ns(ts: pd.Series, path: Path) -> pd.Series:
         parsed = pd.to_datetime(ts, utc=True, format="ISO8601")
     except (ValueError, TypeError) as exc:
         raise DataError(f"{path}: column ts: unparsable timestamp ({exc})") from None
-    return pd.Series(parsed.astype("int64"), index=ts.index)
+    # pandas may parse to µs resolution: convert the unit explicitly before taking integers
+    return pd.Series(parsed.dt.as_unit("ns").astype("int64"), index=ts.index)
 
 
 def session_days(df: pd.DataFrame) -> list[date]:
-    days = pd.to_datetime(df["ts"], utc=True).dt.tz_convert(NY).dt.date
+    days = pd.to_datetime(df["ts"], utc=True, unit="ns").dt.tz_convert(NY).dt.date
     return sorted(set(days))
 
 
 def select_day(df: pd.DataFrame, day: date) -> pd.DataFrame:
-    days = pd.to_datetime(df["ts"], utc=True).dt.tz_convert(NY).dt.date
+    days = pd.to_datetime(df["ts"], utc=True, unit="ns").dt.tz_convert(NY).dt.date
     return df[days == day]
 
 

@@ -1,0 +1,131 @@
+"""The default run end to end, its determinism, and replays of CSV and Parquet files."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from tests.kit.paths import DEFAULT_CONFIG
+
+from inavd.cli import main
+from inavd.feeds.sample import sample_session_path
+
+SUMMARY_KEYS = {
+    "quotes",
+    "quotes_rejected",
+    "inav_evaluations",
+    "orders",
+    "fills",
+    "realized_pnl",
+    "final_positions",
+    "premium_bp",
+    "journal_path",
+    "signals",
+    "denials",
+}
+
+
+def run(tmp: Path, monkeypatch: pytest.MonkeyPatch, *extra: str, run_id: str = "") -> dict:
+    monkeypatch.setenv("INAVD_RUN__DATA_DIR", str(tmp))
+    monkeypatch.setenv("INAVD_RUN__RUN_ID", run_id)
+    out = tmp / f"summary-{run_id or 'x'}.json"
+    assert (
+        main(
+            ["run", "--config", str(DEFAULT_CONFIG), "--quiet", "--summary-json", str(out), *extra]
+        )
+        == 0
+    )
+    return json.loads(out.read_text())
+
+
+def rows(db: Path, sql: str, run_id: str) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return [tuple(str(v).replace(run_id, "RUN") for v in r) for r in c.execute(sql, (run_id,))]
+
+
+@pytest.mark.slow
+def test_default_run_twice_is_deterministic_and_appends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a = run(tmp_path, monkeypatch, run_id="runa")
+    assert a.keys() >= SUMMARY_KEYS
+    assert a["quotes"] >= 1_000_000
+    assert a["quotes_rejected"] > 0 and a["quotes_rejected_by_reason"]["crossed"] > 0
+    assert (
+        a["inav_evaluations"] == 390 * 4
+    )  # every 15 s of the 6.5 h session, the last at the close
+    assert a["orders"] > 50 and a["fills"] >= a["orders"] * 0.9
+    assert a["final_positions"] == {}  # flat before the close
+    assert set(a["premium_bp"]) >= {"SH", "SDS", "SPXU", "SQQQ", "TZA"}
+    sh = a["premium_bp"]["SH"]
+    assert sh["min"] < sh["mean"] < sh["max"] and abs(sh["mean"]) < 5
+    b = run(tmp_path, monkeypatch, run_id="runb")
+    db = Path(a["journal_path"])
+    assert db == Path(b["journal_path"])
+    for key in ("orders", "fills", "realized_pnl", "final_positions", "premium_bp", "quotes"):
+        assert a[key] == b[key]
+    queries = [
+        "SELECT client_order_id, ts_ns, symbol, side, qty, status, filled_qty, avg_fill_price"
+        " FROM orders WHERE run_id=? ORDER BY ts_ns, client_order_id",
+        "SELECT ts_ns, client_order_id, symbol, side, qty, price FROM fills WHERE run_id=?"
+        " ORDER BY ts_ns, execution_id",
+        "SELECT seq, symbol, inav, mid, premium_bp FROM inav_snapshots WHERE run_id=? ORDER BY seq, symbol",
+    ]
+    for q in queries:
+        ra, rb = rows(db, q, "runa"), rows(db, q, "runb")
+        assert ra and ra == rb
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _small_file(tmp: Path, suffix: str) -> Path:
+    df = pd.read_parquet(sample_session_path())
+    df = df[df["ts"] < df["ts"].iloc[0] + 20 * 60 * 10**9]  # the first 20 minutes
+    path = tmp / f"quotes{suffix}"
+    if suffix == ".csv":
+        df = df.assign(ts=pd.to_datetime(df["ts"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+        df.to_csv(path, index=False)
+    else:
+        df.to_parquet(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_replay_of_a_recorded_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    path = _small_file(tmp_path, suffix)
+    s = run(tmp_path, monkeypatch, "--quiet", run_id="f" + suffix[1:4])
+    assert s["quotes"] > 1_000_000  # sanity: the default run is the full session
+    monkeypatch.setenv("INAVD_RUN__RUN_ID", "")
+    out = tmp_path / "s.json"
+    code = main(
+        [
+            "replay",
+            "--config",
+            str(DEFAULT_CONFIG),
+            "--input",
+            str(path),
+            "--quiet",
+            "--summary-json",
+            str(out),
+        ]
+    )
+    assert code == 0
+    small = json.loads(out.read_text())
+    assert 0 < small["quotes"] < 200_000
+    assert small["inav_evaluations"] == 20 * 4
+
+
+def test_replay_of_a_bad_file_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "q.csv"
+    bad.write_text("ts,symbol,bid\n1,SH,2\n")
+    assert main(["replay", "--config", str(DEFAULT_CONFIG), "--input", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "missing column(s) ask, bid_size, ask_size" in err

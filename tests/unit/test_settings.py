@@ -1,0 +1,103 @@
+"""Config loading: every user mistake is one clear line naming file, key and reason."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tests.kit.paths import DEFAULT_CONFIG, ROOT
+
+from inavd.cli import main
+from inavd.errors import ConfigError
+from inavd.settings import load_config
+
+
+def write(tmp: Path, body: str, universe: str | None = None) -> Path:
+    cfg = tmp / "c.toml"
+    u = universe if universe is not None else (ROOT / "config" / "universe.toml").read_text()
+    (tmp / "universe.toml").write_text(u)
+    cfg.write_text('universe_file = "universe.toml"\n' + body)
+    return cfg
+
+
+def err(path: Path) -> str:
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    return str(exc.value)
+
+
+def test_default_config_loads_frozen() -> None:
+    cfg = load_config(DEFAULT_CONFIG)
+    assert cfg.settings.feed.kind == "replay" and cfg.settings.broker.kind == "paper"
+    assert "SH" in cfg.universe.funds and cfg.universe.funds["SH"].leverage == -1
+    with pytest.raises(Exception):  # noqa: B017 - pydantic raises ValidationError on frozen models
+        cfg.settings.feed.speed = 3  # type: ignore[misc]
+
+
+def test_unknown_key(tmp_path: Path) -> None:
+    msg = err(write(tmp_path, "[feed]\nspeeed = 2\n"))
+    assert msg == f"{tmp_path / 'c.toml'}: feed.speeed: unknown key"
+
+
+def test_wrong_type(tmp_path: Path) -> None:
+    msg = err(write(tmp_path, '[inav]\ninterval_s = "often"\n'))
+    assert msg.startswith(f"{tmp_path / 'c.toml'}: inav.interval_s: ")
+    assert "number" in msg
+
+
+def test_negative_size(tmp_path: Path) -> None:
+    msg = err(write(tmp_path, "[strategies.premium_reversion]\norder_notional_usd = -5\n"))
+    assert "strategies.premium_reversion.order_notional_usd" in msg
+    assert "greater than 0" in msg
+
+
+def test_fund_with_benchmark_outside_universe(tmp_path: Path) -> None:
+    u = '[benchmarks.SPY]\n[funds.SQQQ]\nbenchmark = "QQQ"\nleverage = -3\nexpense_ratio = 0.0095\n'
+    msg = err(write(tmp_path, "", universe=u))
+    assert str(tmp_path / "universe.toml") in msg
+    assert "benchmark 'QQQ' is not in [benchmarks]" in msg
+
+
+def test_zero_leverage_refused(tmp_path: Path) -> None:
+    u = '[benchmarks.SPY]\n[funds.X]\nbenchmark = "SPY"\nleverage = 0\nexpense_ratio = 0.01\n'
+    assert "leverage 0.0 is not a daily multiple" in err(write(tmp_path, "", universe=u))
+
+
+def test_bad_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[feed\nkind=1")
+    assert err(bad).startswith(f"{bad}: not valid TOML")
+    assert err(tmp_path / "nope.toml") == f"{tmp_path / 'nope.toml'}: file not found"
+
+
+def test_secret_in_file_refused(tmp_path: Path) -> None:
+    msg = err(write(tmp_path, '[broker]\nkind = "paper"\n[x]\ntoken = "abc"\n'))
+    assert "x.token: secrets are read only from the environment" in msg
+
+
+def test_environment_overrides_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INAVD_FEED__SPEED", "4")
+    monkeypatch.setenv("INAVD_STRATEGIES__PREMIUM_REVERSION__ENTRY_BP", "12.5")
+    cfg = load_config(write(tmp_path, "[feed]\nspeed = 1\n"))
+    assert cfg.settings.feed.speed == 4
+    assert cfg.settings.strategies.premium_reversion.entry_bp == 12.5
+    assert cfg.settings.strategies.premium_reversion.exit_bp == 2.0  # untouched default kept
+
+
+def test_cli_prints_one_line_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["check-config", str(write(tmp_path, "[feed]\nkind = 'carrier-pigeon'\n"))])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in out.err
+    lines = out.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("inavd: error: ") and "feed.kind" in lines[0]
+
+
+def test_check_config_prints_resolved_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check-config", str(DEFAULT_CONFIG)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["settings"]["feed"]["kind"] == "replay"
+    assert data["universe"]["funds"]["SPXU"]["leverage"] == -3
