@@ -7,6 +7,7 @@ and the router into orders. Time comes from the data and the injected clock only
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -14,7 +15,7 @@ import numpy as np
 from inavd.book.quote_book import QuoteBook
 from inavd.bus import Bus
 from inavd.calendar import Session
-from inavd.domain.events import InavEvaluated, SessionClosed, frozen_copy
+from inavd.domain.events import InavEvaluated, SessionClosed, freeze
 from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import NS_PER_S
 from inavd.execution.router import OrderRouter
@@ -50,6 +51,7 @@ class Core:
         self.close_listeners: list[CloseListener] = []
         self.now_ns = 0
         self.evaluations = 0
+        self.last_eval_s = 0.0  # wall time of the latest engine evaluation (metrics)
         self.quotes = 0
         self.closed = False
         start = session.open_ns if session else 0
@@ -97,16 +99,18 @@ class Core:
     # ------------------------------------------------------------------ evaluation
     async def evaluate(self) -> InavEvaluated:
         """One iNAV evaluation → one event → signals → orders. Also callable on demand."""
+        t0 = time.perf_counter()
         r = self.engine.evaluate(self.now_ns)
+        self.last_eval_s = time.perf_counter() - t0
         self.evaluations += 1
         ev = InavEvaluated(
             ts_ns=self.now_ns,
             symbols=self.engine.fund_symbols,
-            inav=frozen_copy(r.inav),
-            mid=frozen_copy(r.mid),
-            premium_bp=frozen_copy(r.premium_bp),
-            benchmark_move=frozen_copy(r.benchmark_move),
-            flow_usd=frozen_copy(r.flow_usd),
+            inav=freeze(r.inav),
+            mid=freeze(r.mid),
+            premium_bp=freeze(r.premium_bp),
+            benchmark_move=freeze(r.benchmark_move),
+            flow_usd=freeze(r.flow_usd),
             flow_by_benchmark={
                 b: float(v)
                 for b, v in zip(self.engine.universe.benchmarks, r.flow_by_benchmark, strict=True)

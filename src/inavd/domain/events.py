@@ -13,6 +13,12 @@ from inavd.domain.orders import Fill, Order, OrderRequest
 F64 = npt.NDArray[np.float64]
 
 
+def freeze(a: F64) -> F64:
+    """Mark an array the producer will not touch again as read-only (no copy)."""
+    a.flags.writeable = False
+    return a
+
+
 def frozen_copy(a: F64) -> F64:
     out = np.array(a, dtype=np.float64, copy=True)
     out.flags.writeable = False

@@ -16,7 +16,6 @@ from inavd.domain.quotes import F64
 from inavd.domain.units import NS_PER_S
 from inavd.inav.daily_reset import DAYS_PER_YEAR, carry_rate
 from inavd.inav.holdings import build_legs
-from inavd.inav.rebalance import flows_by_benchmark
 
 YEAR_NS = DAYS_PER_YEAR * 86_400 * NS_PER_S
 
@@ -81,11 +80,24 @@ class InavEngine:
         self._alloc(n)
 
     def _alloc(self, n: int) -> None:
-        self._move_all = np.empty(len(self.book.symbols))
-        self._bmove = np.empty(n)
-        self._inav = np.empty(n)
-        self._mid = np.empty(n)
+        n_book = len(self.book.symbols)
+        self._mid_all = np.empty(n_book)
+        self._move_all = np.empty(n_book)
         self._tmp = np.empty(n)
+        # benchmark of each benchmark slot, and every fund's (L² − L)·AUM summed per benchmark:
+        # all funds of a benchmark share its move, so the per-benchmark flow is one product
+        bench_book = [self.book.index[b] for b in self.universe.benchmarks]
+        self._bench_book_idx = np.array(bench_book, dtype=np.int64)
+        self._flow_factor = self.rebalance_factor * self.aum
+        self._flow_const = self.leverage * self.creations
+        nb = len(bench_book)
+        self._flow_factor_by_bench = np.bincount(self.bench_slot, self._flow_factor, nb)
+        self._flow_const_by_bench = np.bincount(self.bench_slot, self._flow_const, nb)
+        self._precompute_nav_terms()
+
+    def _precompute_nav_terms(self) -> None:
+        self._nav_lev = self.prior_nav * self.leverage  # NAV_{t−1}·L
+        self._nav_carry = self.prior_nav * self.carry  # NAV_{t−1}·carry, per year
 
     def set_reference(self, ref: Reference) -> list[str]:
         """Install prior NAVs/closes; returns the funds excluded for lack of a valid reference."""
@@ -97,34 +109,31 @@ class InavEngine:
         bench_prior = self.prior_close[self.bench_idx]
         self.priced = np.isfinite(self.prior_nav) & np.isfinite(bench_prior)
         self.prior_nav = np.where(self.priced, self.prior_nav, np.nan)
+        self._precompute_nav_terms()
         return [s for s, ok in zip(self.fund_symbols, self.priced, strict=True) if not ok]
 
     def evaluate(self, now_ns: int) -> InavResult:
+        """All funds at once. The arrays of the result are new on every call (safe to keep)."""
         b = self.book
-        move_all = self._move_all
-        np.add(b.bid, b.ask, out=move_all)
-        move_all *= 0.5
-        mids_all = move_all.copy()  # mid of every instrument
-        np.divide(move_all, self.prior_close, out=move_all)
+        mid_all = np.add(b.bid, b.ask, out=self._mid_all)
+        mid_all *= 0.5
+        move_all = np.divide(mid_all, self.prior_close, out=self._move_all)
         move_all -= 1.0
-        bmove = np.take(move_all, self.bench_idx, out=self._bmove)
-        accrual = (now_ns - self.prior_strike_ns) / YEAR_NS
-        inav = self._inav
-        np.multiply(self.leverage, bmove, out=inav)
-        inav += self.carry * accrual
-        inav += 1.0
-        inav *= self.prior_nav
+        bmove = move_all[self.bench_idx]
+        # iNAV = NAV·(1 + L·move + carry·δ) = NAV + NAV·L·move + NAV·carry·δ
+        inav = np.multiply(self._nav_lev, bmove)
+        inav += np.multiply(self._nav_carry, (now_ns - self.prior_strike_ns) / YEAR_NS, out=self._tmp)
+        inav += self.prior_nav
         if self.any_holdings:
-            h = self._holdings_inav(move_all)
-            np.copyto(inav, h, where=self.use_holdings)
-        mid = np.take(mids_all, self.fund_idx, out=self._mid)
-        prem = mid / inav
+            np.copyto(inav, self._holdings_inav(move_all), where=self.use_holdings)
+        mid = mid_all[self.fund_idx]
+        prem = np.divide(mid, inav)
         prem -= 1.0
         prem *= 1e4
-        flow = self.rebalance_factor * self.aum
-        flow *= bmove
-        flow += self.leverage * self.creations
-        by_bench = flows_by_benchmark(flow, self.bench_slot, len(self.universe.benchmarks))
+        flow = np.multiply(self._flow_factor, bmove)
+        flow += self._flow_const
+        by_bench = self._flow_factor_by_bench * move_all[self._bench_book_idx]
+        by_bench += self._flow_const_by_bench
         return InavResult(now_ns, inav, mid, prem, bmove, flow, by_bench)
 
     def _holdings_inav(self, move_all: F64) -> F64:
