@@ -39,6 +39,7 @@ class FuturesSpec(Strict):
 
 
 class HoldingsSpec(Strict):
+    as_of: date  # the NAV strike the basket was published for (the prior session's close)
     shares_outstanding: float = Field(gt=0)
     cash_usd: float
     accrued_fees_usd: float = Field(0.0, ge=0)

@@ -58,7 +58,6 @@ def test_default_run_twice_is_deterministic_and_appends(
         a["inav_evaluations"] == 390 * 4
     )  # every 15 s of the 6.5 h session, the last at the close
     assert a["orders"] > 50 and a["fills"] >= a["orders"] * 0.9
-    assert a["final_positions"] == {}  # flat before the close
     assert set(a["premium_bp"]) >= {"SH", "SDS", "SPXU", "SQQQ", "TZA"}
     sh = a["premium_bp"]["SH"]
     assert sh["min"] < sh["mean"] < sh["max"] and abs(sh["mean"]) < 5
@@ -129,3 +128,26 @@ def test_replay_of_a_bad_file_is_one_line(
     assert main(["replay", "--config", str(DEFAULT_CONFIG), "--input", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "missing column(s) ask, bid_size, ask_size" in err
+
+
+def test_synthetic_feed_on_another_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INAVD_FEED__KIND", "synthetic")
+    monkeypatch.setenv("INAVD_FEED__SESSION", "2019-12-23")
+    s = run(tmp_path, monkeypatch, run_id="syn")
+    assert s["session"] == "2019-12-23"
+    assert s["quotes"] > 900_000 and s["inav_evaluations"] == 390 * 4
+    assert s["premium_bp"]["SH"]["min"] < 0 < s["premium_bp"]["SH"]["max"]
+
+
+async def test_sim_clock_paces_at_the_requested_speed() -> None:
+    import time
+
+    from inavd.clock import SimClock
+
+    clock = SimClock(0, speed=100.0)
+    t0 = time.monotonic()
+    await clock.sleep_until(0)
+    await clock.sleep_until(5 * 10**9)  # 5 s of data at 100× ≈ 50 ms of wall time
+    elapsed = time.monotonic() - t0
+    assert clock.now_ns() == 5 * 10**9
+    assert 0.045 <= elapsed < 1.0

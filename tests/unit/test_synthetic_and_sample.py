@@ -89,7 +89,7 @@ def test_same_seed_same_stream_other_seed_other_stream(universe: Universe) -> No
 
 
 def test_bars_for_a_day_without_data_are_refused() -> None:
-    with pytest.raises(DataError, match="fewer than half"):
+    with pytest.raises(DataError, match="fewer than 50%"):
         load_bars(sample_dir() / "bars" / "SH.csv", date(2019, 12, 12))
     with pytest.raises(DataError, match="not an XNYS session"):
         load_bars(sample_dir() / "bars" / "SH.csv", date(2019, 12, 25))

@@ -40,8 +40,11 @@ class SyntheticParams:
 BENCHMARK_RATE = {"SPY": 14.0, "QQQ": 9.0, "IWM": 6.0, "DIA": 4.0}
 
 
-def load_bars(path: Path, day: date) -> pd.DataFrame:
-    """One session of 1-minute bars on the full minute grid (gaps carry the last close)."""
+def load_bars(path: Path, day: date, min_coverage: float = 0.5) -> pd.DataFrame:
+    """One session of 1-minute bars on the full minute grid (gaps carry the last close).
+
+    `min_coverage`: the share of minutes that must have a bar. Benchmarks need half (their bars are
+    the price path); funds' bars only set quote intensity, so a quarter is enough."""
     try:
         raw = pd.read_csv(path)
     except FileNotFoundError:
@@ -65,8 +68,8 @@ def load_bars(path: Path, day: date) -> pd.DataFrame:
         inclusive="left",
     ).tz_convert(NY)
     bars = raw.loc[:, ["Open", "High", "Low", "Close", "Volume"]].reindex(grid)
-    if bars["Close"].notna().sum() < len(grid) // 2:
-        raise DataError(f"{path}: fewer than half of the minutes of {day} have bars")
+    if bars["Close"].notna().sum() < len(grid) * min_coverage:
+        raise DataError(f"{path}: fewer than {min_coverage:.0%} of the minutes of {day} have bars")
     close = bars["Close"].ffill().bfill()
     for col in ("Open", "High", "Low"):
         bars[col] = bars[col].fillna(close)
@@ -166,7 +169,7 @@ def generate_session(
         frames.append(_frame(sym, ts, *_quote_from_mid(rng, mid, [0.85, 0.12, 0.03], 1.2)))
     n_seconds = int((session.close_ns - session.open_ns) // NS_PER_S) + 1
     for fund in funds:
-        bars = load_bars(bars_dir / f"{fund.symbol}.csv", day)
+        bars = load_bars(bars_dir / f"{fund.symbol}.csv", day, min_coverage=0.25)
         ts, _ = _arrivals(rng, bars, p.fund_rate_per_s, session.open_ns)
         bts, bmid = bench_path[fund.benchmark]
         move = np.interp(ts, bts, bmid) / prior_close[fund.benchmark] - 1.0
