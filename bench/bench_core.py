@@ -53,12 +53,22 @@ def make_engine(n_funds: int) -> tuple[InavEngine, QuoteBook]:
     u = Universe(benches, funds)
     book = QuoteBook(u.symbols)
     eng = InavEngine(u, book, cash_rate=0.0155)
-    prior = {s: float(p) for s, p in zip(u.symbols, rng.uniform(10, 400, len(u.symbols)), strict=True)}
+    prior = {
+        s: float(p) for s, p in zip(u.symbols, rng.uniform(10, 400, len(u.symbols)), strict=True)
+    }
     eng.set_reference(Reference(prior, {}, 0))
     n = len(u.symbols)
     mid = np.array([prior[s] for s in u.symbols]) * (1 + rng.normal(0, 0.01, n))
-    book.apply(QuoteBatch(np.ones(n, np.int64), np.arange(n, dtype=np.int32), mid - 0.01, mid + 0.01,
-                          np.full(n, 100.0), np.full(n, 100.0)))
+    book.apply(
+        QuoteBatch(
+            np.ones(n, np.int64),
+            np.arange(n, dtype=np.int32),
+            mid - 0.01,
+            mid + 0.01,
+            np.full(n, 100.0),
+            np.full(n, 100.0),
+        )
+    )
     return eng, book
 
 
@@ -105,11 +115,17 @@ def main() -> None:
     rate, bs = bench_book()
     print(f"book update from decoded batches: median {rate / 1e6:.2f} M quotes/s (batch {bs})")
     eng_us, floor_us = bench_inav()
-    print(f"iNAV + premium + flow, 1,000 funds: median {eng_us:.1f} µs; bare numpy floor {floor_us:.1f} µs;"
-          f" ratio {eng_us / floor_us:.2f}")
+    print(
+        f"iNAV + premium + flow, 1,000 funds: median {eng_us:.1f} µs;"
+        f" bare numpy floor {floor_us:.1f} µs;"
+        f" ratio {eng_us / floor_us:.2f}"
+    )
     replay_rate, quotes = bench_replay()
-    print(f"replay pipeline (feed → book → iNAV → strategy → paper broker → journal), {quotes:,} quotes:"
-          f" median {replay_rate / 1e3:.0f} k quotes/s over 5 runs")
+    print(
+        "replay pipeline (feed → book → iNAV → strategy → paper broker → journal),"
+        f" {quotes:,} quotes:"
+        f" median {replay_rate / 1e3:.0f} k quotes/s over 5 runs"
+    )
 
 
 if __name__ == "__main__":

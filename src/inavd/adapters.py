@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from inavd.book.quote_book import QuoteBook
@@ -37,7 +38,30 @@ def make_feed(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> F
         return FeedBundle(feed, feed.day, len(feed), replay=True)
     if s.kind == "synthetic":
         return _synthetic(cfg, index, symbols)
+    if s.kind == "alpaca":
+        return _alpaca_feed(cfg, index)
     raise ConfigError(f"{cfg.path}: feed.kind: {s.kind!r} is not available in this build")
+
+
+def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
+    from inavd.calendar import session_for
+    from inavd.clock import ns_to_ny
+    from inavd.feeds.alpaca import AlpacaQuoteFeed
+    from inavd.live_config import check_live_opt_in, load_credentials
+
+    check_live_opt_in(cfg.settings.alpaca)
+    today = ns_to_ny(time.time_ns()).date()
+    while session_for(today) is None:  # weekend or holiday: the next session (wait for its open)
+        today += timedelta(days=1)
+    session = session_for(today)
+
+    def in_market_hours(now_ns: int) -> bool:
+        return session is not None and session.contains(now_ns)
+
+    feed = AlpacaQuoteFeed(
+        index, load_credentials(), cfg.settings.alpaca, in_market_hours, cfg.settings.feed.batch_max
+    )
+    return FeedBundle(feed, today, None, replay=False)
 
 
 def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> FeedBundle:
@@ -64,20 +88,35 @@ def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> 
 
 
 def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Reference:
-    return reference_for(day, symbols)
+    r = cfg.settings.reference
+    if r.source == "sample":
+        return reference_for(day, symbols)
+    from inavd.live_config import load_credentials
+    from inavd.reference import load_reference
+
+    creds = load_credentials() if r.source == "alpaca" else None
+    return load_reference(r, day, symbols, cfg.settings.alpaca, creds)
 
 
 def make_broker(
     cfg: Config, book: QuoteBook, clock: Clock, session: Session, run_id: str = "paper"
 ) -> Broker:
     s = cfg.settings.broker
+    ex = cfg.settings.execution
     if s.kind == "paper":
         return PaperBroker(
             book,
             clock,
             latency_ms=s.latency_ms,
             starting_cash_usd=s.starting_cash_usd,
-            moc_cutoff_ns=session.moc_cutoff_ns(),
+            moc_cutoff_ns=session.moc_cutoff_ns(ex.moc.cutoff_min_before_close),
             id_prefix=run_id,
+            state_path=cfg.settings.run.data_dir / ex.paper_state if ex.paper_state else None,
         )
+    if s.kind == "alpaca":
+        from inavd.brokers.alpaca.broker import AlpacaBroker
+        from inavd.live_config import check_live_opt_in, load_credentials
+
+        check_live_opt_in(cfg.settings.alpaca)
+        return AlpacaBroker(load_credentials(), cfg.settings.alpaca)
     raise ConfigError(f"{cfg.path}: broker.kind: {s.kind!r} is not available in this build")

@@ -20,26 +20,29 @@ from inavd.adapters import make_broker, make_feed, make_reference
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
-from inavd.calendar import Session, session_for
-from inavd.clock import SimClock
+from inavd.calendar import Session, previous_session_day, session_for
+from inavd.clock import SimClock, WallClock
 from inavd.core import Core
-from inavd.domain.events import OrderFilled, OrderUpdated
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import NS_PER_S
 from inavd.errors import ConfigError
 from inavd.execution.journal import Journal
+from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
+from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
+from inavd.reference import report_excluded
+from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
 from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
-from inavd.signals.premium_reversion import PremiumReversion
+from inavd.signals.factory import build_signals
 from inavd.summary import SummaryCollector
 from inavd.universe import build_universe
 
@@ -93,8 +96,13 @@ class App:
         if session is None:
             raise ConfigError(f"{cfg.path}: {self.day} is not an exchange session")
         self.session: Session = session
+        # now that the day is known: use published baskets only if struck at the prior close
+        self.universe = build_universe(cfg.universe, only, previous_session_day(self.day))
         speed = s.feed.speed if opts.speed is None else opts.speed
-        self.clock = SimClock(session.open_ns, speed=speed)
+        self.live = not bundle.replay  # live: wall time, today's session, run until stopped
+        self.clock: SimClock | WallClock = (
+            WallClock() if self.live else SimClock(session.open_ns, speed=speed)
+        )
         self.bus = Bus()
         self.engine = InavEngine(
             self.universe,
@@ -106,10 +114,29 @@ class App:
         excluded = self.engine.set_reference(self.reference)
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
+        report_excluded(excluded, s.reference.source)
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
-        self.router = OrderRouter(self.run_id, self.broker, self.bus, self.clock)
+        self.router = OrderRouter(
+            self.run_id, self.broker, self.bus, self.clock,
+            settings=s.execution, journal=self.journal, book=self.book, session=session,
+        )  # fmt: skip
+        self.gates = build_gates(
+            s.risk,
+            universe=self.universe,
+            book=self.book,
+            positions=self.router,
+            clock=self.clock,
+            session=session,
+            state=self.trading_state,
+            bus=self.bus,
+        )
+        self.router.gates.append(self.gates)
+        for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
+            gate = getattr(venue, "gate", None)
+            if gate is not None:
+                self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
         self.core = Core(
             book=self.book,
@@ -119,7 +146,7 @@ class App:
             signals=self._signals(),
             session=session,
             interval_s=s.inav.interval_s,
-            advance_clock=self.clock.advance_to,
+            advance_clock=self.clock.advance_to if isinstance(self.clock, SimClock) else _no_op,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
             self.core.market_listeners.append(self.broker.on_market)
@@ -128,6 +155,10 @@ class App:
             self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp
         )
         self.recorder.attach(self.bus)
+        self.resume = ReplayResume(self.journal, self.run_id)  # refuses a completed run id
+        self.reconciler = Reconciler(self.router, self.journal, self.bus, [self.recorder.ledger])
+        self.router.reconciler = self.reconciler.run
+        self.router.ready = False  # gated until start-up reconciliation succeeds
         self.collector = SummaryCollector()
         self.collector.attach(self.bus)
         self.supervisor = Supervisor()
@@ -136,16 +167,13 @@ class App:
         self.services: list[Service] = build_services(self)
 
     def _signals(self) -> list[Signal]:
-        funds = tuple(f.symbol for f in self.universe.funds)
-        return [PremiumReversion(self.cfg.settings.strategies.premium_reversion, funds)]
+        return build_signals(self.cfg.settings, self.universe, self.day)
 
     def _on_order(self, order: Order) -> None:
-        self.router.on_order(order)
-        self.bus.publish(OrderUpdated(self.clock.now_ns(), order))
+        self.router.on_order(order)  # publishes OrderUpdated unless the transition is illegal
 
     def _on_fill(self, fill: Fill, position: float) -> None:
-        self.router.on_fill(fill, position)
-        self.bus.publish(OrderFilled(fill.ts_ns, fill, position))
+        self.router.on_fill(fill, position)  # publishes OrderFilled once per execution id
 
     # ------------------------------------------------------------------ run
     def request_stop(self) -> None:
@@ -160,6 +188,7 @@ class App:
             self._record_run_start()
             await self.broker.connect()
             started = True
+            await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
             for service in self.services:
                 await service.start(self)
             life.install_signal_handlers()
@@ -190,9 +219,15 @@ class App:
             journal=str(self.journal.path),
         )
         async for batch in self.feed.batches():
+            if not self.live:
+                batch = self.resume.skip(self.core, batch)  # after a crash: already processed
+                if not len(batch):
+                    continue
             for part in self._paced(batch):
                 await self.clock.sleep_until(int(part.ts_ns[0]))
                 await self.core.on_batch(part)
+                await self.router.pump()  # iceberg slices, exit at close, periodic reconcile
+                self.resume.save(self.core)
             if total and self.core.quotes >= next_report and not self.opts.quiet:
                 self._progress(total, started)
                 next_report += max(total // 10, 1)
@@ -201,7 +236,7 @@ class App:
 
     def _paced(self, batch: QuoteBatch) -> list[QuoteBatch]:
         """At a finite speed, hand the core at most one second of data at a time."""
-        if self.clock.speed <= 0 or not len(batch):
+        if not isinstance(self.clock, SimClock) or self.clock.speed <= 0 or not len(batch):
             return [batch]
         parts = []
         start = 0
@@ -254,7 +289,7 @@ class App:
 
     def _record_run_start(self) -> None:
         self.journal.execute(
-            "INSERT INTO runs (run_id, started_ns, config_path, feed, broker, version)"
+            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version)"
             " VALUES (?,?,?,?,?,?)",
             (
                 self.run_id,
@@ -271,6 +306,10 @@ class App:
             "UPDATE runs SET ended_ns=?, summary_json=? WHERE run_id=?",
             (time.time_ns(), json.dumps(summary), self.run_id),
         )
+
+
+def _no_op(_ts_ns: int) -> None:
+    """Live time is the wall clock: the data does not advance it."""
 
 
 def install_event_loop_policy() -> None:

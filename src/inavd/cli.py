@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "version",
     "sample",
     "analysis",
+    "record",
 )
 
 

@@ -11,4 +11,13 @@ if TYPE_CHECKING:
 def build_services(app: App) -> list[Service]:
     """The services the config enables, in start order."""
     services: list[Service] = []
+    s = app.cfg.settings
+    if s.mqtt.enabled:
+        from inavd.publish.mqtt import MqttPublisher  # imported only when used (aiomqtt)
+
+        services.append(MqttPublisher(s.mqtt))
+    if s.ops.enabled:
+        from inavd.ops.server import OpsService  # imported only when used (aiohttp)
+
+        services.append(OpsService(app, s.ops))
     return services

@@ -16,6 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from inavd.errors import ConfigError
+from inavd.execution.config import ExecutionSettings
+from inavd.live_config import AlpacaSettings, ReferenceSettings
+from inavd.ops.settings import OpsSettings
+from inavd.publish.settings import MqttSettings
+from inavd.risk.config import RiskSettings
+from inavd.signals.config import (
+    DecayMonitorSettings,
+    MeanReversionSettings,
+    MocFlowSettings,
+    PremiumArbSettings,
+    VolHedgeSettings,
+    check_references,
+)
+from inavd.sizing.config import SizingSettings
 
 DEFAULT_CONFIG = Path("config/default.toml")
 SECRET_KEYS = frozenset({"password", "secret", "api_key", "secret_key", "token", "key_id"})
@@ -142,6 +156,11 @@ class PremiumReversionSettings(Strict):
 
 class StrategiesSettings(Strict):
     premium_reversion: PremiumReversionSettings = PremiumReversionSettings()
+    premium_arb: PremiumArbSettings = PremiumArbSettings()
+    moc_flow: MocFlowSettings = MocFlowSettings()
+    mean_reversion: MeanReversionSettings = MeanReversionSettings()
+    vol_hedge: VolHedgeSettings = VolHedgeSettings()
+    decay_monitor: DecayMonitorSettings = DecayMonitorSettings()
 
 
 class Settings(BaseSettings):
@@ -156,6 +175,13 @@ class Settings(BaseSettings):
     broker: BrokerSettings = BrokerSettings()
     journal: JournalSettings = JournalSettings()
     strategies: StrategiesSettings = StrategiesSettings()
+    sizing: SizingSettings = SizingSettings()
+    risk: RiskSettings = RiskSettings()
+    alpaca: AlpacaSettings = AlpacaSettings()
+    reference: ReferenceSettings = ReferenceSettings()
+    mqtt: MqttSettings = MqttSettings()
+    ops: OpsSettings = OpsSettings()
+    execution: ExecutionSettings = ExecutionSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -248,6 +274,9 @@ def _check_cross_references(path: Path, s: Settings, u: UniverseSpec) -> None:
             raise ConfigError(
                 f"{path}: strategies.premium_reversion.symbols: {sym!r} is not a fund"
             )
+    problems = check_references(s.strategies, u.funds, u.benchmarks)
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {p}" for p in problems))
 
 
 def masked_dump(cfg: Config) -> dict[str, Any]:

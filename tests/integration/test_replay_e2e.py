@@ -71,7 +71,8 @@ def test_default_run_twice_is_deterministic_and_appends(
         " FROM orders WHERE run_id=? ORDER BY ts_ns, client_order_id",
         "SELECT ts_ns, client_order_id, symbol, side, qty, price FROM fills WHERE run_id=?"
         " ORDER BY ts_ns, execution_id",
-        "SELECT seq, symbol, inav, mid, premium_bp FROM inav_snapshots WHERE run_id=? ORDER BY seq, symbol",
+        "SELECT seq, symbol, inav, mid, premium_bp FROM inav_snapshots WHERE run_id=?"
+        " ORDER BY seq, symbol",
     ]
     for q in queries:
         ra, rb = rows(db, q, "runa"), rows(db, q, "runb")

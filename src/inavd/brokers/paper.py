@@ -13,10 +13,12 @@ default) the venue lives in memory and dies with the process.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Account, FillListener, OrderListener
@@ -261,9 +263,9 @@ class PaperBroker:
             self.fills.append(f)
         self._exec_seq = len(self.fills)
         self.duplicate_submits = store.duplicates()
-        for coid, o in self.orders.items():
-            if o.status.is_open:
-                self._working[coid] = _Working(o, o.submitted_ns + self.latency_ns)
+        for coid in store.open_ids():
+            o = self.orders[coid]
+            self._working[coid] = _Working(o, o.submitted_ns + self.latency_ns)
 
 
 def _limit_ok(req: OrderRequest, px: float) -> bool:
@@ -305,7 +307,7 @@ class _Store:
         self.db.execute("BEGIN")
         self.db.execute(
             "INSERT INTO fills (exec_id, body) VALUES (?,?)",
-            (fill.execution_id, json.dumps(asdict(fill))),
+            (fill.execution_id, orjson.dumps(asdict(fill)).decode()),
         )
         self._put(order)
         self.db.execute("COMMIT")
@@ -314,31 +316,66 @@ class _Store:
         self.db.execute(
             "INSERT INTO orders (coid, n, body) VALUES (?, (SELECT count(*) FROM orders), ?)"
             " ON CONFLICT(coid) DO UPDATE SET body=excluded.body",
-            (o.client_order_id, json.dumps(asdict(o))),
+            (o.client_order_id, orjson.dumps(asdict(o))),
         )
 
     def load_orders(self) -> dict[str, Order]:
-        out = {}
-        for coid, body in self.db.execute("SELECT coid, body FROM orders ORDER BY n"):
-            d = json.loads(body)
-            r = d.pop("request")
-            req = OrderRequest(
-                **{
-                    **r,
-                    "side": Side(r["side"]),
-                    "order_type": OrderType(r["order_type"]),
-                    "time_in_force": TimeInForce(r["time_in_force"]),
-                }
-            )
-            out[coid] = Order(req, **{**d, "status": OrderStatus(d["status"])})
-        return out
+        """Orders decoded on first access: a restart after a long session stays fast."""
+        rows = self.db.execute("SELECT coid, body FROM orders ORDER BY n").fetchall()
+        return _LazyOrders({coid: body for coid, body in rows})
 
     def load_fills(self) -> list[Fill]:
         out = []
         for (body,) in self.db.execute("SELECT body FROM fills ORDER BY n"):
-            d = json.loads(body)
+            d = orjson.loads(body)
             out.append(Fill(**{**d, "side": Side(d["side"])}))
         return out
 
+    def open_ids(self) -> list[str]:
+        terminal = tuple(st.value for st in OrderStatus if st.is_terminal)
+        marks = ",".join("?" * len(terminal))
+        rows = self.db.execute(
+            f"SELECT coid FROM orders WHERE json_extract(body, '$.status') NOT IN ({marks})"
+            " ORDER BY n",
+            terminal,
+        )
+        return [c for (c,) in rows]
+
     def duplicates(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM submits WHERE duplicate").fetchone()[0])
+
+
+class _LazyOrders(dict[str, Order]):
+    """coid → Order, decoding the stored JSON only for the orders that are looked at."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        super().__init__()
+        self._raw = raw
+
+    def __contains__(self, coid: object) -> bool:
+        return super().__contains__(coid) or coid in self._raw
+
+    def __missing__(self, coid: str) -> Order:
+        order = _decode_order(self._raw.pop(coid))
+        self[coid] = order
+        return order
+
+    def get(self, coid: str, default: Any = None) -> Any:
+        return self[coid] if coid in self else default  # noqa: SIM401 - triggers decoding
+
+    def __len__(self) -> int:
+        return super().__len__() + len(self._raw)
+
+
+def _decode_order(body: str | bytes) -> Order:
+    d = orjson.loads(body)
+    r = d.pop("request")
+    req = OrderRequest(
+        **{
+            **r,
+            "side": Side(r["side"]),
+            "order_type": OrderType(r["order_type"]),
+            "time_in_force": TimeInForce(r["time_in_force"]),
+        }
+    )
+    return Order(req, **{**d, "status": OrderStatus(d["status"])})

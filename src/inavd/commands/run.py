@@ -29,6 +29,11 @@ def register(sub: Any) -> None:
             "--summary-json", type=Path, default=None, help="write the run summary as JSON"
         )
         p.add_argument("--quiet", action="store_true", help="no progress lines")
+        p.add_argument(
+            "--serve",
+            action="store_true",
+            help="after a replay ends keep the ops endpoint and MQTT up until SIGTERM/SIGINT",
+        )
         if name == "replay":
             p.add_argument("--input", type=Path, default=None, help="quote file (CSV or Parquet)")
         p.set_defaults(func=_run)
@@ -43,7 +48,10 @@ def _run(args: argparse.Namespace) -> int:
         raise SystemExit("inavd: error: --speed must be >= 0")
     configure_logging(cfg.settings.run.log_level)
     install_event_loop_policy()
-    app = App(cfg, RunOptions(speed=args.speed, summary_json=args.summary_json, quiet=args.quiet))
+    opts = RunOptions(
+        speed=args.speed, summary_json=args.summary_json, quiet=args.quiet, serve=args.serve
+    )
+    app = App(cfg, opts)
     summary = asyncio.run(app.run())
     print(render_text(summary))
     if args.summary_json:

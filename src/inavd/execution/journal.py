@@ -6,8 +6,10 @@ A second run appends to the same file. A damaged file is an error naming the fil
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +58,34 @@ MIGRATIONS: list[str] = [
     CREATE INDEX fills_by_run ON fills(run_id, ts_ns);
     CREATE INDEX snapshots_by_symbol ON inav_snapshots(run_id, symbol, ts_ns);
     """,
+    # v1 -> v2: execution engine (order sequence and parent, iceberg parents, reconciliation
+    # reports, replay checkpoints)
+    """
+    ALTER TABLE orders ADD COLUMN seq INTEGER;
+    ALTER TABLE orders ADD COLUMN parent_id TEXT;
+    CREATE INDEX orders_by_parent ON orders(parent_id);
+    CREATE INDEX orders_by_status ON orders(status);
+    CREATE TABLE algo_parents (
+        parent_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL,
+        symbol TEXT NOT NULL, side TEXT NOT NULL, total_qty REAL NOT NULL,
+        display_qty REAL NOT NULL, limit_price REAL, strategy TEXT, reason TEXT,
+        status TEXT NOT NULL, created_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL
+    );
+    CREATE TABLE reconciliations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, ts_ns INTEGER NOT NULL,
+        kind TEXT NOT NULL, symbol TEXT, client_order_id TEXT, detail TEXT
+    );
+    CREATE TABLE checkpoints (
+        run_id TEXT PRIMARY KEY, data_ns INTEGER NOT NULL, evaluations INTEGER NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 RECOVERY_HINT = (
     "move the file aside (keep it for inspection), then either restore the last backup or start "
     "with a new journal and let start-up reconciliation adopt the broker's open orders and "
-    "positions; see docs/operations.md, 'Journal recovery'"
+    "positions; see docs/execution.md, 'Journal recovery'"
 )
 
 
@@ -71,6 +94,9 @@ class Journal:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if not path.exists():
+                _create(path)
+            _check_file(path)
             self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
@@ -81,7 +107,7 @@ class Journal:
             raise JournalError(
                 f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
             ) from None
-        self._in_tx = False
+        self._depth = 0
 
     # ------------------------------------------------------------------ schema
     def _check_integrity(self) -> None:
@@ -109,14 +135,36 @@ class Journal:
 
     # ------------------------------------------------------------------ writes
     def begin(self) -> None:
-        if not self._in_tx:
+        """Transactions nest: only the outermost `commit` makes the work durable."""
+        if self._depth == 0:
             self.db.execute("BEGIN")
-            self._in_tx = True
+        self._depth += 1
 
     def commit(self) -> None:
-        if self._in_tx:
+        if self._depth == 0:
+            return
+        self._depth -= 1
+        if self._depth == 0:
             self.db.execute("COMMIT")
-            self._in_tx = False
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together (or not at all if the process dies)."""
+        self.begin()
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            if self._depth == 0:
+                self.db.execute("ROLLBACK")
+            raise
+        self.commit()
+
+    def flush(self) -> None:
+        """Commit anything open and fold the WAL into the main file (graceful stop)."""
+        while self._depth:
+            self.commit()
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.db.execute(sql, params)
@@ -128,8 +176,50 @@ class Journal:
         return self.db.execute(sql, params).fetchall()
 
     def close(self) -> None:
-        self.commit()
+        while self._depth:
+            self.commit()
         self.db.close()
+
+
+def _create(path: Path) -> None:
+    """Build a new journal beside the target and rename it into place: a crash during creation
+    never leaves a half-made file that would later look like a damaged (or empty) journal."""
+    tmp = path.with_name(path.name + ".new")
+    for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+        stale.unlink(missing_ok=True)
+    db = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        for v, script in enumerate(MIGRATIONS):
+            db.execute("BEGIN IMMEDIATE")
+            for stmt in _statements(script):
+                db.execute(stmt)
+            db.execute(f"PRAGMA user_version={v + 1}")
+            db.execute("COMMIT")
+    finally:
+        db.close()
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _check_file(path: Path) -> None:
+    """Catch truncation SQLite itself would not notice (an empty file is a valid empty db)."""
+    if not path.exists():
+        return
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or not header.startswith(b"SQLite format 3\x00"):
+        raise sqlite3.DatabaseError(f"truncated or not SQLite ({size} bytes)")
+    page = int.from_bytes(header[16:18], "big")
+    page = 65536 if page == 1 else page
+    pages = int.from_bytes(header[28:32], "big")
+    header_valid = header[24:28] == header[92:96]  # in-header size is current
+    wal = Path(f"{path}-wal")
+    # a crash during a checkpoint can leave the file short; the WAL still has those pages
+    mid_checkpoint = wal.exists() and wal.stat().st_size > 0
+    if header_valid and not mid_checkpoint and size < page * pages:
+        raise sqlite3.DatabaseError(f"truncated: {size} bytes, header says {page * pages}")
 
 
 def _statements(script: str) -> list[str]:

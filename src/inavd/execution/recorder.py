@@ -14,6 +14,7 @@ from inavd.domain.events import (
     SignalEmitted,
 )
 from inavd.domain.ledger import Ledger
+from inavd.execution.events import ReconciliationDiff
 from inavd.execution.journal import Journal
 
 
@@ -34,6 +35,7 @@ class JournalRecorder:
         bus.subscribe(OrderFilled, self.on_filled)
         bus.subscribe(SignalEmitted, self.on_signal)
         bus.subscribe(OrderDenied, self.on_denied)
+        bus.subscribe(ReconciliationDiff, self.on_reconciliation)
 
     def on_inav(self, ev: InavEvaluated) -> None:
         spreads = self._spread_src() if callable(self._spread_src) else None
@@ -153,6 +155,13 @@ class JournalRecorder:
                 ev.request.symbol,
                 ev.request.client_order_id,
             ),
+        )
+
+    def on_reconciliation(self, ev: ReconciliationDiff) -> None:
+        self.j.execute(
+            "INSERT INTO reconciliations (run_id, ts_ns, kind, symbol, client_order_id, detail)"
+            " VALUES (?,?,?,?,?,?)",
+            (self.run_id, ev.ts_ns, ev.kind, ev.symbol, ev.client_order_id, ev.detail),
         )
 
     def _event(self, coid: str, ts: int, status: str, detail: str) -> None:

@@ -1,38 +1,56 @@
-"""From intents to orders: position targets become order deltas with deterministic client ids.
+"""The execution engine: intents → orders through gates, the state machine and the journal.
 
-The order row is committed to the journal *before* the submit leaves the process (write-ahead), so
-a crash can never leave an order the journal does not know about.
+Position targets become order deltas with deterministic client order ids. Every order, including
+each iceberg child, passes the built-in checks (reconciled, not stopping, MOC cutoff) and then
+every function in `gates` right before it is sent. The order row is committed to the journal
+*before* the submit leaves the process (write-ahead), so a crash can never leave an order the
+journal does not know about; a submit whose outcome is unknown is resolved by looking the client
+order id up, never by sending it again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 
 from inavd.brokers.base import Broker
 from inavd.bus import Bus
+from inavd.calendar import Session
 from inavd.clock import Clock
-from inavd.domain.events import OrderDenied, OrderSubmitted, SignalEmitted
+from inavd.domain.events import (
+    OrderDenied,
+    OrderFilled,
+    OrderSubmitted,
+    OrderUpdated,
+    SignalEmitted,
+)
 from inavd.domain.intents import Intent
 from inavd.domain.ledger import Ledger
-from inavd.domain.orders import Fill, Order, OrderRequest, Side
-from inavd.errors import OrderRejected
+from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side
+from inavd.domain.units import NS_PER_S
+from inavd.errors import BrokerError, OrderRejected, UnknownOutcome
+from inavd.execution.algos.iceberg import LOST, IcebergAlgo, Parent
+from inavd.execution.algos.moc import MocPlanner
+from inavd.execution.config import ExecutionSettings
+from inavd.execution.fsm import OrderStateMachine
+from inavd.execution.gateway import BrokerGateway
+from inavd.execution.ids import client_order_id
+from inavd.execution.journal import Journal
+from inavd.execution.ratelimit import Backoff, RateLimiter
+
+if TYPE_CHECKING:
+    from inavd.book.quote_book import QuoteBook
 
 log = structlog.get_logger(__name__)
 
 Gate = Callable[[OrderRequest], tuple[str, str] | None]  # → (gate, reason) to deny
-
-
-def client_order_id(run_id: str, strategy: str, symbol: str, seq: int) -> str:
-    """Deterministic and unique per run: `<run>-<strategy>-<symbol>-<seq>` (≤ 48 characters)."""
-    coid = f"{run_id}-{strategy[:8]}-{symbol[:8]}-{seq}"
-    if len(coid) > 48:
-        raise ValueError(f"client order id too long: {coid}")
-    return coid
+__all__ = ["Gate", "OrderRouter", "client_order_id"]
+RECONCILE_RETRY_NS = 5 * NS_PER_S
 
 
 @dataclass
@@ -40,6 +58,8 @@ class RouterStats:
     orders: int = 0
     rejected: int = 0
     denied: int = 0
+    lost: int = 0
+    duplicate_fills: int = 0
 
 
 class OrderRouter:
@@ -51,6 +71,11 @@ class OrderRouter:
         clock: Clock,
         gates: Sequence[Gate] = (),
         min_qty: float = 1.0,
+        *,
+        settings: ExecutionSettings | None = None,
+        journal: Journal | None = None,
+        book: QuoteBook | None = None,
+        session: Session | None = None,
     ) -> None:
         self.run_id = run_id
         self.broker = broker
@@ -58,35 +83,73 @@ class OrderRouter:
         self.clock = clock
         self.gates = list(gates)
         self.min_qty = min_qty
+        self.cfg = settings or ExecutionSettings()
+        self.journal = journal
+        self.gateway = _gateway(broker, self.cfg)
         self.ledger = Ledger()
         self.open: dict[str, Order] = {}
+        self.fsm = OrderStateMachine()
+        self.icebergs = IcebergAlgo(self.cfg.iceberg, book, journal, run_id)
+        self.moc = MocPlanner(self.cfg.moc, session)
+        self.strategy_of: dict[str, str] = {}
+        self.by_strategy: dict[tuple[str, str], float] = {}
         self.stats = RouterStats()
+        self.ready = True  # False until start-up reconciliation has succeeded
+        self.stopping = False
         self._seq = 0
+        self._exec_ids: set[str] = set()
+        self._next_reconcile_ns = 0
+        # set by the app: `reconciler(startup=...)` repairs against the broker
+        self.reconciler: Callable[..., Awaitable[object]] | None = None
 
     # ------------------------------------------------------------------ broker callbacks
-    def on_order(self, order: Order) -> None:
+    def on_order(self, order: Order) -> bool:
+        """A status update from the broker; illegal transitions are refused (returns False)."""
+        coid = order.client_order_id
+        if not self.fsm.apply(coid, order.status):
+            return False
         if order.status.is_terminal:
-            self.open.pop(order.client_order_id, None)
+            self.open.pop(coid, None)
         else:
-            self.open[order.client_order_id] = order
+            self.open[coid] = order
+        self.icebergs.on_child_order(order, self.clock.now_ns())
+        self.bus.publish(OrderUpdated(self.clock.now_ns(), order))
+        return True
 
-    def on_fill(self, fill: Fill, position: float) -> None:
+    def on_fill(self, fill: Fill, position: float) -> bool:
+        if fill.execution_id in self._exec_ids:  # redelivered: fills are booked exactly once
+            self.stats.duplicate_fills += 1
+            return False
+        self._exec_ids.add(fill.execution_id)
         self.ledger.apply(fill)
+        strategy = self.strategy_of.get(fill.client_order_id, "")
+        key = (strategy, fill.symbol)
+        self.by_strategy[key] = self.by_strategy.get(key, 0.0) + fill.signed_qty
+        self.icebergs.on_child_fill(fill)
+        self.bus.publish(OrderFilled(fill.ts_ns, fill, position))
+        return True
 
-    # ------------------------------------------------------------------ intents
+    # ------------------------------------------------------------------ positions
     def working_qty(self, symbol: str) -> float:
-        return sum(
+        shown = sum(
             o.request.side.sign * o.remaining_qty for o in self.open.values() if o.symbol == symbol
         )
+        hidden = sum(p.side.sign * p.unshown for p in self.icebergs.working() if p.symbol == symbol)
+        return shown + hidden
 
     def expected_position(self, symbol: str) -> float:
         return self.ledger.position(symbol) + self.working_qty(symbol)
 
+    # ------------------------------------------------------------------ intents
     async def handle(self, intent: Intent) -> Order | None:
+        if self.stopping:
+            return None
         now = self.clock.now_ns()
         self.bus.publish(
             SignalEmitted(now, intent.strategy, intent.symbol, intent.target_qty, intent.reason)
         )
+        if self.moc.blocks(intent, self.ledger.position(intent.symbol)):
+            return None  # the strategy has exited at the close: its auction orders stand
         await self._cancel_opposing(intent)
         delta = intent.target_qty - self.expected_position(intent.symbol)
         qty = math.floor(abs(delta) + 1e-9)
@@ -104,26 +167,152 @@ class OrderRouter:
             strategy=intent.strategy,
             reason=intent.reason,
         )
+        if self.icebergs.wants(req):
+            if self._denied(req, now) is None:
+                parent = self.icebergs.open_parent(req, self._seq, now)
+                self.strategy_of[parent.parent_id] = req.strategy
+                await self.icebergs.step(self, now)
+            return None
+        return await self._send(req, self._seq, None)
+
+    def _denied(self, req: OrderRequest, now: int) -> tuple[str, str] | None:
+        denial: tuple[str, str] | None = None
+        if not self.ready:
+            denial = ("reconcile", "trading is gated until reconciliation succeeds")
+        elif self.stopping:
+            denial = ("stopping", "the daemon is stopping")
+        else:
+            denial = self.moc.gate(req, now)
         for gate in self.gates:
-            denial = gate(req)
             if denial is not None:
-                self.stats.denied += 1
-                self.bus.publish(OrderDenied(now, denial[0], denial[1], req))
-                return None
-        self.bus.publish(OrderSubmitted(now, req))  # journaled and committed before the submit
+                break
+            denial = gate(req)
+        if denial is not None:
+            self._deny(req, denial, now)
+        return denial
+
+    def _deny(self, req: OrderRequest, denial: tuple[str, str], now: int) -> None:
+        self.stats.denied += 1
+        self.bus.publish(OrderDenied(now, denial[0], denial[1], req))
+
+    async def _send(self, req: OrderRequest, seq: int, parent_id: str | None) -> Order | None:
+        now = self.clock.now_ns()
+        if self._denied(req, now) is not None:
+            return None
+        coid = req.client_order_id
+        self.fsm.start(coid)
+        self.strategy_of[coid] = req.strategy
+        if self.journal is not None:
+            with self.journal.transaction():  # durable before the submit leaves the process
+                self.bus.publish(OrderSubmitted(now, req))
+                self.journal.execute(
+                    "UPDATE orders SET seq=?, parent_id=? WHERE client_order_id=?",
+                    (seq, parent_id, coid),
+                )
+        else:
+            self.bus.publish(OrderSubmitted(now, req))
         self.stats.orders += 1
         try:
-            return await self.broker.submit(req)
+            order = await self.gateway.submit(req)
         except OrderRejected as exc:
             self.stats.rejected += 1
-            log.warning("order rejected", client_order_id=req.client_order_id, reason=str(exc))
+            if self.fsm.status.get(coid) is OrderStatus.PENDING_NEW:  # the broker did not say
+                self.on_order(Order(req, "", OrderStatus.REJECTED, reject_reason=str(exc)))
+            log.warning("order rejected", client_order_id=coid, reason=str(exc))
             return None
+        except (UnknownOutcome, BrokerError) as exc:
+            self._lost(req, str(exc))
+            return None
+        if self.fsm.status.get(coid) is OrderStatus.PENDING_NEW:  # no push yet: the reply is news
+            self.on_order(order)
+        return order
+
+    def _lost(self, req: OrderRequest, why: str) -> None:
+        """Looked up and not found: the broker never got it. Recorded, never resent."""
+        self.stats.lost += 1
+        log.error("order outcome resolved as lost", client_order_id=req.client_order_id, why=why)
+        now = self.clock.now_ns()
+        self.on_order(Order(req, "", OrderStatus.REJECTED, 0.0, None, now, now, f"{LOST} {why}"))
+
+    async def submit_child(self, req: OrderRequest, parent: Parent) -> Order | None:
+        return await self._send(req, parent.slices, parent.parent_id)
+
+    async def cancel_order(self, coid: str) -> None:
+        # already done: its fill or final status arrives through the listener
+        with contextlib.suppress(OrderRejected):
+            order = await self.gateway.cancel(coid)
+            if order.status.is_terminal and self.fsm.status.get(coid, order.status).is_open:
+                self.on_order(order)
 
     async def _cancel_opposing(self, intent: Intent) -> None:
-        held = self.ledger.position(intent.symbol)
-        want_up = intent.target_qty > held
+        want_up = intent.target_qty > self.ledger.position(intent.symbol)
+        now = self.clock.now_ns()
+        for p in self.icebergs.working():
+            if p.symbol == intent.symbol and (p.side is Side.BUY) != want_up:
+                await self.icebergs.cancel(p, self, now)
         for o in list(self.open.values()):
             if o.symbol == intent.symbol and (o.request.side is Side.BUY) != want_up:
-                # already done: its fill or final status arrives through the listener
-                with contextlib.suppress(OrderRejected):
-                    await self.broker.cancel(o.client_order_id)
+                await self.cancel_order(o.client_order_id)
+
+    # ------------------------------------------------------------------ the run loop's hooks
+    async def pump(self) -> None:
+        """After each batch: exit-at-close, iceberg slices and re-pegs, periodic reconciliation."""
+        if self.stopping:
+            return
+        now = self.clock.now_ns()
+        if not self.ready:  # start-up reconciliation failed: retry, trading stays gated
+            if self.reconciler is not None and now >= self._next_reconcile_ns:
+                self._next_reconcile_ns = now + RECONCILE_RETRY_NS
+                await self.reconciler(startup=True)
+            return
+        if self.moc.exit_due(now):
+            held = dict(self.ledger.qty)
+            for intent in self.moc.exit_intents(held, self.by_strategy):
+                await self.handle(intent)
+        await self.icebergs.step(self, now)
+        interval = int(self.cfg.reconcile_interval_s * NS_PER_S)
+        if self.reconciler is not None and interval and now >= self._next_reconcile_ns:
+            if self._next_reconcile_ns:
+                await self.reconciler()
+            self._next_reconcile_ns = now + interval
+
+    async def shutdown(self, policy: str | None = None) -> None:
+        """Graceful stop: no new orders; working iceberg children canceled (policy) or left."""
+        self.stopping = True
+        policy = policy or self.cfg.shutdown_policy
+        now = self.clock.now_ns()
+        for p in self.icebergs.working():
+            if policy == "cancel":
+                await self.icebergs.cancel(p, self, now)
+            else:
+                log.warning("iceberg left working at stop", parent=p.parent_id, child=p.child)
+        if self.journal is not None:
+            with contextlib.suppress(Exception):  # the journal may already be closed
+                self.journal.flush()
+
+    def restore_seq(self) -> None:
+        """Continue this run's order sequence after a restart (ids stay unique)."""
+        if self.journal is None:
+            return
+        row = self.journal.query(
+            "SELECT max(s) FROM (SELECT max(seq) s FROM orders WHERE run_id=? AND parent_id IS NULL"
+            " UNION ALL SELECT max(seq) FROM algo_parents WHERE run_id=?)",
+            (self.run_id, self.run_id),
+        )
+        self._seq = int(row[0][0] or 0)
+
+
+def _gateway(broker: Broker, cfg: ExecutionSettings) -> BrokerGateway:
+    rl = cfg.rate_limit
+    limited = broker.name != "paper" or rl.apply_to_paper
+    limiter = RateLimiter(rl.per_minute, rl.headroom) if limited else None
+    backoff = Backoff(rl.backoff_base_ms / 1000, rl.backoff_max_ms / 1000)
+    return BrokerGateway(
+        broker,
+        limiter,
+        backoff,
+        # the in-process venue answers synchronously: no timer task on the hot path
+        timeout_s=None if broker.name == "paper" else cfg.call_timeout_s,
+        max_attempts=rl.max_attempts,
+        lookup_attempts=cfg.lookup_attempts,
+    )

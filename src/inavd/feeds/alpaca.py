@@ -26,7 +26,7 @@ from alpaca.data.live.stock import StockDataStream
 from inavd.domain.orders import OrderRequest
 from inavd.domain.quotes import QuoteBatch
 from inavd.errors import InavdError
-from inavd.live_config import AlpacaSettings, Credentials
+from inavd.live_config import AlpacaSettings, Credentials, quiet_wire_loggers
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +113,7 @@ class AlpacaQuoteFeed:
         self.fatal: FeedFatalError | None = None
         self.subscribed: tuple[str, ...] = ()
         self.last_data = time.monotonic()
+        quiet_wire_loggers()
         self._stream = _Stream(self, creds, settings)
         self._stream.subscribe_quotes(self._handler, *index)  # before starting, never after
         self._wake = asyncio.Event()

@@ -122,7 +122,9 @@ class InavEngine:
         bmove = move_all[self.bench_idx]
         # iNAV = NAV·(1 + L·move + carry·δ) = NAV + NAV·L·move + NAV·carry·δ
         inav = np.multiply(self._nav_lev, bmove)
-        inav += np.multiply(self._nav_carry, (now_ns - self.prior_strike_ns) / YEAR_NS, out=self._tmp)
+        inav += np.multiply(
+            self._nav_carry, (now_ns - self.prior_strike_ns) / YEAR_NS, out=self._tmp
+        )
         inav += self.prior_nav
         if self.any_holdings:
             np.copyto(inav, self._holdings_inav(move_all), where=self.use_holdings)

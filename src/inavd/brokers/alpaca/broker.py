@@ -26,7 +26,7 @@ from inavd.brokers.alpaca.throttle import RequestThrottle
 from inavd.brokers.base import Account, FillListener, OrderListener
 from inavd.domain.orders import Order, OrderRequest, Position
 from inavd.errors import OrderRejected, RateLimited, UnknownOutcome
-from inavd.live_config import AlpacaSettings, Credentials
+from inavd.live_config import AlpacaSettings, Credentials, quiet_wire_loggers
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -38,6 +38,7 @@ class AlpacaBroker:
     def __init__(
         self, creds: Credentials, settings: AlpacaSettings, *, rate_limit_retries: int = 5
     ) -> None:
+        quiet_wire_loggers()
         self.settings = settings
         self.client = TradingClient(
             creds.key_id,

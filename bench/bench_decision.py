@@ -1,0 +1,188 @@
+"""Decision-step benchmark: signals + sizing + gates for every fund after one iNAV evaluation.
+
+Targets (issue 3): median ≤ 50 µs for 20 funds; the gate pipeline on one order p99 ≤ 20 µs.
+Run: .venv/bin/python bench/bench_decision.py
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import date, datetime
+
+import numpy as np
+
+from inavd.book.quote_book import QuoteBook
+from inavd.bus import Bus
+from inavd.calendar import session_for
+from inavd.clock import NY, SimClock, dt_to_ns
+from inavd.domain.instruments import Fund, Universe
+from inavd.domain.ledger import Ledger
+from inavd.domain.orders import Fill, Order, OrderRequest, Side
+from inavd.domain.quotes import QuoteBatch
+from inavd.inav.engine import InavEngine, Reference
+from inavd.risk.pipeline import build_gates
+from inavd.risk.state import TradingStateController
+from inavd.settings import Settings
+from inavd.signals.base import Context
+from inavd.signals.factory import build_signals
+
+DAY = date(2020, 3, 16)
+BENCH = {"SPY": 270.0, "QQQ": 190.0, "IWM": 118.0, "DIA": 230.0}
+LEVERAGES = (-1.0, -2.0, -3.0, 2.0, 3.0)
+
+
+class Positions:
+    def __init__(self) -> None:
+        self.ledger = Ledger()
+        self.open: dict[str, Order] = {}
+
+    def expected_position(self, symbol: str) -> float:
+        return self.ledger.position(symbol)
+
+
+def setup(busy: bool) -> tuple[Universe, QuoteBook, InavEngine, int]:
+    funds = tuple(
+        Fund(f"{b[:2]}{i}", b, lev, 0.009, aum_usd=1e9)
+        for b in BENCH
+        for i, lev in enumerate(LEVERAGES)
+    )
+    u = Universe(tuple(BENCH), funds)
+    book = QuoteBook(u.symbols)
+    now = dt_to_ns(datetime(2020, 3, 16, 15, 35, tzinfo=NY))
+    mids = {**BENCH, **{f.symbol: 30.0 for f in funds}}
+    # a few funds trade at a discount so that signals emit intents every step
+    disc = {f.symbol: 0.9990 for f in funds[::4]} if busy else {}
+    for n in range(50):
+        syms = list(u.symbols)
+        m = [mids[s] * disc.get(s, 1.0) * (1 + 1e-4 * np.sin(n + k)) for k, s in enumerate(syms)]
+        book.apply(
+            QuoteBatch.of(
+                [now - (50 - n) * 10**8] * len(syms),
+                [book.index[s] for s in syms],
+                [x - 0.01 for x in m],
+                [x + 0.01 for x in m],
+                [500.0] * len(syms),
+                [500.0] * len(syms),
+            )
+        )
+    engine = InavEngine(u, book, 0.0)
+    engine.set_reference(Reference(dict(mids), {f.symbol: 30.0 for f in funds}, now - 10**13))
+    return u, book, engine, now
+
+
+def settings() -> Settings:
+    return Settings(
+        strategies={
+            "premium_reversion": {"enabled": True, "entry_bp": 5, "exit_bp": 1},
+            "premium_arb": {"enabled": True},
+            "moc_flow": {"enabled": True, "closing_volume_usd": dict.fromkeys(BENCH, 1e9)},
+            "mean_reversion": {"enabled": True},
+            "vol_hedge": {
+                "enabled": True,
+                "portfolio_beta_usd": dict.fromkeys(BENCH, 50_000),
+                "daily_closes": "",
+            },
+            "decay_monitor": {"enabled": True},
+        }
+    )
+
+
+def run(busy: bool) -> tuple[int, float, float, float]:
+    u, book, engine, now = setup(busy)
+    s = session_for(DAY)
+    bus, clock = Bus(), SimClock(now)
+    pos = Positions()
+    gates = build_gates(
+        settings().risk,
+        universe=u,
+        book=book,
+        positions=pos,
+        clock=clock,
+        session=s,
+        state=TradingStateController(bus, clock),
+        bus=bus,
+    )
+    signals = build_signals(settings(), u, DAY)
+    from inavd.core import Core  # noqa: F401  (the event is built exactly as the core does)
+    from inavd.domain.events import InavEvaluated, frozen_copy
+
+    r = engine.evaluate(now)
+    ev = InavEvaluated(
+        now,
+        engine.fund_symbols,
+        frozen_copy(r.inav),
+        frozen_copy(r.mid),
+        frozen_copy(r.premium_bp),
+        frozen_copy(r.benchmark_move),
+        frozen_copy(r.flow_usd),
+        {b: float(v) for b, v in zip(u.benchmarks, r.flow_by_benchmark, strict=True)},
+    )
+    bus.publish(ev)
+
+    def step() -> int:
+        positions = {sym: pos.expected_position(sym) for sym in book.symbols}
+        ctx = Context(now, s, book, positions)
+        n = 0
+        for sig in signals:
+            for it in sig.on_inav(ev, ctx):
+                delta = it.target_qty - positions.get(it.symbol, 0.0)
+                if abs(delta) < 1:
+                    continue
+                req = OrderRequest("c", it.symbol, Side.BUY if delta > 0 else Side.SELL, abs(delta))
+                gates(req)
+                gates.sent.clear()  # the bench never fills: keep the rate gate out of the way
+                n += 1
+        return n
+
+    if not busy:  # steady state: the first step's orders are filled, later steps are quiet
+        for sig in signals:
+            for it in sig.on_inav(ev, Context(now, s, book, {})):
+                if not it.target_qty:
+                    continue
+                side = Side.BUY if it.target_qty > 0 else Side.SELL
+                px = float(book.mid[book.index[it.symbol]])
+                pos.ledger.apply(Fill(now, "w", "w", it.symbol, side, abs(it.target_qty), px, "w"))
+    orders = step()
+    times = []
+    for _ in range(3000):
+        t0 = time.perf_counter_ns()
+        step()
+        times.append(time.perf_counter_ns() - t0)
+    step_med = statistics.median(times) / 1e3
+
+    req = OrderRequest("c", u.funds[0].symbol, Side.BUY, 100)
+    gt = []
+    for _ in range(20000):
+        t0 = time.perf_counter_ns()
+        gates(req)
+        gt.append(time.perf_counter_ns() - t0)
+        gates.sent.clear()
+    gt.sort()
+    g_med, g_p99 = gt[len(gt) // 2] / 1e3, gt[int(len(gt) * 0.99)] / 1e3
+
+    return orders, step_med, g_med, g_p99
+
+
+def main() -> None:
+    print(f"machine: {platform.machine()} cpus={os.cpu_count()} {platform.platform()}")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; 20 funds, 6 signals")
+    for busy in (False, True):
+        orders, step_med, g_med, g_p99 = run(busy)
+        label = "busy (5 funds at a 10 bp discount, orders never fill)" if busy else "steady"
+        print(f"{label}: {orders} orders gated per step")
+        print(
+            f"  decision step (signals + sizing + gates): median {step_med:.1f} µs"
+            f"  (target ≤ 50 µs, ratio {step_med / 50:.2f})"
+        )
+        print(
+            f"  gates on one order: median {g_med:.1f} µs, p99 {g_p99:.1f} µs"
+            f"  (target p99 ≤ 20 µs, ratio {g_p99 / 20:.2f})"
+        )
+
+
+if __name__ == "__main__":
+    main()

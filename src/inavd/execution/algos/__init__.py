@@ -1,0 +1,1 @@
+"""Execution algorithms: client-side iceberg, market/limit-on-close."""

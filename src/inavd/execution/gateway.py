@@ -1,0 +1,136 @@
+"""Every broker call goes through here: the shared rate limiter, timeouts, retries with backoff.
+
+What each failure means (see `inavd.errors`):
+- `RateLimited` (429): the request was refused before doing anything → pause everyone, retry.
+- `RetryableBrokerError` (5xx, connection reset): it may have reached the broker → for a submit,
+  look the order up by client order id before trying again; reads are simply retried.
+- a timeout or `UnknownOutcome`: in flight → resolved by lookup, never resent blindly.
+- `OrderRejected`, `FatalBrokerError`: passed to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import structlog
+
+from inavd.brokers.base import Broker
+from inavd.domain.orders import Order, OrderRequest, Position
+from inavd.errors import RateLimited, RetryableBrokerError, UnknownOutcome
+from inavd.execution.ratelimit import Backoff, RateLimiter, Sleep
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+
+class BrokerGateway:
+    def __init__(
+        self,
+        broker: Broker,
+        limiter: RateLimiter | None = None,
+        backoff: Backoff | None = None,
+        *,
+        timeout_s: float | None = 5.0,
+        max_attempts: int = 6,
+        lookup_attempts: int = 3,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.broker = broker
+        self.limiter = limiter
+        self.backoff = backoff or Backoff()
+        self.timeout_s = timeout_s
+        self.max_attempts = max_attempts
+        self.lookup_attempts = lookup_attempts
+        self._sleep = sleep
+        self.retries = 0
+        self.lookups = 0
+
+    async def _once(self, fn: Callable[[], Awaitable[T]]) -> T:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        if self.timeout_s is None:
+            return await fn()
+        try:
+            return await asyncio.wait_for(fn(), self.timeout_s)
+        except TimeoutError:
+            raise UnknownOutcome(f"no answer within {self.timeout_s} s") from None
+
+    async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Reads and idempotent calls: retry transient failures with backoff."""
+        for attempt in range(self.max_attempts):
+            try:
+                return await self._once(fn)
+            except (RetryableBrokerError, UnknownOutcome) as exc:
+                if attempt + 1 >= self.max_attempts:
+                    raise
+                await self._back_off(exc, attempt)
+        raise AssertionError("unreachable")
+
+    async def _back_off(self, exc: Exception, attempt: int) -> None:
+        self.retries += 1
+        delay = self.backoff.delay(attempt, getattr(exc, "retry_after_s", None))
+        if isinstance(exc, RateLimited) and self.limiter is not None:
+            self.limiter.pause(delay)
+        log.info("broker call backing off", error=type(exc).__name__, delay_s=round(delay, 3))
+        await self._sleep(delay)
+
+    # ------------------------------------------------------------------ calls
+    async def submit(self, req: OrderRequest) -> Order:
+        """Raises OrderRejected, or UnknownOutcome when even the lookup cannot tell."""
+        for attempt in range(self.max_attempts):
+            try:
+                return await self._once(lambda: self.broker.submit(req))
+            except RateLimited as exc:  # refused before it was looked at: safe to send again
+                err: Exception = exc
+            except (RetryableBrokerError, UnknownOutcome) as exc:
+                found = await self.lookup(req.client_order_id)
+                if found is not None:
+                    return found
+                if isinstance(exc, UnknownOutcome):
+                    raise  # the caller decides; never resent blindly
+                err = exc
+            if attempt + 1 >= self.max_attempts:
+                raise err
+            await self._back_off(err, attempt)
+        raise AssertionError("unreachable")
+
+    async def lookup(self, coid: str) -> Order | None:
+        """The broker's view of an order by client order id (None: it never got it)."""
+        self.lookups += 1
+        for attempt in range(self.lookup_attempts):
+            try:
+                return await self._once(lambda: self.broker.get_order(coid))
+            except (RetryableBrokerError, UnknownOutcome) as exc:
+                if attempt + 1 >= self.lookup_attempts:
+                    raise UnknownOutcome(f"{coid}: lookup failed: {exc}") from exc
+                await self._back_off(exc, attempt)
+        return None
+
+    async def cancel(self, coid: str) -> Order:
+        return await self._retrying(lambda: self.broker.cancel(coid))
+
+    async def replace(
+        self, coid: str, new_coid: str, qty: float, limit_price: float | None
+    ) -> Order:
+        try:
+            return await self._once(lambda: self.broker.replace(coid, new_coid, qty, limit_price))
+        except (RetryableBrokerError, UnknownOutcome):
+            found = await self.lookup(new_coid)
+            if found is None:
+                raise
+            return found
+
+    async def get_order(self, coid: str) -> Order | None:
+        return await self._retrying(lambda: self.broker.get_order(coid))
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
+        """Any other read (e.g. an adapter's fill history) under the same limits and retries."""
+        return await self._retrying(fn)
+
+    async def open_orders(self) -> list[Order]:
+        return await self._retrying(self.broker.open_orders)
+
+    async def positions(self) -> dict[str, Position]:
+        return await self._retrying(self.broker.positions)

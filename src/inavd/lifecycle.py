@@ -1,0 +1,208 @@
+"""Process lifecycle: one writer per state directory, supervised background tasks, and an orderly,
+bounded shutdown on SIGTERM/SIGINT.
+
+Shutdown order: stop taking new orders → let the execution engine cancel or keep working orders
+(its policy) → journal flushed and closed → side channels flushed (MQTT publishes `offline`) →
+broker closed. Every step is bounded by `[ops] shutdown_timeout_s`, so the process exits with code
+0 in bounded time even when a broker or the MQTT server does not answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import inspect
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from inavd.domain.events import TradingState
+from inavd.errors import InavdError
+
+if TYPE_CHECKING:
+    from inavd.app import App
+
+log = structlog.get_logger(__name__)
+
+
+class StateLocked(InavdError):
+    """Another inavd holds the state directory: refuse to start a second writer."""
+
+
+class StateLock:
+    """An exclusive `flock` next to the journal, held for the life of the run.
+
+    flock is released by the kernel when the process dies (even on kill -9), so a crashed daemon
+    never leaves a stale lock behind; the file itself is never deleted (that would race).
+    """
+
+    def __init__(self, path: Path, fd: int) -> None:
+        self.path = path
+        self._fd: int | None = fd
+
+    @classmethod
+    def acquire(cls, journal_path: Path) -> StateLock:
+        path = journal_path.parent / f"{journal_path.name}.lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise StateLocked(
+                f"{journal_path} is in use by another inavd ({holder}); refusing to start a"
+                " second writer on the same state"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        return cls(path, fd)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+
+@dataclass
+class Supervisor:
+    """Runs background tasks; an unexpected failure is logged with context and restarted with
+    backoff, and after `max_restarts` it is recorded in `failed`, which makes /healthz fail."""
+
+    max_restarts: int = 5
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)
+    restarts: dict[str, int] = field(default_factory=dict)
+
+    def spawn(
+        self, name: str, factory: Callable[[], Awaitable[None]], restart: bool = True
+    ) -> None:
+        self.failed.pop(name, None)
+        self.tasks[name] = asyncio.create_task(self._guard(name, factory, restart), name=name)
+
+    async def _guard(
+        self, name: str, factory: Callable[[], Awaitable[None]], restart: bool
+    ) -> None:
+        n = 0
+        while True:
+            try:
+                await factory()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                n += 1
+                self.restarts[name] = n
+                log.exception("background task failed", task=name, attempt=n, restart=restart)
+                if not restart or n > self.max_restarts:
+                    self.failed[name] = f"{type(exc).__name__}: {exc}"
+                    log.error("background task given up; daemon is unhealthy", task=name)
+                    return
+                await asyncio.sleep(min(0.1 * 2**n, 5.0))
+
+    async def cancel(self, name: str, timeout_s: float = 5.0) -> None:
+        task = self.tasks.pop(name, None)
+        if task is None or task.done():
+            return
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(task, timeout_s)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.failed
+
+
+class Lifecycle:
+    """Signals, the stop request, lingering after a replay and the bounded shutdown of one App."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.timeout_s = app.cfg.settings.ops.shutdown_timeout_s
+        self._signals: list[int] = []
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+                self._signals.append(sig)
+
+    def _on_signal(self, sig: int) -> None:
+        log.warning("stop requested", signal=signal.Signals(sig).name)
+        self.app.request_stop()
+
+    async def until_stopped(self, work: Awaitable[None]) -> None:
+        """Run `work` (the feed loop) until it ends or a stop is requested. The loop checks the
+        stop flag between batches; a feed that is waiting for data is cancelled after a grace."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.ensure_future(self.app.stop_event.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                done, _ = await asyncio.wait({task}, timeout=min(self.timeout_s, 2.0))
+                if not done:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if not task.cancelled():
+                task.result()  # re-raise a failure of the feed loop
+        finally:
+            stop.cancel()
+
+    async def linger(self) -> None:
+        """After a replay: keep the side channels up for `[ops] linger_s` (-1: until stopped)."""
+        linger = self.app.linger_s
+        if linger == 0 or self.app.stop_event.is_set():
+            return
+        log.info("replay done; still serving", linger_s=linger)
+        timeout = None if linger < 0 else linger
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.app.stop_event.wait(), timeout)
+
+    async def shutdown(self, started: bool) -> None:
+        app = self.app
+        if app.stop_event.is_set():
+            app.trading_state.set(TradingState.HALTED, "shutdown")
+        if started:
+            await self._bounded("execution shutdown", self._execution_shutdown())
+        with contextlib.suppress(Exception):
+            app.journal.close()
+        for service in reversed(app.services):
+            await self._bounded(f"stop {type(service).__name__}", service.stop())
+        await self._bounded("broker close", app.broker.close())
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+
+    async def _execution_shutdown(self) -> None:
+        """Call the execution engine's `shutdown(policy)` when this build has one."""
+        for owner in (getattr(self.app, "execution", None), self.app.router):
+            fn = getattr(owner, "shutdown", None)
+            if fn is None:
+                continue
+            params = inspect.signature(fn).parameters
+            needs_arg = any(p.default is inspect.Parameter.empty for p in params.values())
+            # without a default policy in its signature, use the configured one (or cancel)
+            execution_cfg = getattr(self.app.cfg.settings, "execution", None)
+            policy = getattr(execution_cfg, "shutdown_policy", "cancel")
+            result: Any = fn(policy) if needs_arg else fn()
+            if inspect.isawaitable(result):
+                await result
+            return
+
+    async def _bounded(self, what: str, step: Awaitable[None]) -> None:
+        try:
+            await asyncio.wait_for(step, self.timeout_s)
+        except TimeoutError:
+            log.error("shutdown step timed out", step=what, timeout_s=self.timeout_s)
+        except Exception:
+            log.exception("shutdown step failed", step=what)

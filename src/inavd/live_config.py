@@ -1,0 +1,78 @@
+"""Config sections for live venues (`[alpaca]`, `[reference]`) and the credential rules.
+
+Keys come only from the environment (`APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`); `Credentials`
+never prints them. Real-money trading (`alpaca.paper = false`) needs an explicit opt-in.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from inavd.errors import ConfigError
+
+LIVE_OPT_IN_ENV = "INAVD_LIVE_TRADING"
+LIVE_OPT_IN_VALUE = "yes-i-understand"
+KEY_ENV, SECRET_ENV = "APCA_API_KEY_ID", "APCA_API_SECRET_KEY"
+
+
+class Strict(BaseModel):  # same rules as inavd.settings.Strict (which imports this module)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AlpacaSettings(Strict):
+    feed: Literal["iex", "sip"] = "iex"
+    paper: bool = True
+    data_url: str = ""  # market-data websocket; empty = Alpaca's own
+    data_rest_url: str = ""  # historical data REST (snapshots for the reference)
+    trading_url: str = ""  # trading REST base (the client appends /v2/...)
+    trade_stream_url: str = ""  # trade_updates websocket
+    silence_s: float = Field(10.0, gt=0)  # no quotes this long in market hours → reconnect
+    backoff_min_s: float = Field(1.0, gt=0)
+    backoff_max_s: float = Field(30.0, gt=0)
+    half_dead_s: float = Field(90.0, ge=0)  # Alpaca may hold a dropped connection this long
+    rest_timeout_s: float = Field(10.0, gt=0)
+    requests_per_minute: int = Field(190, gt=0)  # Alpaca allows 200 per account
+
+
+class ReferenceSettings(Strict):
+    source: Literal["sample", "alpaca", "file"] = "sample"
+    path: str = ""  # file: CSV with symbol, prior_close[, prior_nav]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    key_id: str = field(repr=False)
+    secret_key: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "Credentials(***)"
+
+
+def quiet_wire_loggers() -> None:
+    """websockets' DEBUG log prints frame contents, auth frames (keys) included: keep it at INFO."""
+    for name in ("websockets", "websockets.client", "websockets.protocol"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
+def load_credentials() -> Credentials:
+    key, secret = os.environ.get(KEY_ENV, ""), os.environ.get(SECRET_ENV, "")
+    if not key or not secret:
+        raise ConfigError(f"Alpaca needs {KEY_ENV} and {SECRET_ENV} in the environment")
+    quiet_wire_loggers()
+    return Credentials(key, secret)
+
+
+def check_live_opt_in(settings: AlpacaSettings) -> None:
+    """Refuse real-money trading unless the operator opted in explicitly."""
+    if not settings.paper and os.environ.get(LIVE_OPT_IN_ENV) != LIVE_OPT_IN_VALUE:
+        raise ConfigError(
+            f"alpaca.paper = false trades real money: set {LIVE_OPT_IN_ENV}={LIVE_OPT_IN_VALUE}"
+            " to confirm, or use paper = true"
+        )

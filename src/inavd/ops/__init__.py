@@ -1,0 +1,1 @@
+"""Operations endpoint: liveness, readiness, Prometheus metrics, status JSON and page."""

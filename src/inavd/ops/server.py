@@ -1,0 +1,146 @@
+"""The ops HTTP service (aiohttp): /healthz, /readyz, /metrics, /status, / and POST /trading-state.
+
+It runs on the daemon's event loop, so a blocked loop shows up as a liveness failure (the probe
+times out or reports an old heartbeat) instead of being hidden by a separate thread.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from inavd.domain.events import TradingState
+from inavd.ops.health import Health
+from inavd.ops.metrics import Metrics
+from inavd.ops.page import render_page
+from inavd.ops.settings import OpsSettings
+from inavd.ops.status import StatusView
+
+if TYPE_CHECKING:
+    from inavd.app import App
+
+log = structlog.get_logger(__name__)
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+
+
+class OpsService:
+    def __init__(self, app: App, settings: OpsSettings) -> None:
+        self.app = app
+        self.s = settings
+        self.health = Health(app, settings)
+        self.metrics = Metrics(app, self.health)
+        self.status = StatusView(app, self.health, self.metrics)
+        # observers only: nothing here can raise into, or wait inside, the trading path
+        app.core.market_listeners.append(self.health.feed.on_market)
+        self.metrics.attach()
+        app.bus.subscribe_all(self.status.on_event)
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    # ------------------------------------------------------------------ service
+    async def start(self, app: App) -> None:
+        app.supervisor.spawn("heartbeat", self.health.heartbeat.run)
+        web_app = web.Application()
+        web_app.add_routes(
+            [
+                web.get("/healthz", self.healthz),
+                web.get("/readyz", self.readyz),
+                web.get("/metrics", self.metrics_handler),
+                web.get("/status", self.status_handler),
+                web.get("/", self.page),
+                web.post("/trading-state", self.set_trading_state),
+            ]
+        )
+        runner = web.AppRunner(web_app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.s.host, self.s.port)
+        try:
+            await site.start()
+        except OSError as exc:  # the daemon keeps trading; liveness probes will notice
+            log.error(
+                "ops endpoint cannot listen", host=self.s.host, port=self.s.port, error=str(exc)
+            )
+            await runner.cleanup()
+            return
+        self._runner = runner
+        sockets = [s for s in (runner.addresses or [])]
+        self.port = int(sockets[0][1]) if sockets else self.s.port
+        log.info("ops endpoint listening", url=self.url)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.app.supervisor.cancel("heartbeat")
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.s.host}:{self.port}"
+
+    # ------------------------------------------------------------------ handlers
+    async def healthz(self, request: web.Request) -> web.Response:
+        ok, body = self.health.liveness()
+        return _json(body, 200 if ok else 503)
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        ok, body = self.health.readiness()
+        return _json(body, 200 if ok else 503)
+
+    async def metrics_handler(self, request: web.Request) -> web.Response:
+        resp = web.Response(body=self.metrics.render())
+        resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return resp
+
+    async def status_handler(self, request: web.Request) -> web.Response:
+        denied = self._auth(request)
+        return denied or _json(self.status.document())
+
+    async def page(self, request: web.Request) -> web.Response:
+        initial = None if self.s.token else self.status.document()
+        return web.Response(text=render_page(initial), content_type="text/html")
+
+    async def set_trading_state(self, request: web.Request) -> web.Response:
+        denied = self._auth(request, state_changing=True)
+        if denied:
+            return denied
+        try:
+            body = orjson.loads(await request.read())
+            state = TradingState(body["state"])
+            reason = str(body.get("reason") or "operator (http)")
+        except (orjson.JSONDecodeError, KeyError, ValueError, TypeError):
+            return _json(
+                {"error": 'expected {"state": "active|reducing|halted", "reason": "…"}'}, 400
+            )
+        changed = self.app.trading_state.set(state, reason)
+        log.warning("trading state set over http", state=state.value, reason=reason)
+        return _json({"state": state.value, "changed": changed})
+
+    def _auth(self, request: web.Request, state_changing: bool = False) -> web.Response | None:
+        token = self.s.token
+        if not token:
+            # without a token, changes are accepted only on a loopback-bound endpoint
+            if state_changing and not _is_loopback(self.s.host):
+                return _json({"error": "set INAVD_OPS__TOKEN to change state remotely"}, 403)
+            return None
+        got = request.headers.get("Authorization", "")
+        if hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
+            return None
+        return _json({"error": "missing or wrong bearer token"}, 401)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

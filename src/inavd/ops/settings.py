@@ -1,0 +1,23 @@
+"""`[ops]` configuration: the health/metrics/status endpoint and the process lifecycle.
+The bearer token comes from the environment only (INAVD_OPS__TOKEN)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Strict(BaseModel):
+    # same policy as inavd.settings.Strict (not imported: settings imports this module)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpsSettings(Strict):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8787, ge=0, le=65535)  # 0 = any free port (tests)
+    token: str = ""  # bearer token for /status and POST /trading-state; environment only
+    heartbeat_interval_s: float = Field(0.5, gt=0)
+    heartbeat_max_age_s: float = Field(10.0, gt=0)  # /healthz fails beyond this
+    feed_stale_s: float = Field(5.0, gt=0)  # /readyz fails when the last quote is older
+    linger_s: float = Field(0.0, ge=-1)  # keep serving after a replay ends; -1 = until stopped
+    shutdown_timeout_s: float = Field(10.0, gt=0)  # each shutdown step is bounded by this

@@ -1,0 +1,1 @@
+"""MQTT side channel: event stream, retained iNAV and status, optional signed control."""

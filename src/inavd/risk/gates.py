@@ -1,0 +1,216 @@
+"""Risk gates: small pure functions over one `OrderCheck`, each returning None or (gate, reason).
+
+The pipeline (`risk/pipeline.py`) gathers everything a gate may look at into an `OrderCheck` once
+per order, then runs `GATES` in order; the first denial wins. Gates never mutate anything, so each
+can be tested with a hand-built check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from inavd.domain.events import TradingState
+from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
+from inavd.domain.units import PRICE_EPS, QTY_EPS
+from inavd.risk.config import RiskSettings
+
+Denial = tuple[str, str]
+_AUCTIONS = frozenset({TimeInForce.CLS, TimeInForce.OPG})
+
+
+@dataclass(slots=True)
+class OrderCheck:
+    """One order and the state it is judged against (positions include working orders)."""
+
+    req: OrderRequest
+    now_ns: int
+    state: TradingState = TradingState.ACTIVE
+    state_reason: str = ""
+    known: bool = True
+    bid: float = float("nan")
+    ask: float = float("nan")
+    bid_size: float = 0.0
+    ask_size: float = 0.0
+    quote_age_s: float = 0.0
+    spread_mean_bp: float = float("nan")
+    spread_std_bp: float = 0.0
+    spread_updates: int = 0
+    is_fund: bool = False
+    inav_age_s: float = 0.0
+    beta: float = 1.0  # benchmark dollars per dollar of this instrument (a fund's leverage)
+    position: float = 0.0  # signed shares, ledger + working orders
+    settled_position: float = 0.0  # signed shares in the ledger only
+    gross_usd: float = 0.0  # Σ |shares · mid · β| before this order
+    net_usd: float = 0.0  # Σ shares · mid · β before this order
+    pnl_usd: float = 0.0  # realised + unrealised today
+    orders_last_minute: int = 0
+    in_session: bool = True
+    after_moc_cutoff: bool = False
+    short_enabled: bool = False
+    venue_shortable: bool = False
+
+    # derived once in __post_init__ (gates read them many times; properties cost a call each)
+    delta: float = field(init=False)  # signed shares of this order
+    mid: float = field(init=False)
+    price: float = field(init=False)  # expected execution price: the limit, else the touch
+    reducing: bool = field(init=False)  # shrinks |position| without crossing through zero
+    auction: bool = field(init=False)  # closing/opening auction: no spread is crossed
+
+    def __post_init__(self) -> None:
+        r = self.req
+        d = self.delta = r.qty if r.side is Side.BUY else -r.qty
+        self.mid = (self.bid + self.ask) * 0.5
+        if r.limit_price is not None:
+            self.price = r.limit_price
+        else:
+            self.price = self.ask if d > 0 else self.bid
+        p = self.position
+        self.reducing = abs(p) > QTY_EPS and (p > 0) != (d > 0) and abs(d) <= abs(p) + QTY_EPS
+        self.auction = r.time_in_force in _AUCTIONS
+
+    def exposure_after(self) -> tuple[float, float]:
+        """(gross, net) after the order, marked at the mid."""
+        unit = self.mid * self.beta
+        before, after = self.position * unit, (self.position + self.delta) * unit
+        return self.gross_usd - abs(before) + abs(after), self.net_usd - before + after
+
+
+Gate = Callable[[OrderCheck, RiskSettings], Denial | None]
+
+
+def trading_state(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.state is TradingState.HALTED:
+        return "trading_state", f"halted ({c.state_reason})"
+    if c.state is TradingState.REDUCING and not c.reducing:
+        return "trading_state", "reducing: only exposure-reducing orders"
+    return None
+
+
+def known_symbol(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    return None if c.known else ("unknown_symbol", f"{c.req.symbol} is not in the book")
+
+
+def session(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if not c.in_session and not cfg.extended_hours:
+        return "session", "outside regular hours"
+    if c.req.time_in_force is TimeInForce.CLS and c.after_moc_cutoff:
+        return "moc_cutoff", f"closing-auction order after close − {cfg.moc_cutoff_min:g} min"
+    return None
+
+
+def short_sale(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    after = min(c.position, c.settled_position) + c.delta
+    if c.delta > 0 or after >= -QTY_EPS:
+        return None
+    if not c.short_enabled:
+        return "short_sale", f"short sales of {c.req.symbol} are not enabled"
+    if not c.venue_shortable:
+        return "short_sale", f"{c.req.symbol} is not shortable at the venue"
+    return None
+
+
+def stale_data(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.quote_age_s > cfg.max_quote_age_s:
+        return "stale_quote", f"quote {c.quote_age_s:.1f} s old > {cfg.max_quote_age_s:g} s"
+    if c.is_fund and c.inav_age_s > cfg.max_inav_age_s:
+        return "stale_inav", f"iNAV {c.inav_age_s:.1f} s old > {cfg.max_inav_age_s:g} s"
+    return None
+
+
+def crossed_or_locked(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if not (c.bid > 0 and c.ask > 0):
+        return "no_quote", "no two-sided quote"
+    if c.bid > c.ask + PRICE_EPS * c.ask:
+        return "crossed", f"crossed market {c.bid:.4f} > {c.ask:.4f}"
+    if c.ask - c.bid <= PRICE_EPS * c.ask:
+        return "crossed", f"locked market {c.bid:.4f} = {c.ask:.4f}"
+    return None
+
+
+def spread(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.auction or (c.reducing and not cfg.spread_gate_exits):
+        return None
+    if c.spread_updates < cfg.spread_min_updates:
+        return "spread", f"{c.spread_updates} quotes of spread history < {cfg.spread_min_updates}"
+    sp = (c.ask - c.bid) / c.mid * 1e4
+    limit = c.spread_mean_bp + max(cfg.spread_k * c.spread_std_bp, cfg.spread_slack_bp)
+    if not sp <= limit:
+        return "spread", f"spread {sp:.2f} bp > mean + {cfg.spread_k:g}σ = {limit:.2f} bp"
+    return None
+
+
+def displayed_size(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.auction:
+        return None
+    size = c.ask_size if c.delta > 0 else c.bid_size
+    if size < cfg.min_displayed_shares:
+        return "displayed_size", f"{size:g} shares displayed < {cfg.min_displayed_shares:g}"
+    return None
+
+
+def price_collar(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    lp = c.req.limit_price
+    if c.req.order_type is not OrderType.LIMIT or lp is None:
+        return None
+    off = abs(lp - c.mid) / c.mid * 1e4
+    if not off <= cfg.price_collar_bp:
+        return "price_collar", f"limit {lp:.4f} is {off:.0f} bp from mid > {cfg.price_collar_bp:g}"
+    return None
+
+
+def order_notional(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    n = c.req.qty * c.price
+    if not n <= cfg.max_order_notional_usd:
+        return "max_order_notional", f"{n:,.0f} USD > {cfg.max_order_notional_usd:,.0f}"
+    return None
+
+
+def position_limit(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.reducing:
+        return None
+    limit = cfg.position_limits_usd.get(c.req.symbol, cfg.max_position_usd)
+    usd = abs(c.position + c.delta) * c.mid
+    if not usd <= limit:
+        return "max_position", f"{c.req.symbol} {usd:,.0f} USD > {limit:,.0f}"
+    return None
+
+
+def exposure(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    gross, net = c.exposure_after()
+    if gross > cfg.max_gross_usd and gross > c.gross_usd:
+        return "max_gross", f"gross {gross:,.0f} USD > {cfg.max_gross_usd:,.0f}"
+    if abs(net) > cfg.max_net_usd and abs(net) > abs(c.net_usd):
+        return "max_net", f"net {net:,.0f} USD beyond ±{cfg.max_net_usd:,.0f}"
+    return None
+
+
+def order_rate(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.orders_last_minute >= cfg.max_orders_per_minute:
+        return "order_rate", f"{c.orders_last_minute} orders in the last minute"
+    return None
+
+
+def daily_loss(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    if c.pnl_usd <= -cfg.daily_loss_limit_usd:
+        return "daily_loss", f"P&L {c.pnl_usd:,.0f} USD ≤ −{cfg.daily_loss_limit_usd:,.0f}"
+    return None
+
+
+# cheap, state-level checks first; the daily loss last so it only halts for a real order
+GATES: tuple[Gate, ...] = (
+    trading_state,
+    known_symbol,
+    session,
+    short_sale,
+    stale_data,
+    crossed_or_locked,
+    spread,
+    displayed_size,
+    price_collar,
+    order_notional,
+    position_limit,
+    exposure,
+    order_rate,
+    daily_loss,
+)

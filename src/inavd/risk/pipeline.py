@@ -1,0 +1,209 @@
+"""The gate pipeline: one callable the router calls before every submit.
+
+It reads the app's state (book, positions, clock, session, trading state) into an `OrderCheck`,
+runs the pure gates in order and returns the first denial. A daily-loss breach — seen by a gate or
+by the check after every iNAV evaluation — moves the trading state to HALTED.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from inavd.book.quote_book import QuoteBook
+from inavd.bus import Bus
+from inavd.calendar import Session
+from inavd.clock import Clock
+from inavd.domain.events import InavEvaluated, TradingState
+from inavd.domain.instruments import Universe
+from inavd.domain.ledger import Ledger
+from inavd.domain.orders import Order, OrderRequest
+from inavd.domain.units import NS_PER_S
+from inavd.risk.config import RiskSettings
+from inavd.risk.gates import GATES, Denial, Gate, OrderCheck
+from inavd.risk.state import TradingStateController
+
+MINUTE_NS = 60 * NS_PER_S
+
+
+class PositionView(Protocol):
+    """What the gates read from the router (or the execution engine that replaces it)."""
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def open(self) -> Mapping[str, Order]: ...
+
+
+class RiskGates:
+    def __init__(
+        self,
+        cfg: RiskSettings,
+        *,
+        book: QuoteBook,
+        positions: PositionView,
+        clock: Clock,
+        session: Session | None,
+        state: TradingStateController,
+        beta: Mapping[str, float],
+        funds: frozenset[str],
+        shortable: Callable[[str], bool],
+        gates: Sequence[Gate] = GATES,
+    ) -> None:
+        self.cfg = cfg
+        self.book = book
+        self.positions = positions
+        self.clock = clock
+        self.session = session
+        self.state = state
+        self.beta = dict(beta)
+        self.funds = funds
+        self.shortable = shortable
+        self.gates = tuple(gates)
+        self.short_enabled = frozenset(cfg.short_symbols)
+        self.moc_cutoff_ns = session.moc_cutoff_ns(cfg.moc_cutoff_min) if session else 0
+        self.last_inav_ns: int | None = None
+        self.sent: deque[int] = deque()  # submit times (ns) within the last minute
+
+    # ------------------------------------------------------------------ the router hook
+    def __call__(self, req: OrderRequest) -> Denial | None:
+        check = self.check_for(req)
+        for gate in self.gates:
+            denial = gate(check, self.cfg)
+            if denial is not None:
+                if denial[0] == "daily_loss":
+                    self.state.set(TradingState.HALTED, f"daily loss limit: {denial[1]}")
+                return denial
+        self.sent.append(check.now_ns)
+        return None
+
+    def attach(self, bus: Bus) -> None:
+        bus.subscribe(InavEvaluated, self._on_inav)
+
+    def _on_inav(self, ev: InavEvaluated) -> None:
+        self.last_inav_ns = ev.ts_ns
+        pnl = self.pnl_usd()
+        if pnl <= -self.cfg.daily_loss_limit_usd:
+            self.state.set(TradingState.HALTED, f"daily loss limit: P&L {pnl:,.0f} USD")
+
+    # ------------------------------------------------------------------ state → check
+    def check_for(self, req: OrderRequest) -> OrderCheck:
+        now = self.clock.now_ns()
+        sym = req.symbol
+        i = self.book.index.get(sym)
+        if i is None:
+            return OrderCheck(req, now, self.state.state, self.state.reason, known=False)
+        b = self.book
+        updates = int(b.updates[i])
+        is_fund = sym in self.funds
+        if self.last_inav_ns is not None:
+            inav_age = (now - self.last_inav_ns) / NS_PER_S
+        else:
+            inav_age = math.inf if is_fund else 0.0
+        position, settled, gross, net = self._positions(sym)
+        s = self.session
+        enabled = sym in self.short_enabled
+        return OrderCheck(
+            req,
+            now,
+            self.state.state,
+            self.state.reason,
+            bid=float(b.bid[i]),
+            ask=float(b.ask[i]),
+            bid_size=float(b.bid_size[i]),
+            ask_size=float(b.ask_size[i]),
+            quote_age_s=(now - int(b.last_ns[i])) / NS_PER_S if updates else math.inf,
+            spread_mean_bp=float(b.spread_mean_bp[i]),
+            spread_std_bp=math.sqrt(float(b.spread_var_bp2[i])),
+            spread_updates=updates,
+            is_fund=is_fund,
+            inav_age_s=inav_age,
+            beta=self.beta.get(sym, 1.0),
+            position=position,
+            settled_position=settled,
+            gross_usd=gross,
+            net_usd=net,
+            pnl_usd=self.pnl_usd(),
+            orders_last_minute=self._orders_last_minute(now),
+            in_session=s is None or s.open_ns <= now < s.close_ns,
+            after_moc_cutoff=s is not None and now > self.moc_cutoff_ns,
+            short_enabled=enabled,
+            venue_shortable=enabled and self.shortable(sym),
+        )
+
+    def _positions(self, sym: str) -> tuple[float, float, float, float]:
+        """(position incl. working orders, settled position, gross, net) in benchmark dollars."""
+        ledger = self.positions.ledger
+        qty = ledger.qty
+        working = self.positions.open
+        if working:
+            qty = dict(qty)
+            for o in working.values():
+                qty[o.symbol] = qty.get(o.symbol, 0.0) + o.request.side.sign * o.remaining_qty
+        gross = net = 0.0
+        for s, q in qty.items():
+            v = q * self._mid(s) * self.beta.get(s, 1.0)
+            if math.isfinite(v):
+                gross += abs(v)
+                net += v
+        return qty.get(sym, 0.0), ledger.qty.get(sym, 0.0), gross, net
+
+    def _mid(self, sym: str) -> float:
+        i = self.book.index.get(sym)
+        return math.nan if i is None else float(self.book.bid[i] + self.book.ask[i]) * 0.5
+
+    def pnl_usd(self) -> float:
+        """Realised + unrealised P&L at the mids (the ledger starts flat each session)."""
+        ledger = self.positions.ledger
+        pnl = ledger.realized_pnl_usd
+        for s, q in ledger.qty.items():
+            m = self._mid(s)
+            if math.isfinite(m):
+                pnl += q * (m - ledger.avg_price[s])
+        return pnl
+
+    def _orders_last_minute(self, now: int) -> int:
+        sent = self.sent
+        while sent and sent[0] <= now - MINUTE_NS:
+            sent.popleft()
+        return len(sent)
+
+
+def universe_beta(universe: Universe) -> dict[str, float]:
+    """Benchmark dollars per dollar held: 1 for a proxy, L for a fund."""
+    beta = {b: 1.0 for b in universe.benchmarks}
+    beta.update({f.symbol: f.leverage for f in universe.funds})
+    return beta
+
+
+def build_gates(
+    cfg: RiskSettings,
+    *,
+    universe: Universe,
+    book: QuoteBook,
+    positions: PositionView,
+    clock: Clock,
+    session: Session | None,
+    state: TradingStateController,
+    bus: Bus,
+) -> RiskGates:
+    """The app's pipeline: venue shortability from `risk.shortable` and the universe flags."""
+    venue = frozenset(cfg.shortable) | {f.symbol for f in universe.funds if f.shortable}
+    if cfg.initial_state != TradingState.ACTIVE.value:
+        state.set(TradingState(cfg.initial_state), "config")
+    gates = RiskGates(
+        cfg,
+        book=book,
+        positions=positions,
+        clock=clock,
+        session=session,
+        state=state,
+        beta=universe_beta(universe),
+        funds=frozenset(f.symbol for f in universe.funds),
+        shortable=venue.__contains__,
+    )
+    gates.attach(bus)
+    return gates

@@ -1,0 +1,95 @@
+"""Decay / efficiency monitor for every held fund position.
+
+Since entry it tracks the position's deviation from `L ×` the benchmark,
+dev = (P/P₀ − 1) − L·(B/B₀ − 1), and the expected volatility drag over the intended holding
+period, drag = (L² − L)·σ²·T/2 (DOMAIN.md §4). The stop on the position's own return tightens as
+|dev| widens, stop = base_stop / (1 + |dev| / tighten_scale); it exits on the stop, when |dev|
+exceeds `max_deviation_bp`, or when the expected drag exceeds the hedge's expected benefit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from inavd.domain.events import InavEvaluated
+from inavd.domain.instruments import Fund, Universe
+from inavd.domain.intents import Intent
+from inavd.signals._common import book_mid
+from inavd.signals.base import Context
+from inavd.signals.config import DecayMonitorSettings
+from inavd.signals.volatility import TRADING_DAYS, EwmaVol
+
+
+@dataclass(slots=True)
+class Entry:
+    fund_px: float
+    bench_px: float
+
+
+def deviation_bp(fund: Fund, e: Entry, fund_px: float, bench_px: float) -> float:
+    return ((fund_px / e.fund_px - 1.0) - fund.leverage * (bench_px / e.bench_px - 1.0)) * 1e4
+
+
+def expected_drag_bp(leverage: float, sigma: float, holding_days: float) -> float:
+    """Expected loss to volatility drag over the holding period, bp (positive = a cost)."""
+    return (leverage * leverage - leverage) * sigma * sigma * holding_days / TRADING_DAYS / 2 * 1e4
+
+
+def stop_bp(cfg: DecayMonitorSettings, dev_bp: float) -> float:
+    return cfg.base_stop_bp / (1.0 + abs(dev_bp) / cfg.tighten_scale_bp)
+
+
+class DecayMonitor:
+    name = "decay"
+
+    def __init__(self, cfg: DecayMonitorSettings, universe: Universe) -> None:
+        self.cfg = cfg
+        self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
+        self.entries: dict[str, Entry] = {}
+        self.vol = {b: EwmaVol(cfg.ewma_lambda) for b in {f.benchmark for f in self.funds.values()}}
+
+    def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
+        if not self.cfg.enabled:
+            return []
+        bench_px = {b: book_mid(ctx, b) for b in self.vol}
+        for b, v in self.vol.items():
+            v.update(ctx.now_ns, bench_px[b])
+        out: list[Intent] = []
+        mids = ev.mid.tolist()
+        for j, sym in enumerate(ev.symbols):
+            fund = self.funds.get(sym)
+            if fund is None:
+                continue
+            held = ctx.positions.get(sym, 0.0)
+            if held == 0.0:
+                self.entries.pop(sym, None)
+                continue
+            intent = self._watch(fund, held, mids[j], bench_px[fund.benchmark])
+            if intent is not None:
+                out.append(intent)
+        return out
+
+    def _watch(self, fund: Fund, held: float, px: float, bpx: float) -> Intent | None:
+        if not (px > 0 and bpx > 0):
+            return None
+        e = self.entries.get(fund.symbol)
+        if e is None:
+            self.entries[fund.symbol] = Entry(px, bpx)
+            return None
+        c = self.cfg.for_symbol(fund.symbol)
+        dev = deviation_bp(fund, e, px, bpx)
+        ret_bp = math.copysign(1.0, held) * (px / e.fund_px - 1.0) * 1e4
+        why = ""
+        if ret_bp <= -stop_bp(c, dev):
+            why = f"stop: {ret_bp:+.0f} bp, stop {stop_bp(c, dev):.0f} bp at deviation {dev:+.0f}"
+        elif abs(dev) >= c.max_deviation_bp:
+            why = f"deviation {dev:+.0f} bp from {fund.leverage:g}× benchmark"
+        else:
+            v = self.vol[fund.benchmark]
+            drag = expected_drag_bp(fund.leverage, v.annual, c.holding_days)
+            if v.n >= c.min_samples and drag > c.benefit_bp:
+                why = f"expected drag {drag:.0f} bp > benefit {c.benefit_bp:.0f} bp"
+        if not why:
+            return None
+        return Intent(self.name, fund.symbol, 0.0, why)

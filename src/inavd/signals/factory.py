@@ -1,0 +1,123 @@
+"""`build_signals`: the configured signals, each wrapped in the short-sale policy.
+
+The order matters only for symbols two signals share (targets are absolute positions: the later
+signal's target wins within one evaluation); give signals disjoint symbols where you can.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+
+from inavd.domain.events import InavEvaluated
+from inavd.domain.instruments import Universe
+from inavd.domain.intents import Intent
+from inavd.errors import ConfigError
+from inavd.risk.shorts import ShortPolicy, flat_instead
+from inavd.settings import Settings
+from inavd.signals._common import book_mid
+from inavd.signals.base import Context, Signal
+from inavd.signals.config import ShortMode
+from inavd.signals.decay_monitor import DecayMonitor
+from inavd.signals.mean_reversion import MeanReversion
+from inavd.signals.moc_flow import MocFlow
+from inavd.signals.premium_arb import PremiumArb
+from inavd.signals.premium_reversion import PremiumReversion
+from inavd.signals.vol_hedge import VolHedge
+from inavd.signals.volatility import garch_daily_vol
+from inavd.sizing.kelly import Sizer
+
+
+class ShortAware:
+    """Applies the short-sale policy to a signal's intents and unwinds substitutes it created."""
+
+    def __init__(self, inner: Signal, policy: ShortPolicy, mode: ShortMode) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.policy = policy
+        self.mode = mode
+        self.substitute: dict[str, str] = {}  # wanted short symbol → symbol held instead
+
+    def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
+        intents = self.inner.on_inav(ev, ctx)
+        if not intents:
+            return intents
+        out: list[Intent] = []
+        for i in intents:
+            if not self.policy.needs_translation(i):
+                out.append(i)
+                sub = self.substitute.pop(i.symbol, None)
+                if sub is not None:  # the short is no longer wanted: unwind what stood in for it
+                    out.append(
+                        Intent(i.strategy, sub, 0.0, i.reason, i.order_type, i.time_in_force, None)
+                    )
+                continue
+            out.append(flat_instead(i))
+            if self.mode != "equivalent":
+                continue
+            alt = self.policy.equivalent(i, lambda s: book_mid(ctx, s))
+            if alt is not None:
+                self.substitute[i.symbol] = alt.symbol
+                out.append(alt)
+        return out
+
+
+def load_daily_returns(spec: str, before: date | None) -> dict[str, np.ndarray]:
+    """Daily log returns per symbol from a `symbol,date,close[,adjusted_close]` CSV, using only
+    closes strictly before `before` (no look-ahead into the traded session)."""
+    if not spec:
+        return {}
+    sample = Path(str(files("inavd") / "data" / "sample" / "daily_closes.csv"))
+    path = sample if spec == "sample" else Path(spec)
+    closes: dict[str, list[tuple[str, float]]] = {}
+    try:
+        with path.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                if before is not None and row["date"] >= before.isoformat():
+                    continue
+                px = float(row.get("adjusted_close") or row["close"])
+                closes.setdefault(row["symbol"], []).append((row["date"], px))
+    except (OSError, KeyError, ValueError) as exc:
+        raise ConfigError(f"strategies.vol_hedge.daily_closes: cannot read {path}: {exc}") from None
+    out: dict[str, np.ndarray] = {}
+    for sym, rows in closes.items():
+        series = np.array([p for _, p in sorted(rows)], dtype=np.float64)
+        out[sym] = np.diff(np.log(series)) if series.size > 1 else np.empty(0)
+    return out
+
+
+def build_signals(
+    settings: Settings, universe: Universe, day: date | None = None, sizer: Sizer | None = None
+) -> list[Signal]:
+    st = settings.strategies
+    sizer = sizer or Sizer(settings.sizing)
+    risk = settings.risk
+    venue = set(risk.shortable) | {f.symbol for f in universe.funds if f.shortable}
+    enabled = set(risk.short_symbols) & venue
+    policy = ShortPolicy(universe, enabled.__contains__)
+    funds = tuple(f.symbol for f in universe.funds)
+    out: list[Signal] = [PremiumReversion(st.premium_reversion, funds)]
+    if st.premium_arb.enabled:
+        arb = PremiumArb(st.premium_arb, universe, sizer)
+        out.append(ShortAware(arb, policy, st.premium_arb.short_mode))
+    if st.moc_flow.enabled:
+        moc = MocFlow(st.moc_flow, universe, sizer)
+        out.append(ShortAware(moc, policy, st.moc_flow.short_mode))
+    if st.mean_reversion.enabled:
+        out.append(MeanReversion(st.mean_reversion, universe, sizer))
+    if st.vol_hedge.enabled:
+        vh = st.vol_hedge
+        rets = load_daily_returns(vh.daily_closes, day)
+        daily = {
+            b: garch_daily_vol(rets[b], vh.garch_min_obs)
+            for b in vh.portfolio_beta_usd
+            if b in rets
+        }
+        out.append(VolHedge(vh, universe, sizer, daily))
+    if st.decay_monitor.enabled:
+        out.append(DecayMonitor(st.decay_monitor, universe))
+    return out

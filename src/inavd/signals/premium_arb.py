@@ -1,0 +1,94 @@
+"""Premium/discount arbitrage inside the rebalance window before the close.
+
+When a fund's mid is more than `threshold_bp` away from its iNAV (and beyond `half_spread_mult`
+half-spreads, so the edge survives crossing the spread), buy it at a discount or sell it at a
+premium; optionally hedge the fund's benchmark exposure (q·P·L dollars) in the benchmark proxy.
+Exit when the premium is back within `exit_bp` (or has flipped), or at the window's end.
+"""
+
+from __future__ import annotations
+
+import math
+
+from inavd.domain.events import InavEvaluated
+from inavd.domain.instruments import Universe
+from inavd.domain.intents import Intent
+from inavd.signals._common import book_mid, half_spread_bp, minutes_to_close
+from inavd.signals.base import Context
+from inavd.signals.config import PremiumArbSettings
+from inavd.sizing.kelly import Sizer
+
+
+class PremiumArb:
+    name = "premarb"
+
+    def __init__(self, cfg: PremiumArbSettings, universe: Universe, sizer: Sizer) -> None:
+        self.cfg = cfg
+        self.sizer = sizer
+        self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
+        self.hedges: dict[str, float] = {}  # benchmark → hedge shares last asked for
+
+    def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
+        if not self.cfg.enabled:
+            return []
+        left = minutes_to_close(ctx)
+        prem, mid = ev.premium_bp.tolist(), ev.mid.tolist()
+        out: list[Intent] = []
+        for j, sym in enumerate(ev.symbols):
+            if sym not in self.funds:
+                continue
+            c = self.cfg.for_symbol(sym)
+            in_window = c.window_end_min < left <= c.window_start_min
+            held = ctx.positions.get(sym, 0.0)
+            intent = self._decide(sym, c, held, prem[j], mid[j], in_window, ctx)
+            if intent is not None:
+                out.append(intent)
+        if self.cfg.hedge:
+            out.extend(self._hedge_legs(ev, ctx, out))
+        return out
+
+    def _decide(
+        self,
+        sym: str,
+        c: PremiumArbSettings,
+        held: float,
+        p: float,
+        mid: float,
+        in_window: bool,
+        ctx: Context,
+    ) -> Intent | None:
+        if held != 0.0:
+            if not in_window:
+                return Intent(self.name, sym, 0.0, "arbitrage window over")
+            if not math.isfinite(p):
+                return Intent(self.name, sym, 0.0, "no iNAV")
+            closed = p >= -c.exit_bp if held > 0 else p <= c.exit_bp
+            return Intent(self.name, sym, 0.0, f"premium closed ({p:+.1f} bp)") if closed else None
+        if not in_window or not math.isfinite(p) or abs(p) < c.threshold_bp:
+            return None
+        if abs(p) < c.half_spread_mult * half_spread_bp(ctx, sym):
+            return None
+        qty = self.sizer.shares(sym, mid, c.edge_bp, c.stdev_bp)
+        if qty <= 0:
+            return None
+        side = "discount" if p < 0 else "premium"
+        return Intent(self.name, sym, qty if p < 0 else -qty, f"{side} {p:+.1f} bp to iNAV")
+
+    def _hedge_legs(self, ev: InavEvaluated, ctx: Context, now: list[Intent]) -> list[Intent]:
+        """Benchmark shares offsetting the funds' exposure after this step's intents."""
+        want = {i.symbol: i.target_qty for i in now if i.symbol in self.funds}
+        exposure: dict[str, float] = {}
+        for sym, fund in self.funds.items():
+            q = want.get(sym, ctx.positions.get(sym, 0.0))
+            if q:
+                e = q * book_mid(ctx, sym) * fund.leverage
+                exposure[fund.benchmark] = exposure.get(fund.benchmark, 0.0) + e
+        out = []
+        for bench in {f.benchmark for f in self.funds.values()}:
+            px = book_mid(ctx, bench)
+            shares = -exposure.get(bench, 0.0) / px if px > 0 else 0.0
+            target = float(math.trunc(shares))
+            if target != self.hedges.get(bench, 0.0):
+                self.hedges[bench] = target
+                out.append(Intent(self.name, bench, target, "hedge of premium positions"))
+        return out

@@ -1,0 +1,93 @@
+"""Volatility estimates: EWMA on intraday returns, GARCH(1,1) on daily returns (via `arch`).
+
+GARCH is fitted once at start-up, never on the hot path. When it cannot be trusted — too few
+observations, the optimiser fails or does not converge, a non-stationary fit (α + β ≥ 1) or a
+non-finite forecast — the estimate falls back to an EWMA of the daily returns, and the result says
+which method produced it.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import structlog
+
+log = structlog.get_logger(__name__)
+
+TRADING_DAYS = 252
+SESSION_S = 6.5 * 3600
+YEAR_TRADING_S = TRADING_DAYS * SESSION_S
+
+
+class EwmaVol:
+    """EWMA of squared log returns per second of elapsed time (robust to uneven sampling)."""
+
+    def __init__(self, lam: float) -> None:
+        self.lam = lam
+        self.var_per_s = 0.0
+        self.n = 0
+        self.last: tuple[int, float] | None = None  # (ns, price)
+
+    def update(self, ts_ns: int, price: float) -> None:
+        if not price > 0:
+            return
+        if self.last is not None and ts_ns > self.last[0]:
+            dt = (ts_ns - self.last[0]) * 1e-9
+            r = math.log(price / self.last[1])
+            x = r * r / dt
+            self.var_per_s = x if self.n == 0 else self.lam * self.var_per_s + (1 - self.lam) * x
+            self.n += 1
+        self.last = (ts_ns, price)
+
+    @property
+    def annual(self) -> float:
+        """Annualised volatility over trading time (nan before the first return)."""
+        return math.sqrt(self.var_per_s * YEAR_TRADING_S) if self.n else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class DailyVol:
+    annual: float  # annualised one-day-ahead volatility
+    method: str  # "garch", "ewma" (fallback) or "none"
+    detail: str = ""
+
+
+def ewma_daily(returns: npt.NDArray[np.float64], lam: float = 0.94) -> float:
+    var = float(returns[0] ** 2)
+    for r in returns[1:]:
+        var = lam * var + (1 - lam) * float(r) ** 2
+    return math.sqrt(var * TRADING_DAYS)
+
+
+def garch_daily_vol(returns: npt.NDArray[np.float64], min_obs: int = 60) -> DailyVol:
+    """One-day-ahead GARCH(1,1) volatility, annualised; EWMA when the fit is not usable."""
+    r = np.asarray(returns, dtype=np.float64)
+    r = r[np.isfinite(r)]
+    if r.size < 2:
+        return DailyVol(math.nan, "none", f"{r.size} returns")
+    if r.size < min_obs:
+        return _fallback(r, f"{r.size} returns < {min_obs}")
+    try:
+        from arch import arch_model
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = arch_model(100.0 * r, mean="Constant", vol="GARCH", p=1, q=1).fit(disp="off")
+        alpha, beta = float(res.params["alpha[1]"]), float(res.params["beta[1]"])
+        var = float(res.forecast(horizon=1, reindex=False).variance.values[-1, 0])
+    except Exception as exc:  # any optimiser or numerical failure means: use the fallback
+        return _fallback(r, f"fit failed: {type(exc).__name__}: {exc}")
+    if res.convergence_flag != 0:
+        return _fallback(r, f"no convergence (flag {res.convergence_flag})")
+    if not (alpha + beta < 1.0 and math.isfinite(var) and var > 0):
+        return _fallback(r, f"unusable fit (α+β = {alpha + beta:.3f}, forecast {var:.3g})")
+    return DailyVol(math.sqrt(var * TRADING_DAYS) / 100.0, "garch", f"α={alpha:.3f} β={beta:.3f}")
+
+
+def _fallback(r: npt.NDArray[np.float64], why: str) -> DailyVol:
+    log.info("GARCH(1,1) not used, EWMA fallback", reason=why)
+    return DailyVol(ewma_daily(r), "ewma", why)

@@ -1,0 +1,75 @@
+"""Sizing: fractional Kelly with a cap and a floor, a volatility-target multiplier, whole shares.
+
+Kelly for a small edge μ with return variance σ²: f* = μ / σ² of capital. We bet `kelly_fraction`
+of it (estimates of μ are noisy; full Kelly on a wrong μ is ruinous), clamp it to
+[floor_fraction, cap_fraction], scale by `vol_target / realised_vol` (capped), and round down to
+whole shares; an order below `min_order_notional_usd` is not worth its costs and becomes zero.
+"""
+
+from __future__ import annotations
+
+import math
+
+from inavd.sizing.config import SizingSettings
+
+
+def kelly_fraction(
+    edge: float, variance: float, fraction: float, cap: float, floor: float
+) -> float:
+    """Capital fraction for a per-trade `edge` (return) and `variance` (return²); 0 if no edge."""
+    if not (edge > 0 and variance > 0) or not math.isfinite(edge / variance):
+        return 0.0
+    return min(max(fraction * edge / variance, floor), cap)
+
+
+def vol_multiplier(realised_vol: float | None, target_vol: float, max_mult: float) -> float:
+    """target / realised, capped; 1 when there is no target or no estimate."""
+    if target_vol <= 0 or realised_vol is None or not realised_vol > 0:
+        return 1.0
+    return min(target_vol / realised_vol, max_mult)
+
+
+def to_shares(
+    notional_usd: float, price: float, fractional: bool, min_notional_usd: float
+) -> float:
+    """Shares for a notional: whole shares unless fractional; 0 below the minimum order notional."""
+    if not (price > 0 and notional_usd > 0) or not math.isfinite(notional_usd / price):
+        return 0.0
+    raw = notional_usd / price
+    qty = math.floor(raw * 1e6) / 1e6 if fractional else float(math.floor(raw + 1e-9))
+    if qty * price < min_notional_usd:
+        return 0.0
+    return qty
+
+
+class Sizer:
+    """One per app: the sizing every signal shares."""
+
+    def __init__(self, cfg: SizingSettings) -> None:
+        self.cfg = cfg
+        self._fractional = frozenset(cfg.fractional_symbols)
+
+    def notional(self, edge: float, variance: float, realised_vol: float | None = None) -> float:
+        c = self.cfg
+        f = kelly_fraction(edge, variance, c.kelly_fraction, c.cap_fraction, c.floor_fraction)
+        return c.capital_usd * f * vol_multiplier(realised_vol, c.vol_target, c.max_vol_multiplier)
+
+    def shares(
+        self,
+        symbol: str,
+        price: float,
+        edge_bp: float,
+        stdev_bp: float,
+        realised_vol: float | None = None,
+    ) -> float:
+        """Unsigned shares for a trade with the given edge and standard deviation (bp)."""
+        sd = stdev_bp * 1e-4
+        notional = self.notional(edge_bp * 1e-4, sd * sd, realised_vol)
+        return to_shares(
+            notional, price, symbol in self._fractional, self.cfg.min_order_notional_usd
+        )
+
+    def shares_for_notional(self, symbol: str, price: float, notional_usd: float) -> float:
+        return to_shares(
+            notional_usd, price, symbol in self._fractional, self.cfg.min_order_notional_usd
+        )

@@ -1,0 +1,86 @@
+"""A short replay that trades icebergs and MOC orders against a durable paper venue."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from inavd.feeds.sample import sample_session_path
+from tests.kit.paths import ROOT
+
+CONFIG = """
+universe_file = "{universe}"
+[run]
+data_dir = "{state}"
+run_id = "{run_id}"
+progress = false
+log_level = "error"
+[feed]
+kind = "replay"
+path = "{quotes}"
+batch_max = 25
+[broker]
+kind = "paper"
+latency_ms = 0
+[strategies.premium_reversion]
+enabled = true
+entry_bp = 3
+exit_bp = 1
+order_notional_usd = 60000
+flat_before_close_min = 0
+[execution]
+paper_state = "venue.sqlite"
+[execution.iceberg]
+enabled = true
+min_qty = 300
+display_qty = 100
+randomize_pct = 0.3
+[execution.moc]
+exit_at_close = ["premrev"]
+exit_lead_s = 300
+[risk]
+spread_k = 100
+min_displayed_shares = 0
+max_quote_age_s = 900
+max_inav_age_s = 900
+max_order_notional_usd = 1_000_000
+max_position_usd = 1_000_000
+max_orders_per_minute = 1000
+"""
+
+
+def make_quotes(path: Path, step: int) -> int:
+    """Every `step`-th quote of the bundled session: a whole day in a few thousand quotes."""
+    t = pq.read_table(sample_session_path())
+    t = t.take(list(range(0, t.num_rows, step)))
+    pq.write_table(t, path)
+    return int(t.num_rows)
+
+
+def write_config(tmp: Path, run_id: str, quotes: Path) -> Path:
+    cfg = tmp / f"{run_id}.toml"
+    cfg.write_text(
+        CONFIG.format(
+            universe=(ROOT / "config" / "universe.toml").as_posix(),
+            state=(tmp / "state").as_posix(),
+            run_id=run_id,
+            quotes=quotes.as_posix(),
+        )
+    )
+    return cfg
+
+
+def q(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as c:
+        return c.execute(sql).fetchall()
+
+
+def net(rows: list[tuple]) -> dict[str, float]:
+    return {s: round(v, 6) for s, v in rows if abs(v) > 1e-9}
+
+
+POSITIONS = (
+    "SELECT symbol, sum(CASE side WHEN 'buy' THEN qty ELSE -qty END) FROM fills GROUP BY symbol"
+)

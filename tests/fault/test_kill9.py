@@ -1,0 +1,107 @@
+"""SIGKILL the daemon at random points of a replay with icebergs and MOC orders, restart it each
+time, and check the money invariants against the (durable) paper venue."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fault.scenario import POSITIONS, make_quotes, net, q, write_config
+
+KILLS = 50
+
+
+def _spawn(cfg: Path) -> int:
+    """Fork a daemon (the parent has imported everything already: a restart costs no imports)."""
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            log = open(cfg.with_suffix(".log"), "a")  # noqa: SIM115 - the child exits below
+            sys.stdout = sys.stderr = log
+            from inavd.cli import main
+
+            code = main(["run", "--config", str(cfg), "--quiet"])
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+def _wait(pid: int, timeout_s: float) -> int | None:
+    """Exit status, or None if still running after `timeout_s`."""
+    end = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.002)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_kill9_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> None:
+    quotes = tmp_path / "quotes.parquet"
+    make_quotes(quotes, step=160)
+    rng = random.Random(20191219)
+    kills = runs = lives = 0
+    window = 1.0  # s after the start: a life starts (~0.2 s), reconciles and replays a little
+    while kills < KILLS and runs < 8:
+        cfg = write_config(tmp_path, f"fault{runs}", quotes)
+        while True:  # one run: restart after every kill until it completes
+            lives += 1
+            pid = _spawn(cfg)
+            code = _wait(pid, rng.uniform(0.0, window))
+            if code is None:
+                os.kill(pid, signal.SIGKILL)
+                assert _wait(pid, 30) == -signal.SIGKILL
+                kills += 1
+                continue
+            log = cfg.with_suffix(".log").read_text()[-3000:]
+            assert code == 0, f"daemon failed with exit code {code} (life {lives}):\n{log}"
+            break
+        runs += 1
+    assert kills >= KILLS
+    _check_invariants(tmp_path / "state")
+
+
+def _check_invariants(state: Path) -> None:
+    journal, venue = state / "journal.sqlite", state / "venue.sqlite"
+    # 1. no client order id ever reached the venue twice
+    assert q(venue, "SELECT coid, count(*) FROM submits GROUP BY coid HAVING count(*) > 1") == []
+    assert q(venue, "SELECT count(*) FROM submits WHERE duplicate")[0][0] == 0
+    # 2. write-ahead: every order the venue saw is in the journal
+    venue_ids = {c for (c,) in q(venue, "SELECT coid FROM orders")}
+    journal_ids = {c for (c,) in q(journal, "SELECT client_order_id FROM orders")}
+    assert venue_ids <= journal_ids
+    # 3. no fill missing from the journal, none invented
+    vfills = {json.loads(b)["execution_id"] for (b,) in q(venue, "SELECT body FROM fills")}
+    jfills = {e for (e,) in q(journal, "SELECT execution_id FROM fills")}
+    assert vfills == jfills
+    # 4. positions equal the broker's
+    vpos: dict[str, float] = {}
+    for (b,) in q(venue, "SELECT body FROM fills"):
+        f = json.loads(b)
+        vpos[f["symbol"]] = vpos.get(f["symbol"], 0.0) + (1 if f["side"] == "buy" else -1) * f["qty"]
+    assert net(list(vpos.items())) == net(q(journal, POSITIONS))
+    # 5. the scenario really exercised icebergs and the closing auction
+    children = q(journal, "SELECT count(*) FROM orders WHERE parent_id IS NOT NULL")[0][0]
+    moc = q(journal, "SELECT count(*) FROM orders WHERE time_in_force='cls' AND status='filled'")
+    assert children > 50 and moc[0][0] > 0
+    # 6. every journaled order is final at the end of each session (none left dangling)
+    open_rows = q(journal, "SELECT client_order_id, status FROM orders WHERE status IN"
+                  " ('new','accepted','pending_new','partially_filled')")  # fmt: skip
+    assert open_rows == []

@@ -1,0 +1,125 @@
+"""The ops endpoint on a served replay: every endpoint's content, auth, and state changes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from tests.kit.opskit import make_app, ops_of, running, write_config
+from tests.kit.waits import until
+
+from inavd.app import App
+from inavd.domain.events import TradingState
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
+TOKEN = "t0ken-for-tests"
+REQUIRED = (
+    "inavd_quotes_total",
+    "inavd_quotes_rejected_total",
+    "inavd_inav_evaluation_seconds",
+    "inavd_premium_bp",
+    "inavd_orders_total",
+    "inavd_denials_total",
+    "inavd_feed_age_seconds",
+    "inavd_trading_state",
+    "inavd_event_loop_lag_seconds",
+)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[App, str]]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INAVD_OPS__TOKEN", TOKEN)
+        cfg = write_config(tmp_path_factory.mktemp("ops"), {"ops": {"enabled": True, "port": 0}})
+        app = make_app(cfg, serve=True)
+    async with running(app):
+        await until(lambda: app.core.closed, within=30)
+        yield app, ops_of(app).url
+
+
+async def _get(url: str, token: str | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as s, s.get(url, headers=headers) as r:
+        return r.status, await r.text()
+
+
+async def _json(url: str, token: str | None = None) -> tuple[int, dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession() as s, s.get(url, headers=headers) as r:
+        return r.status, await r.json()
+
+
+async def test_healthz_reports_a_fresh_heartbeat(served: tuple[App, str]) -> None:
+    status, body = await _json(served[1] + "/healthz")
+    assert status == 200 and body["ok"] is True
+    assert 0 <= body["heartbeat_age_s"] < body["max_age_s"]
+    assert body["failed_tasks"] == {}
+
+
+async def test_readyz_names_each_check(served: tuple[App, str]) -> None:
+    status, body = await _json(served[1] + "/readyz")
+    assert status == 200 and body["ready"] is True
+    assert set(body["checks"]) == {"feed", "broker", "journal"}
+    assert all(c["ok"] for c in body["checks"].values())
+    assert "market closed" in body["checks"]["feed"]["detail"]  # the replayed session ended
+
+
+async def test_metrics_exports_the_documented_names_with_real_values(
+    served: tuple[App, str],
+) -> None:
+    app, url = served
+    status, text = await _get(url + "/metrics")
+    assert status == 200
+    for name in REQUIRED:
+        assert f"# TYPE {name} " in text, name
+        if name != "inavd_denials_total":  # labelled by gate: no samples until a denial
+            assert re.search(rf"^{name}(_bucket|_count)?[{{ ]", text, re.M), name
+    assert ("inavd_denials_total{" in text) == bool(app.collector.denials)
+    quotes = float(re.search(r"^inavd_quotes_total (\S+)$", text, re.M).group(1))  # type: ignore[union-attr]
+    assert quotes == app.core.quotes == 1_161_904
+    evals = re.search(r"^inavd_inav_evaluation_seconds_count (\S+)$", text, re.M)
+    assert evals and float(evals.group(1)) == app.core.evaluations
+    submitted = re.search(r'^inavd_orders_total\{status="submitted"\} (\S+)$', text, re.M)
+    assert submitted and float(submitted.group(1)) == app.collector.orders
+    for reason, n in app.book.rejected_by_reason().items():
+        assert f'inavd_quotes_rejected_total{{reason="{reason}"}} {float(n)}' in text
+
+
+async def test_status_needs_the_token_and_has_the_tables(served: tuple[App, str]) -> None:
+    app, url = served
+    assert (await _get(url + "/status"))[0] == 401
+    assert (await _get(url + "/status", "wrong"))[0] == 401
+    status, body = await _json(url + "/status", TOKEN)
+    assert status == 200
+    assert body["trading_state"]["state"] == app.trading_state.state.value
+    funds = {f["symbol"]: f for f in body["inav"]["funds"]}
+    assert set(funds) == set(app.engine.fund_symbols)
+    sqqq = funds["SQQQ"]
+    assert sqqq["premium_bp"] == pytest.approx((sqqq["mid"] / sqqq["inav"] - 1) * 1e4, abs=0.02)
+    assert body["positions"] == {s: q for s, q in app.router.ledger.qty.items() if q}
+    assert body["orders"] == app.collector.orders and body["fills"] == app.collector.fills
+    assert set(body["denials"]) == {"by_gate", "recent"}
+
+
+async def test_post_trading_state_requires_the_token(served: tuple[App, str]) -> None:
+    app, url = served
+    async with aiohttp.ClientSession() as s:
+        body = {"state": "halted", "reason": "maintenance"}
+        async with s.post(url + "/trading-state", json=body) as r:
+            assert r.status == 401
+        assert app.trading_state.state is TradingState.ACTIVE
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with s.post(url + "/trading-state", json={"state": "nope"}, headers=auth) as r:
+            assert r.status == 400
+        async with s.post(url + "/trading-state", json=body, headers=auth) as r:
+            assert r.status == 200 and (await r.json()) == {"state": "halted", "changed": True}
+        assert app.trading_state.state.value == "halted"
+        assert app.trading_state.reason == "maintenance"
+        _, text = await _get(url + "/metrics")
+        assert "inavd_trading_state 2.0" in text
+        async with s.post(url + "/trading-state", json={"state": "active"}, headers=auth) as r:
+            assert r.status == 200
