@@ -102,7 +102,7 @@ def _bridge_mid(
     lo = bars["Low"].to_numpy(float)[minute]
     u: np.ndarray = (ts - start_ns - minute.astype(np.int64) * MINUTE_NS) / MINUTE_NS
     # Brownian bridge pinned at 0 at both ends of the minute, scaled by the bar's range
-    w: np.ndarray = rng.standard_normal(ts.shape[0])
+    w = np.asarray(rng.standard_normal(ts.shape[0]), dtype=np.float64)
     wiener = np.cumsum(w)
     first = np.r_[True, minute[1:] != minute[:-1]]
     seg_start = np.maximum.accumulate(np.where(first, np.arange(ts.shape[0]), 0))
