@@ -23,6 +23,7 @@ from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from inavd.analysis import pyplot
@@ -227,45 +228,42 @@ def compute_pnl(session: Session) -> PnL:
     """
     pnl_cols: dict[str, pd.Series] = {}
     pos_cols: dict[str, pd.Series] = {}
+    start_qty: dict[str, float] = {}
     for symbol in symbols_of(session):
-        pnl, pos = _symbol_pnl(session, symbol)
+        pnl, pos, start_qty[symbol] = _symbol_pnl(session, symbol)
         if not pnl.empty:
             pnl_cols[symbol], pos_cols[symbol] = pnl, pos
     if not pnl_cols:
         return PnL(pd.DataFrame(), pd.DataFrame())
     pnl_frame = pd.concat(pnl_cols, axis=1).sort_index().ffill().fillna(0.0)
     pos_frame = pd.concat(pos_cols, axis=1).sort_index().ffill()
-    for symbol, first in ((s, float(p.iloc[0])) for s, p in pos_cols.items()):
-        pos_frame[symbol] = pos_frame[symbol].fillna(first)  # before its first mark
-    return PnL(pnl_frame, pos_frame)
+    return PnL(pnl_frame, pos_frame.fillna(start_qty))  # before a symbol's first mark or fill
 
 
-def _symbol_pnl(session: Session, symbol: str) -> tuple[pd.Series, pd.Series]:
+def _symbol_pnl(session: Session, symbol: str) -> tuple[pd.Series, pd.Series, float]:
     snaps = session.snapshots[session.snapshots["symbol"] == symbol]
     marks = snaps.dropna(subset=["mid"]).groupby("ts_ns")["mid"].last()
     fills = session.fills[session.fills["symbol"] == symbol]
     fill_ts = fills["ts_ns"].to_numpy(dtype=np.float64)
     signed = np.where(fills["side"].str.lower() == "sell", -1.0, 1.0) * fills["qty"].to_numpy()
-    fill_marks = pd.Series(fills["price"].to_numpy(), index=fill_ts).groupby(level=0).last()
+    start_qty = _final_qty(session, symbol, signed) - float(signed.sum())
     grid = np.union1d(marks.index.to_numpy(dtype=np.float64), fill_ts)
     if grid.size == 0:
-        return pd.Series(dtype=np.float64), pd.Series(dtype=np.float64)
-    # at a fill time without a snapshot, the last mid stands; before any mid, the fill price
+        return pd.Series(dtype=np.float64), pd.Series(dtype=np.float64), start_qty
+    # at a fill time without a snapshot the last mid stands; before any mid, the fill price
+    fill_marks = pd.Series(fills["price"].to_numpy(), index=fill_ts).groupby(level=0).last()
     mark = marks.reindex(grid).ffill().fillna(fill_marks.reindex(grid).ffill()).bfill()
-    start_qty = _final_qty(session, symbol) - float(signed.sum())
     done = np.searchsorted(fill_ts, grid, side="right")  # fills at or before each grid time
     position = start_qty + np.concatenate(([0.0], np.cumsum(signed)))[done]
     cash = np.concatenate(([0.0], np.cumsum(-signed * fills["price"].to_numpy())))[done]
     pnl = cash + position * mark.to_numpy() - start_qty * float(mark.iloc[0])
-    return pd.Series(pnl, index=grid), pd.Series(position, index=grid)
+    return pd.Series(pnl, index=grid), pd.Series(position, index=grid), start_qty
 
 
-def _final_qty(session: Session, symbol: str) -> float:
+def _final_qty(session: Session, symbol: str, signed_fills: npt.NDArray[np.float64]) -> float:
     rows = session.positions[session.positions["symbol"] == symbol]
-    fills = session.fills[session.fills["symbol"] == symbol]
     if rows.empty:
-        signs = np.where(fills["side"].str.lower() == "sell", -1.0, 1.0)
-        return float((signs * fills["qty"].to_numpy()).sum())  # no record: started flat
+        return float(signed_fills.sum())  # no position record: assume it started flat
     return float(rows["qty"].iloc[0])
 
 
@@ -379,20 +377,23 @@ def _value_at(
 
 def plot_pnl(pnl: PnL, png: Path) -> str:
     plt = pyplot()
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(11, 6.5), sharex=True)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), sharex=True)
     t = local_times(pnl.pnl.index.to_series())
-    top.plot(t, pnl.total, lw=1.6, color="black", label="total")
-    for symbol in pnl.pnl.columns:
-        top.plot(t, pnl.pnl[symbol], lw=0.9, label=str(symbol))
-        bottom.step(t, pnl.position[symbol], where="post", lw=1.0, label=str(symbol))
+    symbols = [str(c) for c in pnl.pnl.columns]
+    # tab10 repeats after ten lines; a session with more funds needs tab20 to keep them apart
+    cmap = plt.get_cmap("tab10" if len(symbols) <= 10 else "tab20")
+    top.plot(t, pnl.total, lw=1.8, color="black", label="total")
+    for i, symbol in enumerate(symbols):
+        color = cmap(i % cmap.N)
+        top.plot(t, pnl.pnl[symbol], lw=0.9, color=color, label=symbol)
+        bottom.step(t, pnl.position[symbol], where="post", lw=1.0, color=color, label=symbol)
     top.axhline(0.0, color="gray", lw=0.6)
     top.set_ylabel("P&L (USD, marked at mid)")
     top.set_title("Session P&L and position")
-    top.legend(loc="best", fontsize=8, ncol=4)
     bottom.set_ylabel("position (shares)")
     bottom.set_xlabel("time (America/New_York)")
-    bottom.legend(loc="best", fontsize=8, ncol=4)
     for ax in (top, bottom):
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         _time_axis(ax)
     fig.tight_layout()
     fig.savefig(png, dpi=100)
@@ -406,8 +407,9 @@ def summary_rows(session: Session, th: Thresholds, pnl: PnL) -> list[tuple[str, 
     notional = float((fills["qty"] * fills["price"]).sum())
     rows = [
         ("run", run.run_id),
-        ("started", _fmt_ns(run.started_ns)),
-        ("ended", _fmt_ns(run.ended_ns) if run.ended_ns is not None else "running / not recorded"),
+        ("session (market data)", session_span(session)),
+        ("run started", _fmt_ns(run.started_ns)),
+        ("run ended", _fmt_ns(run.ended_ns) if run.ended_ns is not None else "not recorded"),
         ("feed", run.feed or "—"),
         ("broker", run.broker or "—"),
         ("inavd version", run.version or "—"),
@@ -461,7 +463,7 @@ def render_html(
     run = session.run
     parts = [
         f"<h1>inavd session report: run {_e(run.run_id)}</h1>",
-        f"<p class='muted'>{_e(_fmt_ns(run.started_ns))} · times in America/New_York</p>",
+        f"<p class='muted'>{_e(session_span(session))} · times in America/New_York</p>",
         "<h2>Summary</h2>", _kv_table(summary_rows(session, th, pnl)),
         "<h2>Funds</h2>", _table(FUND_HEADER, fund_rows(session, th, pnl)),
     ]
@@ -497,6 +499,15 @@ img {{ max-width: 100%; border: 1px solid #ddd; }} .muted {{ color: #666; font-s
 {body}
 </body></html>
 """
+
+
+def session_span(session: Session) -> str:
+    """First and last market-data time of the run (snapshots and fills), which for a replay
+    differ from the wall-clock start and end of the run."""
+    times = pd.concat([session.snapshots["ts_ns"], session.fills["ts_ns"]]).dropna()
+    if times.empty:
+        return "no snapshots or fills"
+    return f"{_fmt_ns(times.min())} … {_fmt_ns(times.max())}"
 
 
 def _order_rows(orders: pd.DataFrame) -> list[list[str]]:

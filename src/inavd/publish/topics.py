@@ -148,5 +148,5 @@ def event_message(ev: Event) -> tuple[str, dict[str, Any]] | None:
             "reason": ev.reason,
         }
     if isinstance(ev, OrderDenied):
-        return "denials", {**head, "gate": ev.gate, "reason": ev.reason, **_request(ev.request)}
+        return "denials", {**head, **_request(ev.request), "gate": ev.gate, "gate_reason": ev.reason}
     return None
