@@ -47,6 +47,7 @@ def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
     from inavd.calendar import session_for
     from inavd.clock import ns_to_ny
     from inavd.feeds.alpaca import AlpacaQuoteFeed
+    from inavd.feeds.alpaca_direct import AlpacaDirectQuoteFeed
     from inavd.live_config import check_live_opt_in, load_credentials
 
     check_live_opt_in(cfg.settings.alpaca)
@@ -58,9 +59,9 @@ def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
     def in_market_hours(now_ns: int) -> bool:
         return session is not None and session.contains(now_ns)
 
-    feed = AlpacaQuoteFeed(
-        index, load_credentials(), cfg.settings.alpaca, in_market_hours, cfg.settings.feed.batch_max
-    )
+    a = cfg.settings.alpaca
+    cls = AlpacaDirectQuoteFeed if a.stream_client == "direct" else AlpacaQuoteFeed
+    feed = cls(index, load_credentials(), a, in_market_hours, cfg.settings.feed.batch_max)
     return FeedBundle(feed, today, None, replay=False)
 
 

@@ -2,9 +2,9 @@
 bounded shutdown on SIGTERM/SIGINT.
 
 Shutdown order: stop taking new orders → let the execution engine cancel or keep working orders
-(its policy) → journal flushed and closed → side channels flushed (MQTT publishes `offline`) →
-broker closed. Every step is bounded by `[ops] shutdown_timeout_s`, so the process exits with code
-0 in bounded time even when a broker or the MQTT server does not answer.
+(its policy) → side channels flushed (MQTT publishes `offline`) → broker closed → journal
+committed and closed. Every step is bounded by `[ops] shutdown_timeout_s`, so the process exits
+with code 0 in bounded time even when a broker or the MQTT server does not answer.
 """
 
 from __future__ import annotations
@@ -170,15 +170,16 @@ class Lifecycle:
 
     async def shutdown(self, started: bool) -> None:
         app = self.app
-        if app.stop_event.is_set():
+        if app.stop_event.is_set():  # a stop request, not the natural end of a replay
             app.trading_state.set(TradingState.HALTED, "shutdown")
-        if started:
-            await self._bounded("execution shutdown", self._execution_shutdown())
-        with contextlib.suppress(Exception):
-            app.journal.close()
+            if started:
+                await self._bounded("execution shutdown", self._execution_shutdown())
         for service in reversed(app.services):
             await self._bounded(f"stop {type(service).__name__}", service.stop())
         await self._bounded("broker close", app.broker.close())
+        # last: every broker callback up to the close is journaled
+        with contextlib.suppress(Exception):
+            app.journal.close()
         loop = asyncio.get_running_loop()
         for sig in self._signals:
             loop.remove_signal_handler(sig)

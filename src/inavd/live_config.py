@@ -26,6 +26,7 @@ class Strict(BaseModel):  # same rules as inavd.settings.Strict (which imports t
 
 class AlpacaSettings(Strict):
     feed: Literal["iex", "sip"] = "iex"
+    stream_client: Literal["direct", "alpaca-py"] = "direct"  # market data; bench/RESULTS.md
     paper: bool = True
     data_url: str = ""  # market-data websocket; empty = Alpaca's own
     data_rest_url: str = ""  # historical data REST (snapshots for the reference)

@@ -18,6 +18,7 @@ from inavd.live_config import AlpacaSettings, Credentials
 
 SYMS = ("SPY", "SH", "SDS")
 T0 = 1_709_303_400_000_000_000  # 2024-03-01 14:30 UTC
+FEED_CLS: type[AlpacaQuoteFeed] = AlpacaQuoteFeed  # test_alpaca_direct_feed swaps in the direct one
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def make_feed(server: AlpacaServer, silence_s: float = 5.0, key: str = KEY) -> A
         data_url=server.data_url, silence_s=silence_s, backoff_min_s=0.05, backoff_max_s=0.2
     )
     index = {s: i for i, s in enumerate(SYMS)}
-    return AlpacaQuoteFeed(index, Credentials(key, SECRET), settings, lambda _ns: True)
+    return FEED_CLS(index, Credentials(key, SECRET), settings, lambda _ns: True)
 
 
 class Collector:

@@ -17,3 +17,17 @@ def pyplot() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def date_axis(ax: Any) -> None:
+    """Concise date ticks (no overlapping labels on short or long spans) and a light grid."""
+    import matplotlib.dates as mdates
+
+    # interval_multiples=False: regular steps, no crowded ticks at month ends (Feb 29, Mar 1)
+    locator = mdates.AutoDateLocator(interval_multiples=False)  # type: ignore[no-untyped-call]
+    ax.xaxis.set_major_locator(locator)
+    formatter = mdates.ConciseDateFormatter(locator)  # type: ignore[no-untyped-call]
+    formatter.formats[2] = formatter.zero_formats[2] = "%b %d"  # day ticks name their month
+    formatter.offset_formats[2] = "%Y"
+    ax.xaxis.set_major_formatter(formatter)
+    ax.grid(alpha=0.3)

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from inavd.analysis import pyplot
+from inavd.analysis import date_axis, pyplot
 from inavd.errors import DataError, JournalError
 
 NY = ZoneInfo("America/New_York")
@@ -42,7 +42,7 @@ PNL_FILE = "pnl_position.png"
 
 QUERIES: dict[str, str] = {
     "snapshots": "SELECT ts_ns, seq, symbol, inav, mid, premium_bp, spread_bp FROM inav_snapshots"
-    " WHERE run_id = ? ORDER BY ts_ns, seq",
+    " WHERE run_id = ? ORDER BY ts_ns, seq, symbol",
     "orders": "SELECT client_order_id, ts_ns, symbol, side, qty, order_type, time_in_force,"
     " limit_price, strategy, reason, status, filled_qty, avg_fill_price FROM orders"
     " WHERE run_id = ? ORDER BY ts_ns, client_order_id",
@@ -99,6 +99,11 @@ class PnL:
     def total(self) -> pd.Series:
         return self.pnl.sum(axis=1)
 
+    @property
+    def traded(self) -> bool:
+        """Anything to draw: a position at some point (marks alone make a flat zero line)."""
+        return bool(len(self.position)) and bool((self.position != 0.0).any().any())
+
 
 # ------------------------------------------------------------------------------------ entry point
 def write_report(journal_path: Path, out_dir: Path, run_id: str | None = None) -> Path:
@@ -108,7 +113,7 @@ def write_report(journal_path: Path, out_dir: Path, run_id: str | None = None) -
     thresholds = thresholds_of(session.run)
     pnl = compute_pnl(session)
     images: list[tuple[str, str]] = []
-    if not pnl.pnl.empty:
+    if pnl.traded:
         images.append((plot_pnl(pnl, out_dir / PNL_FILE), "P&L and position"))
     for symbol in symbols_of(session):
         png = out_dir / f"fund_{_safe_name(symbol)}.png"
@@ -268,15 +273,6 @@ def _final_qty(session: Session, symbol: str, signed_fills: npt.NDArray[np.float
 
 
 # ------------------------------------------------------------------------------------------ plots
-def _time_axis(ax: Any) -> None:
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
-    ax.grid(alpha=0.3)
-
-
 def plot_fund(session: Session, symbol: str, th: Thresholds, png: Path) -> str | None:
     """Three panels for one fund; None when the fund has no snapshots to draw."""
     snaps = session.snapshots[session.snapshots["symbol"] == symbol].reset_index(drop=True)
@@ -293,7 +289,7 @@ def plot_fund(session: Session, symbol: str, th: Thresholds, png: Path) -> str |
     price.set_title(f"{symbol}: run {session.run.run_id}")
     spread.set_xlabel("time (America/New_York)")
     for ax in (price, prem, spread):
-        _time_axis(ax)
+        date_axis(ax)
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)
@@ -380,11 +376,8 @@ def plot_pnl(pnl: PnL, png: Path) -> str:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), sharex=True)
     t = local_times(pnl.pnl.index.to_series())
     symbols = [str(c) for c in pnl.pnl.columns]
-    # tab10 repeats after ten lines; a session with more funds needs tab20 to keep them apart
-    cmap = plt.get_cmap("tab10" if len(symbols) <= 10 else "tab20")
     top.plot(t, pnl.total, lw=1.8, color="black", label="total")
-    for i, symbol in enumerate(symbols):
-        color = cmap(i % cmap.N)
+    for symbol, color in zip(symbols, _colors(plt, len(symbols)), strict=True):
         top.plot(t, pnl.pnl[symbol], lw=0.9, color=color, label=symbol)
         bottom.step(t, pnl.position[symbol], where="post", lw=1.0, color=color, label=symbol)
     top.axhline(0.0, color="gray", lw=0.6)
@@ -394,11 +387,20 @@ def plot_pnl(pnl: PnL, png: Path) -> str:
     bottom.set_xlabel("time (America/New_York)")
     for ax in (top, bottom):
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
-        _time_axis(ax)
+        date_axis(ax)
     fig.tight_layout()
     fig.savefig(png, dpi=100)
     plt.close(fig)
     return png.name
+
+
+def _colors(plt: Any, n: int) -> list[Any]:
+    """Distinct colours: tab10 repeats after ten lines, so use tab20's dark shades, then light."""
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) for i in range(n)]
+    cmap = plt.get_cmap("tab20")
+    order = [*range(0, 20, 2), *range(1, 20, 2)]
+    return [cmap(order[i % 20]) for i in range(n)]
 
 
 # ------------------------------------------------------------------------------------------- html

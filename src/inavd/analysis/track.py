@@ -274,7 +274,7 @@ def _pct(fraction: float) -> str:
 # ------------------------------------------------------------------------------------------- plot
 def plot_track(result: TrackResult, png_path: Path) -> Path:
     """Fund vs ideal daily-reset vs naive cumulative returns, and daily TD below."""
-    from inavd.analysis import pyplot
+    from inavd.analysis import date_axis, pyplot
 
     plt = pyplot()
     s = result.stats
@@ -288,14 +288,15 @@ def plot_track(result: TrackResult, png_path: Path) -> Path:
     ideal = f"ideal daily reset ∏(1 {sign} {abs(s.leverage):g}·R) − 1"
     top.plot(x, result.ideal_cum * 100, label=ideal, lw=1.2)
     top.plot(x, result.naive_cum * 100, label=f"naive {lev} × benchmark return", lw=1.0, ls="--")
-    top.axhline(-100.0, color="black", lw=0.8, ls=":", label="−100 % (total loss)")
+    if min(result.naive_cum.min(), result.fund_cum.min()) < -0.5:  # where naive goes absurd
+        top.axhline(-100.0, color="black", lw=0.8, ls=":", label="−100 % (total loss)")
     top.set_ylabel("cumulative return (%)")
     top.set_title(f"{fund} vs {lev} × {bench}, {s.start} … {s.end} ({s.days} days)")
     top.legend(loc="best", fontsize=8)
-    top.grid(alpha=0.3)
     bottom.plot(x[1:], result.td_bp, lw=0.5, color="tab:gray")
     bottom.set_ylabel("daily TD (bp)")
-    bottom.grid(alpha=0.3)
+    for ax in (top, bottom):
+        date_axis(ax)
     fig.tight_layout()
     png_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png_path, dpi=110)

@@ -139,6 +139,10 @@ class PaperBroker:
     async def positions(self) -> dict[str, Position]:
         return self.ledger.positions()
 
+    async def fills_since(self, ts_ns: int) -> list[Fill]:
+        """Recent executions (reconciliation compares them with the journal)."""
+        return [f for f in self.fills if f.ts_ns >= ts_ns]
+
     async def fills_for(self, client_order_id: str) -> list[Fill]:
         """Every execution of one order (reconciliation uses it to recover unjournaled fills)."""
         return [f for f in self.fills if f.client_order_id == client_order_id]

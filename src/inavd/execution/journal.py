@@ -6,8 +6,10 @@ A second run appends to the same file. A damaged file is an error naming the fil
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,6 +83,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+CHECKPOINT_INTERVAL_S = 1.0
 
 RECOVERY_HINT = (
     "move the file aside (keep it for inspection), then either restore the last backup or start "
@@ -103,11 +106,28 @@ class Journal:
             self.db.execute("PRAGMA busy_timeout=5000")
             self._check_integrity()
             self._migrate()
+            # checkpoints (the only fsyncs under synchronous=normal) run on a background thread,
+            # off the order path; the WAL itself is the durable record
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
         except sqlite3.DatabaseError as exc:
             raise JournalError(
                 f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
             ) from None
         self._depth = 0
+        self._stop = threading.Event()
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_loop, name="journal-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        try:
+            while not self._stop.wait(CHECKPOINT_INTERVAL_S):
+                with contextlib.suppress(sqlite3.Error):  # busy: the next round will do it
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
 
     # ------------------------------------------------------------------ schema
     def _check_integrity(self) -> None:
@@ -176,8 +196,12 @@ class Journal:
         return self.db.execute(sql, params).fetchall()
 
     def close(self) -> None:
+        self._stop.set()
+        self._checkpointer.join(timeout=5)
         while self._depth:
             self.commit()
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.db.close()
 
 

@@ -41,6 +41,7 @@ from inavd.execution.journal import Journal
 from inavd.execution.router import OrderRouter
 
 log = structlog.get_logger(__name__)
+RECENT_NS = 24 * 3600 * 1_000_000_000
 _TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 _Q = ", ".join("?" for _ in _TERMINAL)
 
@@ -58,6 +59,8 @@ class FillHistory(Protocol):
 
     async def fills_for(self, client_order_id: str) -> list[Fill]: ...
 
+    async def fills_since(self, ts_ns: int) -> list[Fill]: ...
+
 
 class Reconciler:
     def __init__(self, router: OrderRouter, journal: Journal, bus: Bus, ledgers: list[Ledger]):
@@ -73,6 +76,7 @@ class Reconciler:
         diffs: list[ReconciliationDiff] = []
         try:
             await self._orders(now, diffs)
+            await self._recent_fills(now, diffs)
             await self._positions(now, diffs, startup)
         except BrokerError as exc:
             log.error("reconciliation failed; trading stays gated", error=str(exc))
@@ -172,6 +176,31 @@ class Reconciler:
             pos = self.router.ledger.position(f.symbol) + f.signed_qty
             self.router.on_fill(f, pos)
             diffs.append(_diff(now, "missing_fill", b, f"{f.execution_id} {f.qty:g} @ {f.price}"))
+
+    async def _recent_fills(self, now: int, diffs: list[ReconciliationDiff]) -> None:
+        """Executions of the last day the journal lacks, e.g. of orders that finished while
+        the daemon was down (they are in no open-order list)."""
+        broker = self.router.broker
+        if not isinstance(broker, FillHistory):
+            return
+        since = now - RECENT_NS
+        fills = await self.gw.call(lambda: broker.fills_since(since))
+        known = {e for (e,) in self.journal.query(
+            "SELECT execution_id FROM fills WHERE ts_ns >= ?", (since,))}  # fmt: skip
+        for f in fills:
+            if f.execution_id in known:
+                continue
+            b = await self.gw.lookup(f.client_order_id)
+            if b is not None and self._journal_order(f.client_order_id) is None:
+                self._adopt_unknown(b, now, diffs)
+                self.router.strategy_of.setdefault(b.client_order_id, b.request.strategy)
+                self.router.fsm.adopt(b.client_order_id, OrderStatus.PENDING_NEW)  # as journaled
+                self.router.on_order(b)
+            pos = self.router.ledger.position(f.symbol) + f.signed_qty
+            self.router.on_fill(f, pos)
+            known.add(f.execution_id)
+            diffs.append(ReconciliationDiff(now, "missing_fill", f.symbol, f.client_order_id,
+                                            f"{f.execution_id} {f.qty:g} @ {f.price}"))  # fmt: skip
 
     def _notional(self, coid: str) -> float:
         row = self.journal.query(

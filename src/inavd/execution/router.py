@@ -98,6 +98,7 @@ class OrderRouter:
         self.stopping = False
         self._seq = 0
         self._exec_ids: set[str] = set()
+        self._tx = False  # a journal transaction opened by `handle`, committed by `_flush`
         self._next_reconcile_ns = 0
         # set by the app: `reconciler(startup=...)` repairs against the broker
         self.reconciler: Callable[..., Awaitable[object]] | None = None
@@ -144,6 +145,22 @@ class OrderRouter:
     async def handle(self, intent: Intent) -> Order | None:
         if self.stopping:
             return None
+        # the signal row rides in the same commit as the order row (one commit fewer per order);
+        # `_flush` commits before anything reaches the broker
+        if self.journal is not None and not self._tx:
+            self.journal.begin()
+            self._tx = True
+        try:
+            return await self._handle(intent)
+        finally:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._tx and self.journal is not None:
+            self._tx = False
+            self.journal.commit()
+
+    async def _handle(self, intent: Intent) -> Order | None:
         now = self.clock.now_ns()
         self.bus.publish(
             SignalEmitted(now, intent.strategy, intent.symbol, intent.target_qty, intent.reason)
@@ -169,6 +186,7 @@ class OrderRouter:
         )
         if self.icebergs.wants(req):
             if self._denied(req, now) is None:
+                self._flush()
                 parent = self.icebergs.open_parent(req, self._seq, now)
                 self.strategy_of[parent.parent_id] = req.strategy
                 await self.icebergs.step(self, now)
@@ -209,6 +227,7 @@ class OrderRouter:
                     "UPDATE orders SET seq=?, parent_id=? WHERE client_order_id=?",
                     (seq, parent_id, coid),
                 )
+            self._flush()
         else:
             self.bus.publish(OrderSubmitted(now, req))
         self.stats.orders += 1
@@ -238,6 +257,7 @@ class OrderRouter:
         return await self._send(req, parent.slices, parent.parent_id)
 
     async def cancel_order(self, coid: str) -> None:
+        self._flush()
         # already done: its fill or final status arrives through the listener
         with contextlib.suppress(OrderRejected):
             order = await self.gateway.cancel(coid)

@@ -12,43 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import msgpack
 import numpy as np
-import structlog
 from alpaca.data.enums import DataFeed
 from alpaca.data.live.stock import StockDataStream
 
-from inavd.domain.orders import OrderRequest
 from inavd.domain.quotes import QuoteBatch
-from inavd.errors import InavdError
+from inavd.feeds.alpaca_common import FeedFatalError, FeedHealth, FeedStats
 from inavd.live_config import AlpacaSettings, Credentials, quiet_wire_loggers
 
-log = structlog.get_logger(__name__)
-
-FATAL_CODES = {
-    402: "authentication failed: check APCA_API_KEY_ID / APCA_API_SECRET_KEY",
-    409: "insufficient subscription for this feed (SIP needs a paid plan; use feed = 'iex')",
-    405: "symbol limit exceeded for this plan: subscribe fewer funds and benchmarks",
-}
-
-
-class FeedFatalError(InavdError):
-    """The market-data feed cannot work with this configuration; retrying would not help."""
-
-
-@dataclass
-class FeedStats:
-    quotes: int = 0
-    bad: int = 0  # malformed or unknown-symbol messages, skipped
-    frames_ignored: int = 0
-    connects: int = 0
-    watchdog_fires: int = 0
-    errors: dict[int, int] = field(default_factory=dict)  # stream error code → count
+__all__ = ["AlpacaQuoteFeed", "FeedFatalError", "FeedStats"]
 
 
 class _Stream(StockDataStream):
@@ -86,7 +62,7 @@ class _Stream(StockDataStream):
         elif kind == "error":
             await self._owner._on_error(int(msg.get("code", 0)), at_auth=False)
         elif kind == "subscription":
-            self._owner._on_subscription(msg)
+            self._owner._on_subscribed(list(msg.get("quotes", [])))
 
     def kill_socket(self) -> None:
         """Fail the socket at once (no closing handshake: the peer may be half dead)."""
@@ -95,7 +71,7 @@ class _Stream(StockDataStream):
             ws.transport.abort()
 
 
-class AlpacaQuoteFeed:
+class AlpacaQuoteFeed(FeedHealth):
     def __init__(
         self,
         index: dict[str, int],
@@ -104,15 +80,8 @@ class AlpacaQuoteFeed:
         in_market_hours: Callable[[int], bool],
         batch_max: int = 8192,
     ) -> None:
-        self.index = index
-        self.settings = settings
-        self.in_market_hours = in_market_hours
+        super().__init__(index, settings, in_market_hours)
         self.batch_max = batch_max
-        self.stats = FeedStats()
-        self.ready = False
-        self.fatal: FeedFatalError | None = None
-        self.subscribed: tuple[str, ...] = ()
-        self.last_data = time.monotonic()
         quiet_wire_loggers()
         self._stream = _Stream(self, creds, settings)
         self._stream.subscribe_quotes(self._handler, *index)  # before starting, never after
@@ -120,9 +89,6 @@ class AlpacaQuoteFeed:
         self._stopping = False
         self._cols: tuple[list[int], list[int], list[float], list[float], list[float], list[float]]
         self._reset()
-
-    def describe(self) -> str:
-        return f"alpaca {self.settings.feed} ({len(self.index)} symbols)"
 
     # ------------------------------------------------------------------ stream callbacks
     async def _handler(self, msg: Any) -> None:  # registered for the subscription only
@@ -144,39 +110,13 @@ class AlpacaQuoteFeed:
         a.append(ask)
         bsz.append(bs)
         asz.append(as_)
-        self.last_data = time.monotonic()
-        if not self.ready:
-            self.ready = True
-            log.info("market data flowing", feed=self.settings.feed)
+        self._data_flowing()
         self._wake.set()
 
-    def _on_connected(self) -> None:
-        self.stats.connects += 1
-        self.last_data = time.monotonic()
-        log.info("market data connected", feed=self.settings.feed, connects=self.stats.connects)
-
-    def _on_subscription(self, msg: dict[str, Any]) -> None:
-        self.subscribed = tuple(msg.get("quotes", []))
-        missing = set(self.index) - set(self.subscribed)
-        if missing:
-            log.warning("symbols not subscribed", symbols=sorted(missing))
-
     async def _on_error(self, code: int, at_auth: bool) -> None:
-        self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
-        self.ready = False
-        if code in FATAL_CODES:
-            self.fatal = FeedFatalError(f"alpaca market data ({code}): {FATAL_CODES[code]}")
-            log.error("market data failed", code=code, reason=FATAL_CODES[code])
+        if self._record_error(code, at_auth) is not None:
             self._wake.set()
             await self._stream.stop_ws()
-        elif code == 406:
-            log.warning(
-                "connection limit (406): another connection holds the slot, or Alpaca still"
-                " holds a dropped one (up to ~90 s); backing off",
-                half_dead_s=self.settings.half_dead_s,
-            )
-        else:
-            log.error("market data error", code=code, at_auth=at_auth)
 
     # ------------------------------------------------------------------ consumer side
     def _reset(self) -> None:
@@ -198,7 +138,9 @@ class AlpacaQuoteFeed:
     async def batches(self) -> AsyncIterator[QuoteBatch]:
         task = asyncio.create_task(self._stream._run_forever(), name="alpaca-market-data")
         task.add_done_callback(lambda _: self._wake.set())
-        watchdog = asyncio.create_task(self._watchdog(), name="alpaca-feed-watchdog")
+        watchdog = asyncio.create_task(
+            self._watchdog(self._stream.kill_socket), name="alpaca-feed-watchdog"
+        )
         try:
             while True:
                 await self._wake.wait()
@@ -226,20 +168,3 @@ class AlpacaQuoteFeed:
             await asyncio.wait_for(task, 2.0)
         if not task.done():
             task.cancel()
-
-    async def _watchdog(self) -> None:
-        tick = min(self.settings.silence_s / 4, 1.0)
-        while True:
-            await asyncio.sleep(tick)
-            silent = time.monotonic() - self.last_data
-            if silent < self.settings.silence_s or not self.in_market_hours(time.time_ns()):
-                continue
-            self.stats.watchdog_fires += 1
-            self.ready = False
-            log.warning("market data silent: reconnecting", silent_s=round(silent, 1))
-            self.last_data = time.monotonic()  # one reconnect per silent period
-            self._stream.kill_socket()
-
-    def gate(self, req: OrderRequest) -> tuple[str, str] | None:
-        """Router gate: no new orders while quotes are not flowing."""
-        return None if self.ready else ("feed", "market data not ready")

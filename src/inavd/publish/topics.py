@@ -148,5 +148,6 @@ def event_message(ev: Event) -> tuple[str, dict[str, Any]] | None:
             "reason": ev.reason,
         }
     if isinstance(ev, OrderDenied):
-        return "denials", {**head, **_request(ev.request), "gate": ev.gate, "gate_reason": ev.reason}
+        body = {**head, **_request(ev.request), "gate": ev.gate, "gate_reason": ev.reason}
+        return "denials", body
     return None
