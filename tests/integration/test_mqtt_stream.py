@@ -6,12 +6,14 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 from tests.kit.opskit import make_app, retained, running, unique_prefix, watch, write_config
 from tests.kit.waits import until
 
 from inavd.domain.events import TradingState
 
 
+@pytest.mark.slow
 async def test_retained_inav_for_every_fund_and_events_during_replay(tmp_path: Path) -> None:
     prefix = unique_prefix()
     cfg = write_config(
@@ -50,6 +52,7 @@ async def test_retained_inav_for_every_fund_and_events_during_replay(tmp_path: P
     assert statuses[0] == "online" and statuses[-1] == "offline"
 
 
+@pytest.mark.slow
 async def test_status_online_carries_version_and_trading_state(tmp_path: Path) -> None:
     prefix = unique_prefix()
     cfg = write_config(
