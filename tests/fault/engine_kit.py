@@ -12,8 +12,8 @@ from inavd.clock import SimClock
 from inavd.domain.quotes import QuoteBatch
 from inavd.execution.config import ExecutionSettings
 from inavd.execution.journal import Journal
-from inavd.execution.recorder import JournalRecorder
 from inavd.execution.reconcile import Reconciler
+from inavd.execution.recorder import JournalRecorder
 from inavd.execution.router import OrderRouter
 
 SYMBOLS = ("SH", "PSQ")

@@ -69,13 +69,24 @@ def test_kill9_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> Non
                 os.kill(pid, signal.SIGKILL)
                 assert _wait(pid, 30) == -signal.SIGKILL
                 kills += 1
+                if _completed(tmp_path, f"fault{runs}"):  # killed on its way out
+                    break
                 continue
             log = cfg.with_suffix(".log").read_text()[-3000:]
             assert code == 0, f"daemon failed with exit code {code} (life {lives}):\n{log}"
             break
         runs += 1
     assert kills >= KILLS
+    print(f"{kills} kills over {lives} lives and {runs} runs")
     _check_invariants(tmp_path / "state")
+
+
+def _completed(tmp: Path, run_id: str) -> bool:
+    journal = tmp / "state" / "journal.sqlite"
+    if not journal.exists():
+        return False
+    rows = q(journal, f"SELECT ended_ns FROM runs WHERE run_id='{run_id}'")
+    return bool(rows) and rows[0][0] is not None
 
 
 def _check_invariants(state: Path) -> None:
@@ -95,7 +106,8 @@ def _check_invariants(state: Path) -> None:
     vpos: dict[str, float] = {}
     for (b,) in q(venue, "SELECT body FROM fills"):
         f = json.loads(b)
-        vpos[f["symbol"]] = vpos.get(f["symbol"], 0.0) + (1 if f["side"] == "buy" else -1) * f["qty"]
+        sign = 1 if f["side"] == "buy" else -1
+        vpos[f["symbol"]] = vpos.get(f["symbol"], 0.0) + sign * f["qty"]
     assert net(list(vpos.items())) == net(q(journal, POSITIONS))
     # 5. the scenario really exercised icebergs and the closing auction
     children = q(journal, "SELECT count(*) FROM orders WHERE parent_id IS NOT NULL")[0][0]

@@ -170,6 +170,20 @@ def test_position_and_pnl_paths(journal: tuple[Path, dict[str, list[float]]]) ->
     assert pnl.pnl["SH"].iloc[-1] == pytest.approx(10.0)
 
 
+def test_position_carried_into_the_run(tmp_path: Path) -> None:
+    """30 SDS held before the run (final 80 = 30 + 50 bought): valued from the first mark."""
+    path = tmp_path / "carry.sqlite"
+    mids = build_journal(path)
+    j = Journal(path)
+    j.execute("UPDATE positions SET qty = 80 WHERE run_id = 'r2' AND symbol = 'SDS'")
+    j.close()
+    pnl = compute_pnl(load_session(path))
+    sds = mids["SDS"]
+    assert pnl.position["SDS"].iloc[0] == 30.0
+    expected = 30 * (sds[-1] - sds[0]) + 50 * (sds[-1] - 20.0)
+    assert float(pnl.pnl["SDS"].iloc[-1]) == pytest.approx(expected)
+
+
 def test_older_run_by_id(journal: tuple[Path, dict[str, list[float]]], tmp_path: Path) -> None:
     page = write_report(journal[0], tmp_path, run_id="r1").read_text(encoding="utf-8")
     assert "run r1" in page
@@ -183,6 +197,25 @@ def test_journal_is_not_modified(tmp_path: Path) -> None:
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     write_report(path, tmp_path / "out", run_id="r1")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_run_without_data_still_renders(tmp_path: Path) -> None:
+    path = tmp_path / "bare.sqlite"
+    j = Journal(path)
+    _insert(j, "runs", [("bare", OPEN_NS, None, None, None, None, None, "not json")])
+    j.close()
+    page = write_report(path, tmp_path / "out").read_text(encoding="utf-8")
+    assert "run bare" in page and "nothing to plot" in page and "<img" not in page
+    assert "entry ±10 bp, exit ±2 bp (default)" in page
+
+
+def test_unwritable_output_is_a_one_line_error(
+    journal: tuple[Path, dict[str, list[float]]], tmp_path: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(DataError, match="cannot write the report"):
+        write_report(journal[0], blocker / "out", run_id="r1")
 
 
 def test_journal_errors(tmp_path: Path) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.fault.engine_kit import Engine
 
 from inavd.domain.intents import Intent
 from inavd.domain.orders import OrderType
 from inavd.execution.config import ExecutionSettings, IcebergSettings
-from tests.fault.engine_kit import Engine
 
 
 def settings(**kw: object) -> ExecutionSettings:

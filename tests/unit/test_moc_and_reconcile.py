@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from tests.fault.engine_kit import Engine
+
 from inavd.calendar import session_for
 from inavd.clock import ns_to_ny
 from inavd.domain.events import OrderDenied
@@ -13,7 +15,6 @@ from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from inavd.domain.units import NS_PER_S
 from inavd.execution.algos.moc import MocPlanner, moc_intent
 from inavd.execution.config import ExecutionSettings, IcebergSettings, MocSettings
-from tests.fault.engine_kit import Engine
 
 DAY = session_for(date(2019, 12, 19))
 EARLY = session_for(date(2019, 11, 29))  # the day after Thanksgiving: closes at 13:00
@@ -29,7 +30,8 @@ def test_cutoff_is_1550_and_earlier_on_an_early_close_day() -> None:
     cut = early.cutoff_ns
     assert cut is not None
     assert early.gate(moc, cut - 1) is None
-    assert early.gate(moc, cut) == ("moc_cutoff", "closing-auction orders are accepted until 12:50 ET")
+    denial = ("moc_cutoff", "closing-auction orders are accepted until 12:50 ET")
+    assert early.gate(moc, cut) == denial
 
 
 async def test_moc_after_the_cutoff_is_denied_and_never_sent(tmp_path: Path) -> None:

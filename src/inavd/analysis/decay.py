@@ -68,7 +68,10 @@ def closed_form_return(
     """
     _check_inputs(leverage, index_return, volatility, years)
     drag = (leverage - leverage**2) * volatility**2 * years / 2.0
-    return float((1.0 + index_return) ** leverage * math.exp(drag) - 1.0)
+    try:
+        return float((1.0 + index_return) ** leverage * math.exp(drag) - 1.0)
+    except OverflowError:
+        raise ConfigError("the fund return overflows a float for these inputs") from None
 
 
 def decay_table(

@@ -109,6 +109,13 @@ class PnL:
 def write_report(journal_path: Path, out_dir: Path, run_id: str | None = None) -> Path:
     """Write `index.html` and its PNGs into `out_dir` for one run (default: the latest)."""
     session = load_session(journal_path, run_id)
+    try:
+        return _write(session, out_dir)
+    except OSError as exc:  # an unwritable or misnamed output directory is a user mistake
+        raise DataError(f"{out_dir}: cannot write the report ({exc.strerror or exc})") from None
+
+
+def _write(session: Session, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     thresholds = thresholds_of(session.run)
     pnl = compute_pnl(session)
@@ -127,22 +134,17 @@ def write_report(journal_path: Path, out_dir: Path, run_id: str | None = None) -
 
 # ---------------------------------------------------------------------------------------- loading
 def load_session(journal_path: Path, run_id: str | None = None) -> Session:
-    with closing(_connect(journal_path)) as db:
-        run = _pick_run(journal_path, db, run_id)
-        frames = {name: _read(db, sql, run.run_id) for name, sql in QUERIES.items()}
-    return Session(run=run, **frames)
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    if not path.is_file():
-        raise DataError(f"{path}: no such journal file")
+    if not journal_path.is_file():
+        raise DataError(f"{journal_path}: no such journal file")
     try:
         # read-only: the report must never migrate, lock or modify a daemon's journal
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        db.execute("SELECT run_id FROM runs LIMIT 1").fetchall()
+        uri = f"{journal_path.resolve().as_uri()}?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as db:
+            run = _pick_run(journal_path, db, run_id)
+            frames = {name: _read(db, sql, run.run_id) for name, sql in QUERIES.items()}
     except sqlite3.Error as exc:
-        raise JournalError(f"{path}: cannot read journal ({exc})") from None
-    return db
+        raise JournalError(f"{journal_path}: cannot read journal ({exc})") from None
+    return Session(run=run, **frames)
 
 
 def _pick_run(path: Path, db: sqlite3.Connection, run_id: str | None) -> RunInfo:
@@ -291,8 +293,10 @@ def plot_fund(session: Session, symbol: str, th: Thresholds, png: Path) -> str |
     for ax in (price, prem, spread):
         date_axis(ax)
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
+    try:
+        fig.savefig(png, dpi=100)
+    finally:
+        plt.close(fig)  # pyplot keeps every open figure alive otherwise
     return png.name
 
 
@@ -389,8 +393,10 @@ def plot_pnl(pnl: PnL, png: Path) -> str:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         date_axis(ax)
     fig.tight_layout()
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
+    try:
+        fig.savefig(png, dpi=100)
+    finally:
+        plt.close(fig)  # pyplot keeps every open figure alive otherwise
     return png.name
 
 
@@ -484,7 +490,8 @@ def render_html(
 
 NOTES = (
     "P&L is marked to the journaled mid (no fees); a position held at the start is valued from "
-    f"the session's first mark. Spread band: trailing mean ± {SPREAD_K:g}σ over the previous "
+    "the session's first mark; symbols without snapshots are marked at their own fill prices. "
+    f"Spread band: trailing mean ± {SPREAD_K:g}σ over the previous "
     f"{SPREAD_WINDOW} snapshots, an approximation of the daemon's quote-level liquidity gate."
 )
 

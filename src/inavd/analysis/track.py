@@ -202,7 +202,7 @@ def track(
     fund_ret, bench_ret = fund_px[1:] / fund_px[:-1] - 1.0, bench_px[1:] / bench_px[:-1] - 1.0
     td = fund_ret - leverage * bench_ret
     dates = pd.DatetimeIndex(prices.index)
-    fund_cum = np.concatenate(([0.0], fund_px[1:] / fund_px[0] - 1.0))
+    fund_cum = fund_px / fund_px[0] - 1.0
     ideal_cum = np.concatenate(([0.0], fund_growth(bench_ret, leverage) - 1.0))
     naive_cum = leverage * (bench_px / bench_px[0] - 1.0)
     stats = TrackStats(
@@ -298,7 +298,11 @@ def plot_track(result: TrackResult, png_path: Path) -> Path:
     for ax in (top, bottom):
         date_axis(ax)
     fig.tight_layout()
-    png_path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path, dpi=110)
-    plt.close(fig)
+    try:
+        png_path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(png_path, dpi=110)
+    except OSError as exc:
+        raise DataError(f"{png_path}: cannot write the plot ({exc.strerror or exc})") from None
+    finally:
+        plt.close(fig)
     return png_path

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from inavd.app import App, RunOptions, install_event_loop_policy
+from inavd.errors import ConfigError
 from inavd.logging import configure_logging
 from inavd.settings import load_config
 from inavd.summary import render_text
@@ -30,6 +31,9 @@ def register(sub: Any) -> None:
         )
         p.add_argument("--quiet", action="store_true", help="no progress lines")
         p.add_argument(
+            "--report", type=Path, default=None, metavar="DIR", help="write the session report"
+        )
+        p.add_argument(
             "--serve",
             action="store_true",
             help="after a replay ends keep the ops endpoint and MQTT up until SIGTERM/SIGINT",
@@ -45,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         feed = cfg.settings.feed.model_copy(update={"path": str(args.input), "kind": "replay"})
         cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
     if args.speed is not None and args.speed < 0:
-        raise SystemExit("inavd: error: --speed must be >= 0")
+        raise ConfigError("--speed must be >= 0")
     configure_logging(cfg.settings.run.log_level)
     install_event_loop_policy()
     opts = RunOptions(
@@ -57,4 +61,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.summary_json:
         args.summary_json.parent.mkdir(parents=True, exist_ok=True)
         args.summary_json.write_text(json.dumps(summary, indent=2))
+    if args.report:
+        from inavd.analysis.report import write_report  # matplotlib only when asked for
+
+        index = write_report(Path(summary["journal_path"]), args.report, summary["run_id"])
+        print(f"report: {index}")
     return 0
