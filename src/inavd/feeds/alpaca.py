@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import msgpack
-import numpy as np
 from alpaca.data.enums import DataFeed
 from alpaca.data.live.stock import StockDataStream
 
@@ -126,14 +125,7 @@ class AlpacaQuoteFeed(FeedHealth):
         ts, sym, b, a, bs, as_ = self._cols
         self._reset()
         self.stats.quotes += len(ts)
-        return QuoteBatch(
-            np.array(ts, dtype=np.int64),
-            np.array(sym, dtype=np.int32),
-            np.array(b, dtype=np.float64),
-            np.array(a, dtype=np.float64),
-            np.array(bs, dtype=np.float64),
-            np.array(as_, dtype=np.float64),
-        )
+        return QuoteBatch.of(ts, sym, b, a, bs, as_)
 
     async def batches(self) -> AsyncIterator[QuoteBatch]:
         task = asyncio.create_task(self._stream._run_forever(), name="alpaca-market-data")

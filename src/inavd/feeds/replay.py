@@ -12,40 +12,6 @@ from inavd.errors import DataError
 from inavd.feeds.columns import read_quote_table, select_day, session_days, to_batch
 
 
-class ReplayFeed:
-    def __init__(
-        self,
-        path: Path,
-        index: dict[str, int],
-        day: date | None = None,
-        batch_max: int = 8192,
-    ) -> None:
-        df = read_quote_table(path)
-        days = session_days(df)
-        if not days:
-            raise DataError(f"{path}: no quotes")
-        if day is None:
-            day = days[0]
-        elif day not in days:
-            raise DataError(f"{path}: no quotes on {day} (file has {days[0]} … {days[-1]})")
-        self.path = path
-        self.day = day
-        self.data = to_batch(select_day(df, day), index)
-        self.batch_max = batch_max
-
-    def describe(self) -> str:
-        return f"replay {self.path.name} {self.day} ({len(self.data):,} quotes)"
-
-    def __len__(self) -> int:
-        return len(self.data)
-
-    async def batches(self) -> AsyncIterator[QuoteBatch]:
-        n = len(self.data)
-        for start in range(0, n, self.batch_max):
-            yield self.data.slice(start, min(start + self.batch_max, n))
-            await asyncio.sleep(0)  # let side channels run between batches
-
-
 class ArrayFeed:
     """A feed over quotes already in memory (synthetic sessions, tests)."""
 
@@ -65,3 +31,27 @@ class ArrayFeed:
         for start in range(0, n, self.batch_max):
             yield self.data.slice(start, min(start + self.batch_max, n))
             await asyncio.sleep(0)
+
+
+class ReplayFeed(ArrayFeed):
+    """Replay of a recorded quote file (CSV or Parquet), one session day at a time."""
+
+    def __init__(
+        self,
+        path: Path,
+        index: dict[str, int],
+        day: date | None = None,
+        batch_max: int = 8192,
+    ) -> None:
+        df = read_quote_table(path)
+        days = session_days(df)
+        if not days:
+            raise DataError(f"{path}: no quotes")
+        if day is None:
+            day = days[0]
+        elif day not in days:
+            raise DataError(f"{path}: no quotes on {day} (file has {days[0]} … {days[-1]})")
+        self.path = path
+        self.day = day
+        data = to_batch(select_day(df, day), index)
+        super().__init__(data, f"replay {path.name} {day}", batch_max)
