@@ -67,11 +67,14 @@ def test_kill9_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> Non
             code = _wait(pid, rng.uniform(0.0, window))
             if code is None:
                 os.kill(pid, signal.SIGKILL)
-                assert _wait(pid, 30) == -signal.SIGKILL
-                kills += 1
-                if _completed(tmp_path, f"fault{runs}"):  # killed on its way out
-                    break
-                continue
+                code = _wait(pid, 30)
+                # the daemon may finish between the poll and the kill: then it exited by itself
+                assert code in (-signal.SIGKILL, 0)
+                if code == -signal.SIGKILL:
+                    kills += 1
+                    if not _completed(tmp_path, f"fault{runs}"):
+                        continue  # restart the same run
+                    break  # killed on its way out, after the run was recorded as complete
             log = cfg.with_suffix(".log").read_text()[-3000:]
             assert code == 0, f"daemon failed with exit code {code} (life {lives}):\n{log}"
             break
