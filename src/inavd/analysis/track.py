@@ -170,8 +170,7 @@ def align(
     joined = pd.concat({"fund": fund, "bench": bench}, axis=1, join="inner")
     if joined.empty:
         raise DataError(
-            f"{fund_path} and {benchmark_path}: no common dates "
-            f"({_span(fund)} vs {_span(bench)})"
+            f"{fund_path} and {benchmark_path}: no common dates ({_span(fund)} vs {_span(bench)})"
         )
     first = pd.Timestamp(start) if start is not None else joined.index[0]
     last = pd.Timestamp(end) if end is not None else joined.index[-1]
