@@ -2,13 +2,17 @@
 under a background load of 50 k quotes/s on the same event loop; and the journal's sustained
 write rate in fills/s for each fsync policy.
 
-Run: .venv/bin/python -m bench.bench_order_path
+The order path runs under the daemon's GC policy (`inavd.gcpolicy.freeze` after start-up, as
+`inavd run` does); `--default-gc` measures it with CPython's default collector settings instead.
+
+Run: .venv/bin/python -m bench.bench_order_path [--default-gc]
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import machine
+from inavd import gcpolicy
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
@@ -53,7 +58,7 @@ def batch(ts: int, n: int, rng: np.random.Generator) -> QuoteBatch:
                          [500] * n)  # fmt: skip
 
 
-async def order_path(tmp: Path, orders: int) -> tuple[list[float], int]:
+async def order_path(tmp: Path, orders: int, gc_policy: bool = True) -> tuple[list[float], int]:
     book = QuoteBook(SYMBOLS)
     clock = SimClock(1)
     paper = PaperBroker(book, clock)
@@ -68,6 +73,7 @@ async def order_path(tmp: Path, orders: int) -> tuple[list[float], int]:
     book.apply(batch(1, 1000, rng))
     quotes = 0
     stop = False
+    gc_state = gcpolicy.freeze() if gc_policy else None  # built: freeze, as the app does
 
     async def load() -> None:  # 50 k quotes/s, paced on the wall clock
         nonlocal quotes
@@ -97,6 +103,8 @@ async def order_path(tmp: Path, orders: int) -> tuple[list[float], int]:
     stop = True
     await task
     journal.close()
+    if gc_state is not None:
+        gcpolicy.thaw(gc_state)
     return lat, round(quotes / wall)
 
 
@@ -113,10 +121,13 @@ def journal_rate(tmp: Path, sync: str, n: int) -> float:
 
 
 def main() -> None:
+    gc_policy = "--default-gc" not in sys.argv
     print(f"machine: {machine()}")
+    print(f"gc: {'freeze after start-up, threshold ' if gc_policy else 'CPython default '}"
+          f"{gcpolicy.THRESHOLD if gc_policy else (700, 10, 10)}")  # fmt: skip
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        runs = [asyncio.run(order_path(tmp / str(r), 2000)) for r in range(3)
+        runs = [asyncio.run(order_path(tmp / str(r), 2000, gc_policy)) for r in range(3)
                 if (tmp / str(r)).mkdir() is None]  # fmt: skip
         p50 = statistics.median(float(np.percentile(lat, 50)) for lat, _ in runs)
         p99 = statistics.median(float(np.percentile(lat, 99)) for lat, _ in runs)

@@ -116,8 +116,16 @@ def make_broker(
         )
     if s.kind == "alpaca":
         from inavd.brokers.alpaca.broker import AlpacaBroker
+        from inavd.execution.ratelimit import Backoff, RateLimiter
         from inavd.live_config import check_live_opt_in, load_credentials
 
         check_live_opt_in(cfg.settings.alpaca)
-        return AlpacaBroker(load_credentials(), cfg.settings.alpaca)
+        rl = ex.rate_limit  # one limiter for every request this process sends the broker
+        return AlpacaBroker(
+            load_credentials(),
+            cfg.settings.alpaca,
+            limiter=RateLimiter(rl.per_minute, rl.headroom),
+            backoff=Backoff(rl.backoff_base_ms / 1000, rl.backoff_max_ms / 1000),
+            max_attempts=rl.max_attempts,
+        )
     raise ConfigError(f"{cfg.path}: broker.kind: {s.kind!r} is not available in this build")

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import structlog
 
-from inavd import __version__
+from inavd import __version__, gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
@@ -115,6 +115,7 @@ class App:
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
         report_excluded(excluded, s.reference.source)
+        self.excluded_funds: list[str] = excluded  # read by the ops metrics at scrape time
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
@@ -184,6 +185,7 @@ class App:
         lock = StateLock.acquire(self.cfg.journal_path)  # one writer per journal
         life = Lifecycle(self)
         started = False
+        gc_state: gcpolicy.GcState | None = None
         try:
             self._record_run_start()
             await self.broker.connect()
@@ -192,12 +194,15 @@ class App:
             for service in self.services:
                 await service.start(self)
             life.install_signal_handlers()
+            gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()
             return summary
         finally:
             await life.shutdown(started)
             lock.release()
+            if gc_state is not None:
+                gcpolicy.thaw(gc_state)
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()

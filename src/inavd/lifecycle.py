@@ -174,6 +174,9 @@ class Lifecycle:
             app.trading_state.set(TradingState.HALTED, "shutdown")
             if started:
                 await self._bounded("execution shutdown", self._execution_shutdown())
+        stop_feed = getattr(app.feed, "stop", None)  # live feeds hold a socket and tasks
+        if stop_feed is not None:
+            await self._bounded("stop feed", stop_feed())
         for service in reversed(app.services):
             await self._bounded(f"stop {type(service).__name__}", service.stop())
         await self._bounded("broker close", app.broker.close())

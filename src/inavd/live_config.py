@@ -37,7 +37,7 @@ class AlpacaSettings(Strict):
     backoff_max_s: float = Field(30.0, gt=0)
     half_dead_s: float = Field(90.0, ge=0)  # Alpaca may hold a dropped connection this long
     rest_timeout_s: float = Field(10.0, gt=0)
-    requests_per_minute: int = Field(190, gt=0)  # Alpaca allows 200 per account
+    # request pacing: [execution.rate_limit] (one limiter shared by every broker call)
 
 
 class ReferenceSettings(Strict):

@@ -6,7 +6,8 @@
 - "file": a CSV the operator drops in: `symbol,prior_close[,prior_nav]`.
 
 A value that is missing, non-positive, not finite or from the wrong day is dropped, never guessed:
-the engine then leaves that fund unpriced and `report_excluded` logs it and counts it.
+the engine then leaves that fund unpriced and `report_excluded` logs it; the app keeps the list
+(`App.excluded_funds`), which the ops metrics export as `inavd_reference_excluded_funds`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 import structlog
-from prometheus_client import Gauge
 
 from inavd.calendar import previous_session_day, session_for
 from inavd.clock import NY
@@ -28,11 +28,6 @@ from inavd.inav.engine import Reference
 from inavd.live_config import AlpacaSettings, Credentials, ReferenceSettings
 
 log = structlog.get_logger(__name__)
-
-EXCLUDED = Gauge(
-    "inavd_reference_excluded_funds", "Funds excluded from trading for lack of a valid reference"
-)
-
 
 def load_reference(
     s: ReferenceSettings,
@@ -122,8 +117,7 @@ def alpaca_prior_closes(
 
 
 def report_excluded(excluded: list[str], source: str) -> None:
-    """One clear line per excluded fund, and the gauge for monitoring."""
-    EXCLUDED.set(len(excluded))
+    """One clear line per excluded fund (the count is a metric of the app that excluded them)."""
     for sym in excluded:
         log.error(
             "fund excluded from trading: no valid reference (prior close / NAV)",

@@ -1,8 +1,10 @@
 """The Broker contract: one suite, run against every venue through a factory fixture.
 
 A venue harness gives the suite a broker plus a way to move the market it trades against. To add
-a venue (e.g. the Alpaca adapter over the local Alpaca wire server), write one more factory
-returning a `VenueHarness` and add its name to `VENUES`.
+a venue, write one more factory returning a `VenueHarness` and add its name to `VENUES`. The
+"alpaca" venue is the real adapter (alpaca-py's TradingClient and trade_updates stream) over the
+local Alpaca wire server in tests/kit; its market moves return once the broker has received every
+fill the server sent, so the suite reads the same state it would read from the paper venue.
 """
 
 from __future__ import annotations
@@ -10,16 +12,20 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from inavd.book.quote_book import QuoteBook
+from inavd.brokers.alpaca.broker import AlpacaBroker
 from inavd.brokers.base import Broker
 from inavd.brokers.paper import PaperBroker
 from inavd.clock import SimClock
 from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
+from inavd.live_config import AlpacaSettings, Credentials
+from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer
+from tests.kit.waits import until
 
 SYMBOLS = ("SH", "PSQ")
 
@@ -32,6 +38,7 @@ class VenueHarness:
     updates: list[Order] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     restart: Callable[[], Awaitable[Broker]] | None = None  # a new client on the same account
+    cleanup: Callable[[], Awaitable[None]] | None = None  # after the broker is closed
 
 
 async def _paper(tmp: Path, durable: bool) -> VenueHarness:
@@ -65,9 +72,49 @@ async def _paper(tmp: Path, durable: bool) -> VenueHarness:
     return h
 
 
+async def _alpaca(tmp: Path) -> VenueHarness:
+    server = await AlpacaServer().start()
+    settings = AlpacaSettings(
+        trading_url=server.base,
+        trade_stream_url=server.trade_stream_url,
+        backoff_min_s=0.05,
+        backoff_max_s=0.2,
+        rest_timeout_s=2.0,
+    )
+
+    def make() -> AlpacaBroker:
+        b = AlpacaBroker(Credentials(KEY, SECRET), settings)
+        b.set_listener(h.updates.append, lambda f, q: h.fills.append(f))
+        return b
+
+    async def delivered() -> None:  # fills travel on the trade stream: wait until they arrived
+        await until(lambda: len(h.fills) >= server.fills_emitted)
+
+    async def quote(symbol: str, bid: float, ask: float, size: float) -> None:
+        await server.quote(symbol, bid, ask)
+        await delivered()
+
+    async def close_auction(prices: dict[str, float]) -> None:
+        await server.closing_auction(prices)
+        await delivered()
+
+    async def restart() -> Broker:
+        await h.broker.close()
+        h.broker = make()
+        await h.broker.connect()
+        return h.broker
+
+    h = VenueHarness(
+        cast(Broker, None), quote, close_auction, restart=restart, cleanup=server.stop
+    )
+    h.broker = make()
+    return h
+
+
 VENUES: dict[str, Callable[[Path], Awaitable[VenueHarness]]] = {
     "paper": lambda tmp: _paper(tmp, durable=False),
     "paper-durable": lambda tmp: _paper(tmp, durable=True),
+    "alpaca": _alpaca,
 }
 
 
@@ -75,5 +122,9 @@ VENUES: dict[str, Callable[[Path], Awaitable[VenueHarness]]] = {
 async def venue(request: Any, tmp_path: Path) -> AsyncIterator[VenueHarness]:
     h = await VENUES[request.param](tmp_path)
     await h.broker.connect()
-    yield h
-    await h.broker.close()
+    try:
+        yield h
+    finally:
+        await h.broker.close()
+        if h.cleanup is not None:
+            await h.cleanup()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import structlog.testing
 from tests.kit import alpaca_wire as wire
 from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer
 from tests.kit.paths import ROOT
@@ -27,7 +28,10 @@ from inavd.feeds.columns import write_quote_table
 from inavd.feeds.sample import sample_session_path
 from inavd.live_config import AlpacaSettings, Credentials, ReferenceSettings
 from inavd.logging import configure_logging
-from inavd.reference import EXCLUDED, load_reference, report_excluded
+from inavd.ops.health import Health
+from inavd.ops.metrics import Metrics
+from inavd.ops.settings import OpsSettings
+from inavd.reference import load_reference, report_excluded
 from inavd.settings import load_config
 
 
@@ -102,7 +106,17 @@ async def test_live_app_trades_nothing_leaks_keys(
     assert app.live and app.day == day
     priced = dict(zip(app.engine.fund_symbols, app.engine.priced, strict=True))
     assert not priced.pop("SDS") and all(priced.values())
-    assert EXCLUDED._value.get() == 1  # type: ignore[attr-defined]
+    assert app.excluded_funds == ["SDS"]
+    scrape = Metrics(app, Health(app, OpsSettings())).render().decode()
+    assert "inavd_reference_excluded_funds 1.0" in scrape  # on the app's own registry
+    feed_stops: list[int] = []
+    stop_feed = app.feed.stop
+
+    async def counted_stop() -> None:
+        feed_stops.append(1)
+        await stop_feed()
+
+    app.feed.stop = counted_stop  # type: ignore[method-assign]
     run = asyncio.create_task(app.run())
     await server.wait_subscribed()
     await until(lambda: server.trade_auths == 1)
@@ -113,6 +127,8 @@ async def test_live_app_trades_nothing_leaks_keys(
     await until(lambda: app.core.quotes == 2)
     app.request_stop()
     await asyncio.wait_for(run, 10)
+    assert feed_stops == [1]  # shutdown stopped the live feed
+    await until(lambda: not server.md.conns)
     captured = capsys.readouterr()
     text = captured.out + captured.err + caplog.text
     assert "market data connected" in text  # the logs were captured at all
@@ -124,7 +140,7 @@ async def test_live_app_trades_nothing_leaks_keys(
 
 
 async def test_reference_from_snapshots_file_and_exclusion(
-    tmp_path: Path, server: AlpacaServer, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, server: AlpacaServer
 ) -> None:
     day = date(2024, 3, 1)
     server.set_prior_close("SPY", 508.08, date(2024, 2, 29))
@@ -139,8 +155,9 @@ async def test_reference_from_snapshots_file_and_exclusion(
     csv.write_text("symbol,prior_close,prior_nav\nSPY,508.08,\nSH,11.5,11.49\nSDS,-3,\nQQQ,x,\n")
     ref = load_reference(ReferenceSettings(source="file", path=str(csv)), day, ("SPY", "SH"))
     assert ref.prior_close == {"SPY": 508.08, "SH": 11.5} and ref.prior_nav == {"SH": 11.49}
-    report_excluded(["SDS", "QID"], "file")
-    assert EXCLUDED._value.get() == 2  # type: ignore[attr-defined]
+    with structlog.testing.capture_logs() as logs:
+        report_excluded(["SDS", "QID"], "file")
+    assert [(e["fund"], e["log_level"]) for e in logs] == [("SDS", "error"), ("QID", "error")]
 
 
 @pytest.mark.slow

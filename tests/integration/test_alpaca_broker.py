@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 
 import pytest
 from alpaca.trading.models import Order as AlpacaOrder
 from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer, Fault
+from tests.kit.paths import DEFAULT_CONFIG
 from tests.kit.waits import until
 
+from inavd.adapters import make_broker
+from inavd.book.quote_book import QuoteBook
 from inavd.brokers.alpaca.broker import AlpacaBroker
+from inavd.bus import Bus
+from inavd.calendar import session_for
+from inavd.clock import WallClock
 from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
-from inavd.errors import FatalBrokerError, OrderRejected, UnknownOutcome
+from inavd.errors import FatalBrokerError, OrderRejected, RateLimited, UnknownOutcome
+from inavd.execution.ratelimit import Backoff
+from inavd.execution.router import OrderRouter
 from inavd.live_config import AlpacaSettings, Credentials
+from inavd.settings import Config, Settings, load_config
 
 
 class Events:
@@ -122,11 +133,24 @@ async def test_duplicate_client_order_id_resolves_by_lookup(
     server: AlpacaServer, broker: tuple[AlpacaBroker, Events]
 ) -> None:
     b, _ = broker
-    first = await b.submit(req("dup-1"))
-    again = await b.submit(req("dup-1"))  # e.g. a restart re-sending a journaled order
-    assert again.broker_order_id == first.broker_order_id
-    assert ("POST", "/v2/orders", 422) in server.requests
+    first = await b.submit(req("dup-1", order_type=OrderType.LIMIT, limit_price=1.0))
+    # a restarted process re-sends the journaled order: it never saw the answer → that order
+    b2 = AlpacaBroker(Credentials(KEY, SECRET), settings(server))
+    await b2.connect(timeout_s=5)
+    try:
+        again = await b2.submit(req("dup-1", order_type=OrderType.LIMIT, limit_price=1.0))
+        assert again.broker_order_id == first.broker_order_id
+        with pytest.raises(OrderRejected, match="already used"):  # same id, another order
+            await b2.submit(req("dup-1", 11, order_type=OrderType.LIMIT, limit_price=1.0))
+    finally:
+        await b2.close()
+    with pytest.raises(OrderRejected, match="already used"):  # its answer was seen: refused
+        await b.submit(req("dup-1", order_type=OrderType.LIMIT, limit_price=1.0))
+    assert [r for r in server.requests if r[:2] == ("POST", "/v2/orders")] == [
+        ("POST", "/v2/orders", 200), *[("POST", "/v2/orders", 422)] * 3
+    ]
     assert len(server.venue.orders) == 1
+    assert (await b.get_order("dup-1")).request.qty == 10  # type: ignore[union-attr]
 
 
 async def test_timeout_after_accept_resolves_by_lookup_not_resend(
@@ -177,14 +201,44 @@ async def test_wrong_keys_are_fatal(server: AlpacaServer) -> None:
 async def test_429_burst_is_absorbed(
     server: AlpacaServer, broker: tuple[AlpacaBroker, Events]
 ) -> None:
+    """Every 429 pauses the shared limiter, so the *other* callers wait too; then it goes."""
     b, _ = broker
+    b.backoff = Backoff(0.1, 1.0, seed=1)
     server.faults.append(Fault("POST", "/v2/orders", 429, count=3,
                                body={"code": 42910000, "message": "rate limit exceeded"}))
-    o = await b.submit(req("rl-1"))
-    assert o.status is OrderStatus.NEW
+    waits = b.limiter.waits
+    o, acct = await asyncio.gather(b.submit(req("rl-1")), b.account())
+    assert o.status is OrderStatus.NEW and acct.cash_usd == 100_000
     statuses = [s for m, p, s in server.requests if m == "POST"]
     assert statuses == [429, 429, 429, 200]
-    assert b.throttle.limited == 3
+    assert b.rate_limited == 3
+    assert b.limiter.waits - waits >= 3  # the retries waited out the pause, not a thread sleep
+
+
+async def test_app_broker_shares_one_limiter_with_the_execution_engine(
+    server: AlpacaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limiter is built from [execution.rate_limit]; the router does not count twice."""
+    monkeypatch.setenv("APCA_API_KEY_ID", KEY)
+    monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
+    base = load_config(DEFAULT_CONFIG)
+    settings = Settings.model_validate({
+        "broker": {"kind": "alpaca"},
+        "alpaca": {"trading_url": server.base, "trade_stream_url": server.trade_stream_url},
+        "execution": {"rate_limit": {"per_minute": 100, "headroom": 0.5, "max_attempts": 2}},
+    })  # fmt: skip
+    cfg = Config(path=base.path, settings=settings, universe=base.universe)
+    session = session_for(date(2024, 3, 1))
+    assert session is not None
+    b = make_broker(cfg, QuoteBook(("SH",)), WallClock(), session)
+    assert isinstance(b, AlpacaBroker)
+    assert (b.limiter.capacity, b.max_attempts) == (50, 2)
+    router = OrderRouter("r", b, Bus(), WallClock())
+    assert router.gateway.limiter is None  # every HTTP request takes its slot in the adapter
+    server.faults.append(Fault("GET", "/v2/account", 429, count=5))
+    with pytest.raises(RateLimited):  # gives up after max_attempts, each one paced
+        await b.account()
+    assert b.rate_limited == 1
 
 
 async def test_account_positions_clock(

@@ -57,6 +57,7 @@ class AlpacaServer:
         self.snapshots: dict[str, dict[str, Any]] = {}
         self.trade_conns: list[web.WebSocketResponse] = []
         self.trade_auths = 0
+        self.fills_emitted = 0  # fill / partial_fill events sent on trade_updates
         self.trade_auth_delay_s = 0.0
         self.trade_authorized = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -212,6 +213,8 @@ class AlpacaServer:
         return ws
 
     async def emit(self, ev: dict[str, Any]) -> None:
+        if ev["data"]["event"] in ("fill", "partial_fill"):
+            self.fills_emitted += 1
         data = json.dumps(ev).encode()  # paper sends binary frames
         for ws in list(self.trade_conns):
             if not ws.closed:
@@ -226,6 +229,14 @@ class AlpacaServer:
         o = self.venue.lookup(client_order_id)
         assert o is not None, client_order_id
         await self.emit(self.venue.fill(o, qty, price))
+
+    async def quote(self, symbol: str, bid: float, ask: float) -> None:
+        """A new touch: resting orders it makes marketable fill there, as Alpaca's do."""
+        self.venue.quotes[symbol] = (bid, ask)
+        for o in self.venue.open_orders():
+            px = self.venue.marketable(o) if o["symbol"] == symbol else None
+            if px is not None:
+                await self.emit(self.venue.fill(o, None, px))
 
     async def closing_auction(self, prices: dict[str, float]) -> None:
         for o in self.venue.open_orders():

@@ -26,6 +26,7 @@ class Venue:
     by_coid: dict[str, str] = field(default_factory=dict)
     positions: dict[str, tuple[float, float]] = field(default_factory=dict)  # qty, avg price
     prices: dict[str, float] = field(default_factory=dict)  # market orders fill here at once
+    quotes: dict[str, tuple[float, float]] = field(default_factory=dict)  # bid, ask: used first
     cash: float = 100_000.0
 
     def new_order(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -102,13 +103,15 @@ class Venue:
 
     def marketable(self, o: dict[str, Any]) -> float | None:
         """The fill price of an order that trades at once, else None (CLS waits for the close)."""
-        px = self.prices.get(o["symbol"])
-        if px is None or o["time_in_force"] in ("cls", "opg"):
+        if o["time_in_force"] in ("cls", "opg"):
             return None
-        if o["type"] == "market":
+        buy = o["side"] == "buy"
+        touch = self.quotes.get(o["symbol"])
+        px = (touch[1] if buy else touch[0]) if touch else self.prices.get(o["symbol"])
+        if px is None or o["type"] == "market":
             return px
         lim = float(o["limit_price"])
-        ok = px <= lim if o["side"] == "buy" else px >= lim
+        ok = px <= lim if buy else px >= lim
         return px if ok else None
 
     def position_json(self, sym: str) -> dict[str, Any]:

@@ -81,6 +81,31 @@ MIGRATIONS: list[str] = [
         run_id TEXT PRIMARY KEY, data_ns INTEGER NOT NULL, evaluations INTEGER NOT NULL
     );
     """,
+    # v2 -> v3: fewer pages written per order commit (docs/execution.md, 'Journal write cost').
+    # Plain orders have no parent, so they leave the parent index alone; the history tables drop
+    # AUTOINCREMENT (the journal never deletes rows, so ids stay increasing) and with it the
+    # sqlite_sequence page rewritten by every insert. Ids are copied unchanged.
+    """
+    DROP INDEX orders_by_parent;
+    CREATE INDEX orders_by_parent ON orders(parent_id) WHERE parent_id IS NOT NULL;
+    CREATE TABLE order_events_v3 (
+        id INTEGER PRIMARY KEY, client_order_id TEXT NOT NULL,
+        ts_ns INTEGER NOT NULL, status TEXT NOT NULL, detail TEXT
+    );
+    INSERT INTO order_events_v3 SELECT id, client_order_id, ts_ns, status, detail
+        FROM order_events ORDER BY id;
+    DROP TABLE order_events;
+    ALTER TABLE order_events_v3 RENAME TO order_events;
+    CREATE TABLE signals_v3 (
+        id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, ts_ns INTEGER NOT NULL,
+        strategy TEXT NOT NULL, symbol TEXT NOT NULL, target_qty REAL, reason TEXT
+    );
+    INSERT INTO signals_v3 SELECT id, run_id, ts_ns, strategy, symbol, target_qty, reason
+        FROM signals ORDER BY id;
+    DROP TABLE signals;
+    ALTER TABLE signals_v3 RENAME TO signals;
+    DELETE FROM sqlite_sequence WHERE name IN ('order_events', 'signals');
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0
@@ -114,6 +139,9 @@ class Journal:
                 f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
             ) from None
         self._depth = 0
+        # (seq, parent id) of an order about to be recorded: the router notes it, the recorder
+        # writes it in the order's INSERT (one statement fewer per order than an UPDATE after)
+        self.lineage: dict[str, tuple[int, str | None]] = {}
         self._stop = threading.Event()
         self._checkpointer = threading.Thread(
             target=self._checkpoint_loop, name="journal-checkpoint", daemon=True

@@ -64,11 +64,12 @@ class JournalRecorder:
 
     def on_submitted(self, ev: OrderSubmitted) -> None:
         r = ev.request
+        seq, parent = self.j.lineage.pop(r.client_order_id, (None, None))
         self.j.begin()
         self.j.execute(
             "INSERT INTO orders (client_order_id, run_id, ts_ns, symbol, side, qty, order_type,"
-            " time_in_force, limit_price, strategy, reason, status, updated_ns)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " time_in_force, limit_price, strategy, reason, status, updated_ns, seq, parent_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 r.client_order_id,
                 self.run_id,
@@ -83,6 +84,8 @@ class JournalRecorder:
                 r.reason,
                 "pending_new",
                 ev.ts_ns,
+                seq,
+                parent,
             ),
         )
         self._event(r.client_order_id, ev.ts_ns, "pending_new", "intent")

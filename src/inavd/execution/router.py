@@ -222,11 +222,13 @@ class OrderRouter:
         self.strategy_of[coid] = req.strategy
         if self.journal is not None:
             with self.journal.transaction():  # durable before the submit leaves the process
+                self.journal.lineage[coid] = (seq, parent_id)  # the recorder's INSERT takes it
                 self.bus.publish(OrderSubmitted(now, req))
-                self.journal.execute(
-                    "UPDATE orders SET seq=?, parent_id=? WHERE client_order_id=?",
-                    (seq, parent_id, coid),
-                )
+                if self.journal.lineage.pop(coid, None) is not None:  # no recorder attached
+                    self.journal.execute(
+                        "UPDATE orders SET seq=?, parent_id=? WHERE client_order_id=?",
+                        (seq, parent_id, coid),
+                    )
             self._flush()
         else:
             self.bus.publish(OrderSubmitted(now, req))
@@ -324,7 +326,9 @@ class OrderRouter:
 
 def _gateway(broker: Broker, cfg: ExecutionSettings) -> BrokerGateway:
     rl = cfg.rate_limit
-    limited = broker.name != "paper" or rl.apply_to_paper
+    # an adapter that holds the shared limiter (`limiter`) takes a slot per HTTP request itself
+    paced = getattr(broker, "limiter", None) is not None
+    limited = not paced and (broker.name != "paper" or rl.apply_to_paper)
     limiter = RateLimiter(rl.per_minute, rl.headroom) if limited else None
     backoff = Backoff(rl.backoff_base_ms / 1000, rl.backoff_max_ms / 1000)
     return BrokerGateway(

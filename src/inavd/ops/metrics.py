@@ -1,19 +1,28 @@
 """Prometheus metrics, one `CollectorRegistry` per app (several apps can live in one process).
 
 Cheap by construction: quote counts, rejects, premiums, feed age, trading state and loop lag are
-read from the live objects when Prometheus scrapes; only per-event counters (orders, denials) and
-the evaluation-time histogram are updated as events happen, from a bus observer that can never
-raise into the publisher.
+read from the live objects when Prometheus scrapes. Per-event figures (orders, denials, the
+evaluation-time histogram) are plain integer counts updated by a bus observer (which can never raise
+into the publisher) and turned into Prometheus families only at scrape time: a prometheus-client
+`Counter.labels().inc()` or `Histogram.observe()` costs several µs under its lock, on every event
+of the hot path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from inavd.domain.events import (
@@ -38,34 +47,73 @@ class Metrics:
     def __init__(self, app: App, health: Health) -> None:
         self.app = app
         self.registry = CollectorRegistry(auto_describe=False)
-        self.orders = Counter(
-            "inavd_orders", "Order lifecycle events by status", ["status"], registry=self.registry
-        )
-        self.denials = Counter(
-            "inavd_denials", "Orders denied by a risk gate", ["gate"], registry=self.registry
-        )
-        self.eval_seconds = Histogram(
-            "inavd_inav_evaluation_seconds",
-            "Wall time of one iNAV evaluation of every fund",
-            buckets=EVAL_BUCKETS,
-            registry=self.registry,
-        )
+        self.orders: Counter[str] = Counter()  # by status
+        self.denials: Counter[str] = Counter()  # by gate
+        self.eval_counts = [0] * (len(EVAL_BUCKETS) + 1)  # per bucket (not cumulative), then +Inf
+        self.eval_sum = 0.0
         self.latest: InavEvaluated | None = None
+        self.extra: list[Callable[[Event], None]] = []  # other ops observers, same dispatch
+        self._dispatch: dict[type[Event], Callable[[Any], None]] = {
+            InavEvaluated: self._on_inav,
+            OrderUpdated: self._on_updated,
+            OrderSubmitted: self._on_submitted,
+            OrderDenied: self._on_denied,
+        }
         self.registry.register(_LiveCollector(app, health, self))
 
     def attach(self) -> None:
         self.app.bus.subscribe_all(self.on_event)
 
     def on_event(self, ev: Event) -> None:
-        if isinstance(ev, InavEvaluated):
-            self.latest = ev
-            self.eval_seconds.observe(self.app.core.last_eval_s)
-        elif isinstance(ev, OrderUpdated):
-            self.orders.labels(ev.order.status.value).inc()
-        elif isinstance(ev, OrderSubmitted):
-            self.orders.labels("submitted").inc()
-        elif isinstance(ev, OrderDenied):
-            self.denials.labels(ev.gate).inc()
+        handler = self._dispatch.get(type(ev))
+        if handler is not None:
+            handler(ev)
+
+    def _on_inav(self, ev: InavEvaluated) -> None:
+        self.latest = ev
+        self.observe_eval(self.app.core.last_eval_s)
+
+    def _on_updated(self, ev: OrderUpdated) -> None:
+        self.orders[ev.order.status.value] += 1
+
+    def _on_submitted(self, ev: OrderSubmitted) -> None:
+        self.orders["submitted"] += 1
+
+    def _on_denied(self, ev: OrderDenied) -> None:
+        self.denials[ev.gate] += 1
+        for fn in self.extra:
+            fn(ev)
+
+    def observe_eval(self, seconds: float) -> None:
+        # bucket `le` counts observations <= its bound: the first bound >= seconds
+        self.eval_counts[bisect_left(EVAL_BUCKETS, seconds)] += 1
+        self.eval_sum += seconds
+
+    def event_families(self) -> Iterator[Metric]:
+        """The per-event counts as Prometheus families (scrape time)."""
+        orders = CounterMetricFamily(
+            "inavd_orders", "Order lifecycle events by status", labels=["status"]
+        )
+        for status, n in sorted(self.orders.items()):
+            orders.add_metric([status], n)
+        yield orders
+        denials = CounterMetricFamily(
+            "inavd_denials", "Orders denied by a risk gate", labels=["gate"]
+        )
+        for gate, n in sorted(self.denials.items()):
+            denials.add_metric([gate], n)
+        yield denials
+        cumulative = 0
+        buckets: list[tuple[str, float]] = []
+        for bound, n in zip((*EVAL_BUCKETS, float("inf")), self.eval_counts, strict=True):
+            cumulative += n
+            buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+        yield HistogramMetricFamily(
+            "inavd_inav_evaluation_seconds",
+            "Wall time of one iNAV evaluation of every fund",
+            buckets=buckets,
+            sum_value=self.eval_sum,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -112,6 +160,12 @@ class _LiveCollector(Collector):
         yield GaugeMetricFamily(
             "inavd_task_failures", "Background tasks given up", value=len(app.supervisor.failed)
         )
+        yield GaugeMetricFamily(
+            "inavd_reference_excluded_funds",
+            "Funds excluded from trading for lack of a valid reference",
+            value=len(getattr(app, "excluded_funds", ())),
+        )
+        yield from self.metrics.event_families()
         yield from self._mqtt()
 
     def _premiums(self) -> GaugeMetricFamily:

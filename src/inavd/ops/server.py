@@ -42,7 +42,7 @@ class OpsService:
         # observers only: nothing here can raise into, or wait inside, the trading path
         app.core.market_listeners.append(self.health.feed.on_market)
         self.metrics.attach()
-        app.bus.subscribe_all(self.status.on_event)
+        self.metrics.extra.append(self.status.on_event)  # denials: one bus observer, not two
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 

@@ -1,9 +1,10 @@
 """The MQTT publisher service.
 
-Trading code never awaits MQTT: events reach this service through `bus.tap()` (a bounded queue), a
-consumer task moves them into the conflating `Outbox`, and a pump task publishes whenever a broker
-is connected. Without a broker the daemon trades normally: one warning is logged, the connection is
-retried with capped, jittered exponential backoff, and MQTT is reported as degraded (never unready).
+Trading code never awaits MQTT: a bus observer drops each event into the bounded, conflating
+`Outbox` (O(1), never blocks, never raises into the publisher; no queue hop or task switch per
+event), and a pump task publishes in rounds whenever a broker is connected. Without a broker the
+daemon trades normally: one warning is logged, the connection is retried with capped, jittered
+exponential backoff, and MQTT is reported as degraded (never unready).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import orjson
 import structlog
 
 from inavd import __version__
-from inavd.bus import EventTap
 from inavd.publish.control import Rejected, Verifier, apply_command
 from inavd.publish.outbox import Outbox
 from inavd.publish.settings import MqttSettings
@@ -35,8 +35,10 @@ log = structlog.get_logger(__name__)
 
 EVENT_WINDOW = 32  # QoS 1 publishes awaiting their PUBACK at once
 # per publishing round (every flush_interval_s): bounds the CPU share MQTT takes from trading when
-# a burst arrives (a fast replay); a backlog drains over the next rounds and at shutdown
+# a burst arrives (a fast replay); a backlog drains over the next rounds and at shutdown. Live
+# trading produces a few events a minute, so neither bound binds there.
 ROUND_MAX_EVENTS = 64
+ROUND_BUDGET_S = 0.004  # wall time one round may spend publishing events (awaits included)
 
 
 class MqttPublisher:
@@ -53,24 +55,21 @@ class MqttPublisher:
             settings.control.secret, self.topics.control, settings.control.max_skew_s
         )
         self._app: App | None = None
-        self._tap: EventTap | None = None
         self._stopping = asyncio.Event()
         self._warned = False
 
     # ------------------------------------------------------------------ service
     async def start(self, app: App) -> None:
         self._app = app
-        self._tap = app.bus.tap(self.s.queue_max)
+        app.bus.subscribe_all(self.outbox.offer)
         if self.s.control.enabled and not self.s.control.secret:
             log.error("mqtt control is enabled without INAVD_MQTT__CONTROL__SECRET; all refused")
-        app.supervisor.spawn("mqtt-tap", self._consume)
         app.supervisor.spawn("mqtt", self._run)
 
     async def stop(self) -> None:
         """Flush what is pending, publish `offline`, disconnect (bounded by the caller)."""
         if self._app is None:
             return
-        self._drain_tap()
         self._stopping.set()
         self.outbox.wake.set()
         sup = self._app.supervisor
@@ -79,26 +78,10 @@ class MqttPublisher:
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(asyncio.shield(task), self.s.publish_timeout_s)
         await sup.cancel("mqtt")
-        await sup.cancel("mqtt-tap")
 
     @property
     def state(self) -> str:
         return "connected" if self.connected else "degraded"
-
-    # ------------------------------------------------------------------ tap → outbox
-    async def _consume(self) -> None:
-        assert self._tap is not None
-        queue = self._tap.queue
-        while True:
-            self.outbox.offer(await queue.get())
-            self._drain_tap()
-
-    def _drain_tap(self) -> None:
-        if self._tap is None:
-            return
-        queue = self._tap.queue
-        while not queue.empty():
-            self.outbox.offer(queue.get_nowait())
 
     # ------------------------------------------------------------------ connection
     def _client(self) -> aiomqtt.Client:
@@ -109,7 +92,7 @@ class MqttPublisher:
             qos=QOS_RETAINED,
             retain=True,
         )
-        return aiomqtt.Client(
+        client = aiomqtt.Client(
             self.s.host,
             self.s.port,
             username=self.s.username or None,
@@ -121,6 +104,9 @@ class MqttPublisher:
             tls_context=self._tls_context(),
             clean_session=True,
         )
+        # a full window in flight is by design: no warning per publish beyond 10 pending
+        client.pending_calls_threshold = 2 * EVENT_WINDOW
+        return client
 
     def _tls_context(self) -> ssl.SSLContext | None:
         if not self.s.use_tls:
@@ -204,13 +190,30 @@ class MqttPublisher:
         if ob.status_dirty:
             ob.status_dirty = False
             await self._publish_status(client, online=True)
-        # the latest state first (small, conflated), then the ordered event backlog
-        for topic, ref in ob.retained_batch():
-            await client.publish(topic, ob.encode_inav(ref), qos=QOS_RETAINED, retain=True)
-            ob.sent_retained(topic, ref)
-            self.published += 1
-        budget = ROUND_MAX_EVENTS if not self._stopping.is_set() else len(ob.events)
-        while ob.events and budget > 0:
+        # the latest state first (small, conflated: one message per fund), then the event backlog
+        retained = ob.retained_batch()
+        for i in range(0, len(retained), EVENT_WINDOW):
+            window = retained[i : i + EVENT_WINDOW]
+            await asyncio.gather(
+                *(
+                    client.publish(t, ob.encode_inav(ref), qos=QOS_RETAINED, retain=True)
+                    for t, ref in window
+                )
+            )
+            for topic, ref in window:
+                ob.sent_retained(topic, ref)
+            self.published += len(window)
+        await self._publish_events(client)
+
+    async def _publish_events(self, client: aiomqtt.Client) -> None:
+        """Send the event backlog in order, at most ROUND_MAX_EVENTS and ROUND_BUDGET_S per round
+        (each awaited PUBACK lets trading run, so a busy loop ends the round after one window);
+        when stopping, everything."""
+        ob = self.outbox
+        stopping = self._stopping.is_set()
+        budget = len(ob.events) if stopping else ROUND_MAX_EVENTS
+        deadline = time.perf_counter() + ROUND_BUDGET_S
+        while ob.events and budget > 0 and (stopping or time.perf_counter() < deadline):
             # a window of publishes in flight at once; each leaves the outbox only once the
             # broker acknowledged it (a failure mid-window may repeat some: QoS 1 is at least once)
             window = list(itertools.islice(ob.events, min(EVENT_WINDOW, budget)))

@@ -67,6 +67,10 @@ class RiskGates:
         self.moc_cutoff_ns = session.moc_cutoff_ns(cfg.moc_cutoff_min) if session else 0
         self.last_inav_ns: int | None = None
         self.sent: deque[int] = deque()  # submit times (ns) within the last minute
+        # the book's mids as a list, rebuilt only when the book has taken new quotes: every order
+        # marks all held symbols, and a list read costs a fraction of a numpy scalar read
+        self._mids: list[float] = []
+        self._mids_at = -1
 
     # ------------------------------------------------------------------ the router hook
     def __call__(self, req: OrderRequest) -> Denial | None:
@@ -143,26 +147,37 @@ class RiskGates:
             qty = dict(qty)
             for o in working.values():
                 qty[o.symbol] = qty.get(o.symbol, 0.0) + o.request.side.sign * o.remaining_qty
+        mids, index, beta = self.mids(), self.book.index, self.beta
         gross = net = 0.0
         for s, q in qty.items():
-            v = q * self._mid(s) * self.beta.get(s, 1.0)
+            i = index.get(s)
+            v = q * (mids[i] if i is not None else math.nan) * beta.get(s, 1.0)
             if math.isfinite(v):
                 gross += abs(v)
                 net += v
         return qty.get(sym, 0.0), ledger.qty.get(sym, 0.0), gross, net
 
-    def _mid(self, sym: str) -> float:
-        i = self.book.index.get(sym)
-        return math.nan if i is None else float(self.book.bid[i] + self.book.ask[i]) * 0.5
+    def mids(self) -> list[float]:
+        """The book's mids (nan without a quote), cached until the book accepts a quote."""
+        b = self.book
+        if self._mids_at != b.accepted:
+            self._mids = ((b.bid + b.ask) * 0.5).tolist()
+            self._mids_at = b.accepted
+        return self._mids
 
     def pnl_usd(self) -> float:
         """Realised + unrealised P&L at the mids (the ledger starts flat each session)."""
         ledger = self.positions.ledger
         pnl = ledger.realized_pnl_usd
+        if not ledger.qty:
+            return pnl
+        mids, index, avg = self.mids(), self.book.index, ledger.avg_price
         for s, q in ledger.qty.items():
-            m = self._mid(s)
-            if math.isfinite(m):
-                pnl += q * (m - ledger.avg_price[s])
+            i = index.get(s)
+            if i is not None:
+                m = mids[i]
+                if math.isfinite(m):
+                    pnl += q * (m - avg[s])
         return pnl
 
     def _orders_last_minute(self, now: int) -> int:

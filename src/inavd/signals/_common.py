@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
 
 from inavd.domain.instruments import Universe
 from inavd.domain.units import NS_PER_S
@@ -40,3 +44,36 @@ def default_inverse(universe: Universe, benchmark: str) -> str | None:
             if best is None or key < best:
                 best = key
     return None if best is None else best[1]
+
+
+class FundIndex:
+    """Where a signal's funds sit in an event's `symbols`, as a mask for numpy pre-filtering.
+
+    Signals test whole arrays (`ev.premium_bp`) against this mask first and visit in Python only
+    the funds that can act: candidates for an entry and the funds held. Rebuilt when the event's
+    symbols change (the engine's tuple is fixed, so in practice once).
+    """
+
+    def __init__(self, selected: Callable[[str], bool]) -> None:
+        self.selected = selected
+        self.symbols: tuple[str, ...] | None = None
+        self.pos: dict[str, int] = {}
+        self.mask: npt.NDArray[np.bool_] = np.zeros(0, dtype=bool)
+
+    def update(self, symbols: tuple[str, ...]) -> bool:
+        """Point at `symbols`; True when they changed (callers rebuild per-fund arrays)."""
+        if symbols is self.symbols:
+            return False
+        self.symbols = symbols
+        self.pos = {s: j for j, s in enumerate(symbols) if self.selected(s)}
+        self.mask = np.array([self.selected(s) for s in symbols], dtype=bool)
+        return True
+
+    def visit(self, candidates: npt.NDArray[np.bool_] | None, ctx: Context) -> list[int]:
+        """Indices to look at, in event order: the `candidates` among ours, and ours held."""
+        js: set[int] = set()
+        if candidates is not None:
+            js.update(np.flatnonzero(candidates & self.mask).tolist())
+        pos = self.pos
+        js.update(pos[s] for s in ctx.held if s in pos)
+        return sorted(js)

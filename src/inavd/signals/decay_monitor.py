@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund, Universe
 from inavd.domain.intents import Intent
-from inavd.signals._common import book_mid
+from inavd.signals._common import FundIndex, book_mid
 from inavd.signals.base import Context
 from inavd.signals.config import DecayMonitorSettings
 from inavd.signals.volatility import TRADING_DAYS, EwmaVol
@@ -47,6 +47,7 @@ class DecayMonitor:
         self.cfg = cfg
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
         self.entries: dict[str, Entry] = {}
+        self.index = FundIndex(self.funds.__contains__)
         self.vol = {b: EwmaVol(cfg.ewma_lambda) for b in {f.benchmark for f in self.funds.values()}}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
@@ -55,17 +56,17 @@ class DecayMonitor:
         bench_px = {b: book_mid(ctx, b) for b in self.vol}
         for b, v in self.vol.items():
             v.update(ctx.now_ns, bench_px[b])
+        index = self.index
+        index.update(ev.symbols)
+        # a position that went flat forgets its entry; only held funds are watched
+        for sym in [s for s in self.entries if s in index.pos and not ctx.positions.get(s)]:
+            del self.entries[sym]
         out: list[Intent] = []
-        mids = ev.mid.tolist()
-        for j, sym in enumerate(ev.symbols):
-            fund = self.funds.get(sym)
-            if fund is None:
-                continue
+        for j in index.visit(None, ctx):
+            sym = ev.symbols[j]
+            fund = self.funds[sym]
             held = ctx.positions.get(sym, 0.0)
-            if held == 0.0:
-                self.entries.pop(sym, None)
-                continue
-            intent = self._watch(fund, held, mids[j], bench_px[fund.benchmark])
+            intent = self._watch(fund, held, float(ev.mid[j]), bench_px[fund.benchmark])
             if intent is not None:
                 out.append(intent)
         return out

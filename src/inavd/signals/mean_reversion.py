@@ -67,6 +67,7 @@ class _Bench:
         self.rsi = Rsi(cfg.rsi_period)
         self.window: deque[float] = deque(maxlen=cfg.bb_period)
         self.next_ns = 0
+        self.bands: tuple[float, float, float] | None = None  # of the window, until it moves
 
 
 class MeanReversion:
@@ -94,6 +95,7 @@ class MeanReversion:
             if ctx.now_ns >= st.next_ns:
                 st.rsi.update(price)
                 st.window.append(price)
+                st.bands = None
                 st.next_ns = ctx.now_ns + int(self.cfg.sample_s * NS_PER_S)
             intent = self._decide(bench, st, price, left, ctx)
             if intent is not None:
@@ -108,7 +110,9 @@ class MeanReversion:
         rsi = st.rsi.value
         if len(st.window) < c.bb_period or math.isnan(rsi):
             return None
-        _, mean, upper = bollinger(st.window, c.bb_k)
+        if st.bands is None:
+            st.bands = bollinger(st.window, c.bb_k)
+        _, mean, upper = st.bands
         if held > 0:
             if left <= c.flat_before_close_min:
                 return Intent(self.name, st.fund, 0.0, "flat before close")

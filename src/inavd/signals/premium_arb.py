@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import numpy.typing as npt
+
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
-from inavd.signals._common import book_mid, half_spread_bp, minutes_to_close
+from inavd.signals._common import FundIndex, book_mid, half_spread_bp, minutes_to_close
 from inavd.signals.base import Context
 from inavd.signals.config import PremiumArbSettings
 from inavd.sizing.kelly import Sizer
@@ -27,25 +30,39 @@ class PremiumArb:
         self.sizer = sizer
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
         self.hedges: dict[str, float] = {}  # benchmark → hedge shares last asked for
+        self.index = FundIndex(self.funds.__contains__)
+        self._thr = self._start = self._end = np.zeros(0)
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
         left = minutes_to_close(ctx)
-        prem, mid = ev.premium_bp.tolist(), ev.mid.tolist()
+        if self.index.update(ev.symbols):
+            self._per_fund(ev.symbols)
         out: list[Intent] = []
-        for j, sym in enumerate(ev.symbols):
-            if sym not in self.funds:
-                continue
+        for j in self.index.visit(self._entries(ev, left), ctx):
+            sym = ev.symbols[j]
             c = self.cfg.for_symbol(sym)
             in_window = c.window_end_min < left <= c.window_start_min
             held = ctx.positions.get(sym, 0.0)
-            intent = self._decide(sym, c, held, prem[j], mid[j], in_window, ctx)
+            p, mid = float(ev.premium_bp[j]), float(ev.mid[j])
+            intent = self._decide(sym, c, held, p, mid, in_window, ctx)
             if intent is not None:
                 out.append(intent)
         if self.cfg.hedge:
             out.extend(self._hedge_legs(ev, ctx, out))
         return out
+
+    def _per_fund(self, symbols: tuple[str, ...]) -> None:
+        """Each fund's (overridable) threshold and window, aligned with the event's symbols."""
+        cfgs = [self.cfg.for_symbol(s) for s in symbols]
+        self._thr = np.array([c.threshold_bp for c in cfgs])
+        self._start = np.array([c.window_start_min for c in cfgs])
+        self._end = np.array([c.window_end_min for c in cfgs])
+
+    def _entries(self, ev: InavEvaluated, left: float) -> npt.NDArray[np.bool_]:
+        """Funds in their window with |premium| ≥ threshold (nan premiums compare False)."""
+        return (self._end < left) & (left <= self._start) & (np.abs(ev.premium_bp) >= self._thr)
 
     def _decide(
         self,

@@ -13,6 +13,7 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
+from inavd.signals._common import FundIndex
 from inavd.signals.base import Context
 
 
@@ -22,15 +23,18 @@ class PremiumReversion:
     def __init__(self, cfg: PremiumReversionSettings, funds: tuple[str, ...]) -> None:
         self.cfg = cfg
         self.symbols = frozenset(cfg.symbols or funds)
+        self.index = FundIndex(self.symbols.__contains__)
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
         closing = self._near_close(ctx)
+        self.index.update(ev.symbols)
+        # only a fund deep enough at a discount can enter; held funds may exit (nan compares False)
+        entries = None if closing else ev.premium_bp <= -self.cfg.entry_bp
         out: list[Intent] = []
-        for j, sym in enumerate(ev.symbols):
-            if sym not in self.symbols:
-                continue
+        for j in self.index.visit(entries, ctx):
+            sym = ev.symbols[j]
             held = ctx.positions.get(sym, 0.0)
             prem = float(ev.premium_bp[j])
             if closing or not math.isfinite(prem):
@@ -54,5 +58,7 @@ class PremiumReversion:
         return ctx.now_ns >= cutoff
 
     def _spread_ok(self, ctx: Context, sym: str) -> bool:
-        i = ctx.book.index[sym]
-        return bool(ctx.book.spread_bp[i] <= self.cfg.max_spread_bp)
+        # one symbol's spread, exactly as `QuoteBook.spread_bp` computes it for the whole book
+        b, i = ctx.book, ctx.book.index[sym]
+        bid, ask = float(b.bid[i]), float(b.ask[i])
+        return (ask - bid) / ((bid + ask) * 0.5) * 1e4 <= self.cfg.max_spread_bp

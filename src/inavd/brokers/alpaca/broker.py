@@ -20,12 +20,17 @@ from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import ReplaceOrderRequest
 
 from inavd.brokers.alpaca import mapping
-from inavd.brokers.alpaca.errors import DuplicateClientOrderId, OrderNotFound, map_error
+from inavd.brokers.alpaca.errors import (
+    DuplicateClientOrderId,
+    OrderNotFound,
+    map_error,
+    retry_after_s,
+)
 from inavd.brokers.alpaca.stream import TradeUpdates
-from inavd.brokers.alpaca.throttle import RequestThrottle
 from inavd.brokers.base import Account, FillListener, OrderListener
 from inavd.domain.orders import Order, OrderRequest, Position
 from inavd.errors import OrderRejected, RateLimited, UnknownOutcome
+from inavd.execution.ratelimit import Backoff, RateLimiter
 from inavd.live_config import AlpacaSettings, Credentials, quiet_wire_loggers
 
 log = structlog.get_logger(__name__)
@@ -36,7 +41,13 @@ class AlpacaBroker:
     name = "alpaca"
 
     def __init__(
-        self, creds: Credentials, settings: AlpacaSettings, *, rate_limit_retries: int = 5
+        self,
+        creds: Credentials,
+        settings: AlpacaSettings,
+        *,
+        limiter: RateLimiter | None = None,
+        backoff: Backoff | None = None,
+        max_attempts: int = 6,
     ) -> None:
         quiet_wire_loggers()
         self.settings = settings
@@ -47,13 +58,17 @@ class AlpacaBroker:
             raw_data=True,
             url_override=settings.trading_url or None,
         )
-        self.client._retry = 0  # its 429 retry blocks a thread for 3 s: we pace and retry here
+        self.client._retry = 0  # its 429 retry blocks a thread for 3 s: paced and retried here
         session = self.client._session
         session.request = functools.partial(  # type: ignore[method-assign]
             session.request, timeout=settings.rest_timeout_s
         )
-        self.throttle = RequestThrottle(settings.requests_per_minute)
-        self.rate_limit_retries = rate_limit_retries
+        # the process's one broker-call limiter: every HTTP request takes a slot, so the
+        # router's gateway does not count this broker's calls a second time
+        self.limiter = limiter or RateLimiter()
+        self.backoff = backoff or Backoff()
+        self.max_attempts = max_attempts
+        self.rate_limited = 0  # 429 answers seen
         self.stream = TradeUpdates(creds, settings, self._authorized, self._lost)
         self.stream.subscribe_trade_updates(self._on_update)
         self.trading_ready = False
@@ -62,6 +77,7 @@ class AlpacaBroker:
         self._ids: dict[str, str] = {}  # client order id → broker order id
         self._orders: dict[str, Order] = {}  # latest known state, by client order id
         self._executions: set[str] = set()
+        self._acked: set[str] = set()  # client order ids whose submit this process saw answered
         self._on_order: OrderListener = lambda _o: None
         self._on_fill: FillListener = lambda _f, _p: None
         self._task: asyncio.Task[None] | None = None
@@ -131,15 +147,18 @@ class AlpacaBroker:
 
     # ------------------------------------------------------------------ REST calls
     async def _call(self, fn: Callable[..., T], *args: Any, submitting: bool = False) -> T:
-        for attempt in range(self.rate_limit_retries + 1):
-            await self.throttle.acquire()
+        """One HTTP request under the shared limiter. A 429 was refused before anything
+        happened, so it is retried here, after pausing every caller of the limiter."""
+        for attempt in range(self.max_attempts):
+            await self.limiter.acquire()
             try:
                 return await asyncio.to_thread(fn, *args)
             except Exception as exc:
                 err = map_error(exc, submitting=submitting)
-                if not isinstance(err, RateLimited) or attempt == self.rate_limit_retries:
+                if not isinstance(err, RateLimited) or attempt + 1 >= self.max_attempts:
                     raise err from exc
-                self.throttle.rate_limited(min(0.25 * 2**attempt, 5.0))
+                self.rate_limited += 1
+                self.limiter.pause(self.backoff.delay(attempt, retry_after_s(exc)))
         raise AssertionError("unreachable")
 
     def _open_json(self) -> list[dict[str, Any]]:
@@ -183,20 +202,39 @@ class AlpacaBroker:
         if not self.trading_ready:
             raise OrderRejected("alpaca: trade stream not authorised (orders gated)")
         coid = request.client_order_id
-        self._requests[coid] = request
+        fresh = coid not in self._requests
+        if fresh:  # before the call: its trade update may arrive before the answer
+            self._requests[coid] = request
         try:
             d: Any = await self._call(
                 self.client.submit_order, mapping.to_alpaca(request), submitting=True
             )
         except DuplicateClientOrderId:
-            d = await self._resolve(coid, "duplicate client order id")
+            d = await self._resolve_duplicate(request, fresh)
         except UnknownOutcome as exc:
             log.warning("submit outcome unknown: looking it up", client_order_id=coid)
             d = await self._resolve(coid, str(exc))
         except OrderRejected as exc:
             log.warning("order rejected", client_order_id=coid, reason=str(exc))
+            if fresh:
+                self._requests.pop(coid, None)
             raise
+        self._acked.add(coid)
         return self._apply_order_json(dict(d), synthesize_fill=False)
+
+    async def _resolve_duplicate(self, request: OrderRequest, fresh: bool) -> dict[str, Any]:
+        """422 duplicate id: the order found is *this* one when we never got its answer (a lost
+        reply, a restart re-sending a journaled order) and it is the same order; otherwise the
+        id is taken and the submit is refused."""
+        coid = request.client_order_id
+        if coid not in self._acked:
+            d = await self._resolve(coid, "duplicate client order id")
+            if mapping.same_order(mapping.request_from_json(d), request):
+                log.info("duplicate client order id: the order was already placed", coid=coid)
+                return d
+        if fresh:
+            self._requests.pop(coid, None)
+        raise OrderRejected(f"alpaca: client order id {coid} is already used by another order")
 
     async def _resolve(self, coid: str, why: str) -> dict[str, Any]:
         try:

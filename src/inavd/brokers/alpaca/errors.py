@@ -6,6 +6,7 @@ parses the body lazily and itself raises when the body is not JSON or has no cod
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import requests
@@ -48,6 +49,22 @@ def api_message(exc: APIError) -> str:
         return str(exc.message)
     except Exception:
         return str(exc)[:200]
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """How long a 429 asks us to wait: `Retry-After`, else Alpaca's `X-RateLimit-Reset` (epoch s).
+    alpaca-py drops these headers from its own retry; the response is still on the error."""
+    if not isinstance(exc, APIError):
+        return None
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        if "Retry-After" in headers:
+            return max(0.0, float(headers["Retry-After"]))
+        if "X-RateLimit-Reset" in headers:
+            return max(0.0, float(headers["X-RateLimit-Reset"]) - time.time())
+    except (TypeError, ValueError):
+        return None
+    return None
 
 
 def map_error(exc: Exception, *, submitting: bool = False) -> BrokerError:

@@ -20,6 +20,7 @@ from inavd.domain.orders import (
     Side,
     TimeInForce,
 )
+from inavd.domain.units import PRICE_EPS
 
 STATUS = {s.value: s for s in OrderStatus}
 # statuses we do not model map onto the nearest one that keeps the order's open/terminal meaning
@@ -69,6 +70,17 @@ def request_from_json(d: dict[str, Any]) -> OrderRequest:
         time_in_force=TimeInForce(d["time_in_force"]),
         limit_price=None if limit in (None, "") else float(limit),
     )
+
+
+def same_order(a: OrderRequest, b: OrderRequest) -> bool:
+    """The same instruction (ignoring strategy and reason), prices within PRICE_EPS."""
+    if a.limit_price is None or b.limit_price is None:
+        same_px = a.limit_price is None and b.limit_price is None
+    else:
+        same_px = abs(a.limit_price - b.limit_price) < PRICE_EPS
+    return same_px and (a.symbol, a.side, a.order_type, a.time_in_force) == (
+        b.symbol, b.side, b.order_type, b.time_in_force
+    ) and abs(a.qty - b.qty) < 1e-9  # fmt: skip
 
 
 def order_from_json(d: dict[str, Any], known: OrderRequest | None = None) -> Order:

@@ -1,0 +1,136 @@
+"""Journal schema v3 and the order path's statements: a v2 journal upgrades in place keeping its
+rows and ids; an order's sequence and parent land in its INSERT; the GC policy is undone at stop."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from pathlib import Path
+
+from inavd import gcpolicy
+from inavd.book.quote_book import QuoteBook
+from inavd.brokers.paper import PaperBroker
+from inavd.bus import Bus
+from inavd.clock import SimClock
+from inavd.domain.intents import Intent
+from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
+from inavd.domain.quotes import QuoteBatch
+from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+from inavd.execution.recorder import JournalRecorder
+from inavd.execution.router import OrderRouter
+
+
+def _v2_journal(path: Path) -> None:
+    db = sqlite3.connect(str(path), isolation_level=None)
+    for v, script in enumerate(MIGRATIONS[:2]):
+        for stmt in (s.strip() for s in script.split(";")):
+            if stmt:
+                db.execute(stmt)
+        db.execute(f"PRAGMA user_version={v + 1}")
+    db.executemany(
+        "INSERT INTO order_events (client_order_id, ts_ns, status, detail) VALUES (?,?,?,?)",
+        [("a", 1, "pending_new", "intent"), ("a", 2, "new", None), ("b", 3, "pending_new", "x")],
+    )
+    db.execute("DELETE FROM order_events WHERE id = 2")  # a gap must survive the copy
+    db.execute(
+        "INSERT INTO signals (run_id, ts_ns, strategy, symbol, target_qty, reason)"
+        " VALUES ('r', 5, 's', 'SH', 100.0, 'why')"
+    )
+    db.close()
+
+
+def test_v2_journal_upgrades_keeping_rows_and_ids(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    _v2_journal(path)
+    j = Journal(path)
+    try:
+        assert SCHEMA_VERSION == 3 and j.schema_version == 3
+        assert j.query("SELECT id, client_order_id, status FROM order_events ORDER BY id") == [
+            (1, "a", "pending_new"),
+            (3, "b", "pending_new"),
+        ]
+        assert j.query("SELECT id, symbol, target_qty FROM signals") == [(1, "SH", 100.0)]
+        j.execute(
+            "INSERT INTO order_events (client_order_id, ts_ns, status) VALUES ('c', 4, 'new')"
+        )
+        assert j.query("SELECT max(id) FROM order_events") == [(4,)]  # still increasing
+        seqs = j.query("SELECT name FROM sqlite_sequence")
+        assert ("order_events",) not in seqs and ("signals",) not in seqs
+        # a child lookup by parent uses the (now partial) index
+        plan = j.query("EXPLAIN QUERY PLAN SELECT seq FROM orders WHERE parent_id = ?", ("p",))
+        assert "orders_by_parent" in plan[0][-1]
+    finally:
+        j.close()
+
+
+def _router(tmp_path: Path) -> tuple[OrderRouter, Journal, list[str]]:
+    book = QuoteBook(("SH",))
+    clock = SimClock(1)
+    book.apply(QuoteBatch.of([1], [0], [24.0], [24.02], [500], [500]))
+    paper = PaperBroker(book, clock)
+    bus = Bus()
+    journal = Journal(tmp_path / "j.sqlite")
+    router = OrderRouter("run", paper, bus, clock, journal=journal, book=book)
+    JournalRecorder(journal, "run", book.index, None).attach(bus)
+    paper.set_listener(router.on_order, router.on_fill)
+    sql: list[str] = []
+    journal.db.set_trace_callback(sql.append)
+    return router, journal, sql
+
+
+async def test_order_row_carries_seq_and_is_committed_before_submit(tmp_path: Path) -> None:
+    router, journal, sql = _router(tmp_path)
+    seen_at_submit: list[tuple[object, ...]] = []
+    submit = router.broker.submit
+
+    async def spy(req):  # type: ignore[no-untyped-def]
+        # a second connection sees only committed data: the write-ahead row must be there
+        other = sqlite3.connect(str(journal.path))
+        seen_at_submit.extend(other.execute("SELECT status, seq, parent_id FROM orders").fetchall())
+        other.close()
+        return await submit(req)
+
+    router.broker.submit = spy  # type: ignore[method-assign]
+    order = await router.handle(Intent("s", "SH", 100.0, "why"))
+    assert order is not None
+    assert seen_at_submit == [("pending_new", 1, None)]
+    assert not any(s.startswith("UPDATE orders SET seq") for s in sql)
+    assert sum(s == "COMMIT" for s in sql) == 2  # write-ahead commit, then the acknowledgement
+    assert journal.query("SELECT status, seq FROM orders") == [("new", 1)]
+    assert journal.lineage == {}
+    journal.close()
+
+
+async def test_router_without_recorder_still_journals_seq(tmp_path: Path) -> None:
+    book = QuoteBook(("SH",))
+    clock = SimClock(1)
+    book.apply(QuoteBatch.of([1], [0], [24.0], [24.02], [500], [500]))
+    journal = Journal(tmp_path / "j.sqlite")
+    journal.execute(
+        "INSERT INTO orders (client_order_id, run_id, ts_ns, symbol, side, qty, order_type,"
+        " time_in_force, status, updated_ns) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        ("run-s-SH-1", "run", 1, "SH", "buy", 1.0, "market", "day", "pending_new", 1),
+    )
+    bus = Bus()  # no recorder: the router writes seq itself and leaves nothing behind
+    router = OrderRouter("run", PaperBroker(book, clock), bus, clock, journal=journal)
+    await router._send(_request("run-s-SH-1"), 7, "parent-1")
+    assert journal.query("SELECT seq, parent_id FROM orders") == [(7, "parent-1")]
+    assert journal.lineage == {}
+    journal.close()
+
+
+def _request(coid: str) -> OrderRequest:
+    return OrderRequest(coid, "SH", Side.BUY, 1.0, OrderType.MARKET, TimeInForce.DAY, None, "s", "")
+
+
+def test_gc_policy_freezes_and_thaws() -> None:
+    before = gc.get_threshold()
+    keep = [[i] for i in range(1000)]  # long-lived containers
+    state = gcpolicy.freeze((12_345, 11, 13))
+    try:
+        assert gc.get_threshold() == (12_345, 11, 13)
+        assert state.frozen == gc.get_freeze_count() >= len(keep)
+    finally:
+        gcpolicy.thaw(state)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
