@@ -80,10 +80,18 @@ class App:
     """One session: feed → book → iNAV → signals → router → broker, journal and side channels."""
 
     def __init__(self, cfg: Config, opts: RunOptions) -> None:
-        s = cfg.settings
         self.cfg = cfg
         self.opts = opts
-        self.run_id = s.run.run_id or new_run_id()
+        self.run_id = cfg.settings.run.run_id or new_run_id()
+        self._build_market()
+        self._build_pricing()
+        self._build_execution()
+        self._build_core()
+        self._build_bookkeeping()
+
+    def _build_market(self) -> None:
+        """Universe, book, feed, session and clock."""
+        cfg, s = self.cfg, self.cfg.settings
         # the bundled session covers only the funds that have real bars
         only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
@@ -98,12 +106,16 @@ class App:
         self.session: Session = session
         # now that the day is known: use published baskets only if struck at the prior close
         self.universe = build_universe(cfg.universe, only, previous_session_day(self.day))
-        speed = s.feed.speed if opts.speed is None else opts.speed
+        speed = s.feed.speed if self.opts.speed is None else self.opts.speed
         self.live = not bundle.replay  # live: wall time, today's session, run until stopped
         self.clock: SimClock | WallClock = (
             WallClock() if self.live else SimClock(session.open_ns, speed=speed)
         )
         self.bus = Bus()
+
+    def _build_pricing(self) -> None:
+        """The iNAV engine and its start-of-day reference."""
+        cfg, s = self.cfg, self.cfg.settings
         self.engine = InavEngine(
             self.universe,
             self.book,
@@ -116,6 +128,10 @@ class App:
             log.warning("funds without a reference are not priced", funds=excluded)
         report_excluded(excluded, s.reference.source)
         self.excluded_funds: list[str] = excluded  # read by the ops metrics at scrape time
+
+    def _build_execution(self) -> None:
+        """Journal, broker, trading state, router and the gates in front of it."""
+        cfg, s, session = self.cfg, self.cfg.settings, self.session
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
@@ -139,19 +155,24 @@ class App:
             if gate is not None:
                 self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
+
+    def _build_core(self) -> None:
         self.core = Core(
             book=self.book,
             engine=self.engine,
             bus=self.bus,
             router=self.router,
             signals=self._signals(),
-            session=session,
-            interval_s=s.inav.interval_s,
+            session=self.session,
+            interval_s=self.cfg.settings.inav.interval_s,
             advance_clock=self.clock.advance_to if isinstance(self.clock, SimClock) else _no_op,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
             self.core.market_listeners.append(self.broker.on_market)
             self.core.close_listeners.append(self.broker.on_session_close)
+
+    def _build_bookkeeping(self) -> None:
+        """Journal recorder, crash resume, reconciliation, summary, supervision, services."""
         self.recorder = JournalRecorder(
             self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp
         )
@@ -164,7 +185,7 @@ class App:
         self.collector.attach(self.bus)
         self.supervisor = Supervisor()
         self.stop_event = asyncio.Event()
-        self.linger_s = -1.0 if opts.serve else s.ops.linger_s
+        self.linger_s = -1.0 if self.opts.serve else self.cfg.settings.ops.linger_s
         self.services: list[Service] = build_services(self)
 
     def _signals(self) -> list[Signal]:
@@ -218,7 +239,7 @@ class App:
         total = self.feed_total or 0
         next_report = total // 10
         log.info(
-            "replay starting",
+            "feed starting",
             run_id=self.run_id,
             feed=self.feed.describe(),
             journal=str(self.journal.path),
