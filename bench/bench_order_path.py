@@ -21,6 +21,7 @@ import numpy as np
 
 from bench.common import machine
 from inavd import gcpolicy
+from inavd.app import install_event_loop_policy
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
@@ -121,6 +122,8 @@ def journal_rate(tmp: Path, sync: str, n: int) -> float:
 
 
 def main() -> None:
+    if "--asyncio" not in sys.argv:
+        install_event_loop_policy()  # the daemon's loop (uvloop where available)
     gc_policy = "--default-gc" not in sys.argv
     print(f"machine: {machine()}")
     print(f"gc: {'freeze after start-up, threshold ' if gc_policy else 'CPython default '}"

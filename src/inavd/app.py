@@ -253,6 +253,7 @@ class App:
                 await self.clock.sleep_until(int(part.ts_ns[0]))
                 await self.core.on_batch(part)
                 await self.router.pump()  # iceberg slices, exit at close, periodic reconcile
+                self.journal.commit_lazy()  # acknowledgements of this batch become durable
                 self.resume.save(self.core)
             if total and self.core.quotes >= next_report and not self.opts.quiet:
                 self._progress(total, started)

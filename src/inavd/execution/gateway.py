@@ -53,7 +53,10 @@ class BrokerGateway:
         if self.timeout_s is None:
             return await fn()
         try:
-            return await asyncio.wait_for(fn(), self.timeout_s)
+            # asyncio.timeout, not wait_for: no extra task, so a call that completes without
+            # suspending (the in-process venue) never hands the loop to other work mid-order
+            async with asyncio.timeout(self.timeout_s):
+                return await fn()
         except TimeoutError:
             raise UnknownOutcome(f"no answer within {self.timeout_s} s") from None
 

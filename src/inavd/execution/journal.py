@@ -139,6 +139,7 @@ class Journal:
                 f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
             ) from None
         self._depth = 0
+        self._lazy_open = False  # a transaction holding only lazy writes (acknowledgements)
         # (seq, parent id) of an order about to be recorded: the router notes it, the recorder
         # writes it in the order's INSERT (one statement fewer per order than an UPDATE after)
         self.lineage: dict[str, tuple[int, str | None]] = {}
@@ -184,9 +185,24 @@ class Journal:
     # ------------------------------------------------------------------ writes
     def begin(self) -> None:
         """Transactions nest: only the outermost `commit` makes the work durable."""
-        if self._depth == 0:
+        if self._depth == 0 and not self._lazy_open:
             self.db.execute("BEGIN")
+        self._lazy_open = False  # an open lazy transaction becomes part of this one
         self._depth += 1
+
+    def write_lazily(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """A write that may wait for the next commit (or `commit_lazy`). Only for records the
+        broker can give back after a crash (acknowledgements): never for intents or fills."""
+        if self._depth == 0 and not self._lazy_open:
+            self.db.execute("BEGIN")
+            self._lazy_open = True
+        self.db.execute(sql, params)
+
+    def commit_lazy(self) -> None:
+        """Make pending lazy writes durable (called between batches and on stop)."""
+        if self._lazy_open and self._depth == 0:
+            self.db.execute("COMMIT")
+            self._lazy_open = False
 
     def commit(self) -> None:
         if self._depth == 0:
@@ -212,6 +228,7 @@ class Journal:
         """Commit anything open and fold the WAL into the main file (graceful stop)."""
         while self._depth:
             self.commit()
+        self.commit_lazy()
         self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
@@ -228,6 +245,7 @@ class Journal:
         self._checkpointer.join(timeout=5)
         while self._depth:
             self.commit()
+        self.commit_lazy()
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.db.close()

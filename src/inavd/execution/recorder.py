@@ -14,8 +14,16 @@ from inavd.domain.events import (
     SignalEmitted,
 )
 from inavd.domain.ledger import Ledger
+from inavd.domain.orders import OrderStatus
 from inavd.execution.events import ReconciliationDiff
 from inavd.execution.journal import Journal
+
+UPDATE_ORDER = (
+    "UPDATE orders SET status=?, broker_order_id=?, filled_qty=?, avg_fill_price=?,"
+    " updated_ns=? WHERE client_order_id=?"
+)
+INSERT_EVENT = "INSERT INTO order_events (client_order_id, ts_ns, status, detail) VALUES (?,?,?,?)"
+LAZY_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus.ACCEPTED})
 
 
 class JournalRecorder:
@@ -93,20 +101,18 @@ class JournalRecorder:
 
     def on_updated(self, ev: OrderUpdated) -> None:
         o = ev.order
+        row = (o.status.value, o.broker_order_id, o.filled_qty, o.avg_fill_price, ev.ts_ns,
+               o.client_order_id)  # fmt: skip
+        event = (o.client_order_id, ev.ts_ns, o.status.value, o.reject_reason)
+        if o.status in LAZY_STATUSES:
+            # an acknowledgement need not be durable at once: after a crash the order row is
+            # there (committed before the submit) and reconciliation reads its status back
+            self.j.write_lazily(UPDATE_ORDER, row)
+            self.j.write_lazily(INSERT_EVENT, event)
+            return
         self.j.begin()
-        self.j.execute(
-            "UPDATE orders SET status=?, broker_order_id=?, filled_qty=?, avg_fill_price=?,"
-            " updated_ns=? WHERE client_order_id=?",
-            (
-                o.status.value,
-                o.broker_order_id,
-                o.filled_qty,
-                o.avg_fill_price,
-                ev.ts_ns,
-                o.client_order_id,
-            ),
-        )
-        self._event(o.client_order_id, ev.ts_ns, o.status.value, o.reject_reason)
+        self.j.execute(UPDATE_ORDER, row)
+        self.j.execute(INSERT_EVENT, event)
         self.j.commit()
 
     def on_filled(self, ev: OrderFilled) -> None:
@@ -168,10 +174,7 @@ class JournalRecorder:
         )
 
     def _event(self, coid: str, ts: int, status: str, detail: str) -> None:
-        self.j.execute(
-            "INSERT INTO order_events (client_order_id, ts_ns, status, detail) VALUES (?,?,?,?)",
-            (coid, ts, status, detail),
-        )
+        self.j.execute(INSERT_EVENT, (coid, ts, status, detail))
 
 
 def _f(x: float | None) -> float | None:
