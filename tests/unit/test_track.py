@@ -86,7 +86,7 @@ def test_worst_days_are_the_largest_tracking_differences() -> None:
     s = track(DAILY / "SH.csv", DAILY / "SPY.csv", -1.0).stats
     sizes = [abs(w.td_bp) for w in s.worst_days]
     assert len(sizes) == 5 and sizes == sorted(sizes, reverse=True)
-    # the known bad SH print of 2014-10-30 (data/SOURCES.md) and its reversal stand out
+    # the known bad SH print of 2014-10-30 (a known one-day bad print) and its reversal stand out
     assert {"2014-10-30", "2014-10-31"} <= {w.date for w in s.worst_days}
     for w in s.worst_days:
         assert w.td_bp == pytest.approx((w.fund_return + w.benchmark_return) * 1e4)
