@@ -38,12 +38,7 @@ def plot_fund(session: Session, symbol: str, th: Thresholds, png: Path) -> str |
     spread.set_xlabel("time (America/New_York)")
     for ax in (price, prem, spread):
         date_axis(ax)
-    fig.tight_layout()
-    try:
-        fig.savefig(png, dpi=100)
-    finally:
-        plt.close(fig)  # pyplot keeps every open figure alive otherwise
-    return png.name
+    return _save(plt, fig, png)
 
 
 def _draw_price(
@@ -160,12 +155,7 @@ def plot_pnl(pnl: PnL, png: Path) -> str:
     for ax in (top, bottom):
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         date_axis(ax)
-    fig.tight_layout()
-    try:
-        fig.savefig(png, dpi=100)
-    finally:
-        plt.close(fig)  # pyplot keeps every open figure alive otherwise
-    return png.name
+    return _save(plt, fig, png)
 
 
 def _colors(plt: Any, n: int) -> list[Any]:
@@ -178,3 +168,12 @@ def _colors(plt: Any, n: int) -> list[Any]:
 
 
 # ------------------------------------------------------------------------------------------- html
+
+
+def _save(plt: Any, fig: Any, png: Path) -> str:
+    fig.tight_layout()
+    try:
+        fig.savefig(png, dpi=100)
+    finally:
+        plt.close(fig)  # pyplot keeps every open figure alive otherwise
+    return png.name
