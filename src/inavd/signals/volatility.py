@@ -85,7 +85,11 @@ def garch_daily_vol(returns: npt.NDArray[np.float64], min_obs: int = 60) -> Dail
         return _fallback(r, f"no convergence (flag {res.convergence_flag})")
     if not (alpha + beta < 1.0 and math.isfinite(var) and var > 0):
         return _fallback(r, f"unusable fit (α+β = {alpha + beta:.3f}, forecast {var:.3g})")
-    return DailyVol(math.sqrt(var * TRADING_DAYS) / 100.0, "garch", f"α={alpha:.3f} β={beta:.3f}")
+    vol = DailyVol(math.sqrt(var * TRADING_DAYS) / 100.0, "garch", f"α={alpha:.3f} β={beta:.3f}")
+    log.info(
+        "GARCH(1,1) fitted", returns=int(r.size), annual_vol=round(vol.annual, 4), fit=vol.detail
+    )
+    return vol
 
 
 def _fallback(r: npt.NDArray[np.float64], why: str) -> DailyVol:
