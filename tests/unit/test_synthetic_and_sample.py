@@ -18,6 +18,8 @@ from inavd.feeds.sample import (
     sample_session_path,
 )
 from inavd.feeds.synthetic import generate_session, load_bars
+from inavd.inav.daily_reset import carry_rate
+from inavd.inav.engine import YEAR_NS
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +66,13 @@ def test_fund_quotes_follow_the_daily_reset_relation(
     spy = committed[(committed["symbol"] == "SPY") & (committed["bid"] > 0)]
     spxu = committed[(committed["symbol"] == "SPXU") & (committed["bid"] > 0)]
     spy_mid = np.interp(spxu["ts"], spy["ts"], (spy["bid"] + spy["ask"]) / 2)
-    implied = ref.prior_nav["SPXU"] * (1 - 3 * (spy_mid / ref.prior_close["SPY"] - 1))
+    # fair value with the carry accrued since the prior close: (1 − L)·r − ER = 4 × 1.55 % − ER
+    carry = carry_rate(-3.0, 0.0155, 0.0, universe.fund("SPXU").expense_ratio)
+    accrual = (spxu["ts"].to_numpy() - ref.prior_strike_ns) / YEAR_NS
+    move = spy_mid / ref.prior_close["SPY"] - 1
+    implied = ref.prior_nav["SPXU"] * (1 - 3 * move + carry * accrual)
     prem_bp = ((spxu["bid"] + spxu["ask"]) / 2 / implied - 1) * 1e4
-    assert abs(prem_bp.mean()) < 3  # no drift away from the relation
+    assert abs(prem_bp.mean()) < 1  # no drift away from the relation
     assert 3 < prem_bp.std() < 15  # a few bp of premium noise plus tick rounding
 
 

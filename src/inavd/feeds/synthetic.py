@@ -2,9 +2,10 @@
 
 Benchmarks: within each minute the mid follows a Brownian bridge from the bar's open to its close,
 kept inside [low, high]; quote arrivals are Poisson with an intensity that follows the bar's volume.
-Funds: the mid follows the daily-reset relation to the benchmark's quoted path,
-`prior_nav · (1 + L · move)`, times an Ornstein–Uhlenbeck premium of a few bp; the fund's own bars
-set its quote intensity (its 1-minute prints are too stale to be a price path, DOMAIN.md §5).
+Funds: the mid follows the daily-reset relation to the benchmark's quoted path with the carry
+accrued since the prior close, `prior_nav · (1 + L · move + carry · δ)`, times an
+Ornstein–Uhlenbeck premium of a few bp; the fund's own bars set its quote intensity (its 1-minute
+prints are too stale to be a price path, DOMAIN.md §5).
 Quotes sit on a $0.01 grid with spreads of one or more ticks and lognormal round-lot sizes.
 """
 
@@ -18,11 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from inavd.calendar import session_for
+from inavd.calendar import previous_session_day, session_for
 from inavd.clock import NY
 from inavd.domain.instruments import Fund
 from inavd.domain.units import NS_PER_S
 from inavd.errors import DataError
+from inavd.inav.daily_reset import carry_rate
+from inavd.inav.engine import YEAR_NS
 
 TICK = 0.01
 MINUTE_NS = 60 * NS_PER_S
@@ -35,6 +38,7 @@ class SyntheticParams:
     premium_bp_per_leverage: float = 2.5  # OU premium std per unit of |L| (SH ≈ 2.5 bp)
     premium_halflife_s: float = 90.0
     bad_quote_fraction: float = 5e-5  # crossed / zero quotes a real feed also delivers
+    cash_rate: float = 0.0155  # funds trade around NAV, and NAV accrues carry since the prior close
 
 
 BENCHMARK_RATE = {"SPY": 14.0, "QQQ": 9.0, "IWM": 6.0, "DIA": 4.0}
@@ -156,6 +160,8 @@ def generate_session(
     session = session_for(day)
     if session is None:
         raise DataError(f"{day} is not an XNYS session")
+    prior_session = session_for(previous_session_day(day))
+    prior_strike_ns = prior_session.close_ns if prior_session else session.open_ns
     rng = np.random.default_rng(seed)
     frames: list[pd.DataFrame] = []
     bench_path: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -177,7 +183,10 @@ def generate_session(
             rng, n_seconds, p.premium_bp_per_leverage * abs(fund.leverage), p.premium_halflife_s
         )
         sec = ((ts - session.open_ns) // NS_PER_S).astype(np.int64)
-        mid = prior_nav[fund.symbol] * (1.0 + fund.leverage * move) * (1.0 + prem[sec] * 1e-4)
+        carry = carry_rate(fund.leverage, p.cash_rate, 0.0, fund.expense_ratio)
+        accrual = (ts - prior_strike_ns) / YEAR_NS
+        fair = prior_nav[fund.symbol] * (1.0 + fund.leverage * move + carry * accrual)
+        mid = fair * (1.0 + prem[sec] * 1e-4)
         frames.append(
             _frame(fund.symbol, ts, *_quote_from_mid(rng, mid, [0.6, 0.25, 0.1, 0.05], 0.9))
         )
