@@ -1,7 +1,7 @@
 """Decision-step benchmark: signals + sizing + gates for every fund after one iNAV evaluation.
 
 Targets (issue 3): median ≤ 50 µs for 20 funds; the gate pipeline on one order p99 ≤ 20 µs.
-Run: .venv/bin/python bench/bench_decision.py
+Run: .venv/bin/python -m bench.bench_decision
 """
 
 from __future__ import annotations

@@ -12,7 +12,16 @@ from inavd.bus import Bus
 from inavd.clock import SimClock
 from inavd.domain.events import TradingState, TradingStateChanged
 from inavd.domain.ledger import Ledger
-from inavd.domain.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
+from inavd.domain.orders import (
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    TimeInForce,
+)
+from inavd.domain.quotes import QuoteBatch
 from inavd.risk import gates as g
 from inavd.risk.config import RiskSettings
 from inavd.risk.gates import OrderCheck
@@ -264,3 +273,23 @@ def test_initial_state_from_config(state: TradingState) -> None:
         bus=bus,
     )
     assert ctl.state is state
+
+
+def test_cached_exposure_follows_fills_working_orders_and_quotes() -> None:
+    # the pipeline caches positions, gross/net and P&L per step: every change must show through
+    gates, pos, _, _ = pipeline(k.at(11, 0))
+    first = gates.check_for(req())
+    assert (first.position, first.gross_usd, first.net_usd) == (0.0, 0.0, 0.0)
+    pos.ledger.apply(fill("SH", Side.BUY, 100, 25.0))  # a fill between two orders of one step
+    c = gates.check_for(req())
+    assert c.position == 100 and c.settled_position == 100
+    assert c.net_usd == pytest.approx(-2500.0)  # SH is −1x: 100 × 25.00 × −1
+    pos.open["w"] = Order(req(Side.BUY, 50, symbol="SPY"), "b1", OrderStatus.NEW)
+    c = gates.check_for(req())
+    assert c.gross_usd == pytest.approx(2500.0 + 50 * 270.0)
+    del pos.open["w"]
+    gates.book.apply(QuoteBatch.of([k.at(11, 0, 1)], [gates.book.index["SH"]], [25.99], [26.01],
+                                   [500], [500]))  # fmt: skip
+    c = gates.check_for(req())
+    assert c.net_usd == pytest.approx(-2600.0)
+    assert c.pnl_usd == pytest.approx(100.0)
