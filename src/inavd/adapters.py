@@ -17,7 +17,6 @@ from inavd.feeds.base import QuoteFeed
 from inavd.feeds.columns import to_batch
 from inavd.feeds.replay import ReplayFeed
 from inavd.feeds.sample import reference_for, sample_dir, sample_session_path
-from inavd.feeds.synthetic import generate_session
 from inavd.inav.engine import Reference
 from inavd.settings import Config
 
@@ -67,6 +66,7 @@ def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
 
 def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> FeedBundle:
     from inavd.feeds.replay import ArrayFeed
+    from inavd.feeds.synthetic import generate_session  # scipy: only for this feed
     from inavd.universe import build_universe
 
     s = cfg.settings.feed

@@ -33,6 +33,7 @@ from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
+from inavd.execution.storage import build_snapshot_writer, storage_summary
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
@@ -132,7 +133,9 @@ class App:
     def _build_execution(self) -> None:
         """Journal, broker, trading state, router and the gates in front of it."""
         cfg, s, session = self.cfg, self.cfg.settings, self.session
-        self.journal = Journal(cfg.journal_path, s.journal.synchronous)
+        self.journal = Journal(
+            cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
+        )
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.router = OrderRouter(
@@ -173,10 +176,9 @@ class App:
 
     def _build_bookkeeping(self) -> None:
         """Journal recorder, crash resume, reconciliation, summary, supervision, services."""
-        self.recorder = JournalRecorder(
-            self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp
-        )
+        self.recorder = JournalRecorder(self.journal, self.run_id)
         self.recorder.attach(self.bus)
+        self.snapshots = build_snapshot_writer(self)
         self.resume = ReplayResume(self.journal, self.run_id)  # refuses a completed run id
         self.reconciler = Reconciler(self.router, self.journal, self.bus, [self.recorder.ledger])
         self.router.reconciler = self.reconciler.run
@@ -231,6 +233,7 @@ class App:
         if not self.stop_event.is_set():
             await self.core.close_session()
         wall = time.perf_counter() - started
+        self.close_history()
         summary = self._summary(wall)
         self._record_run_end(summary)
         return summary
@@ -310,9 +313,16 @@ class App:
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
             "journal_path": str(self.journal.path),
+            "storage": storage_summary(self),
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }
+
+    def close_history(self) -> None:
+        """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""
+        if self.snapshots is not None:
+            self.snapshots.close()
+        self.recorder.flush()
 
     def _record_run_start(self) -> None:
         self.journal.execute(

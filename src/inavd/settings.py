@@ -136,6 +136,13 @@ class BrokerSettings(Strict):
 class JournalSettings(Strict):
     path: Path = Path("journal.sqlite")  # relative paths are inside run.data_dir
     synchronous: Literal["off", "normal", "full"] = "normal"
+    # bounded disk: the WAL is checkpointed and cut back before it passes this size
+    wal_max_mb: float = Field(64.0, ge=1)
+    # iNAV history (Parquet segments beside the journal): every fund every `snapshot_every_s`
+    # of data time (0 = every evaluation); traded funds at every evaluation
+    snapshots: bool = True
+    snapshot_every_s: float = Field(0.0, ge=0)
+    snapshot_segment_rows: int = Field(262_144, gt=0)
 
 
 class PremiumReversionSettings(Strict):

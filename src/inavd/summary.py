@@ -85,4 +85,13 @@ def render_text(summary: dict[str, Any]) -> str:
             f"{'':26}{sym:<6} {st['min']:>7.2f} {st['mean']:>8.2f} {st['max']:>8.2f}"
         )
     lines.append(f"  journal           {summary['journal_path']}")
+    st = summary.get("storage")
+    if st:
+        mb = 1024 * 1024
+        lines.append(
+            f"  journal growth    {st['journal_growth_bytes'] / mb:>12.2f} MB"
+            f"  WAL peak {st['wal_peak_bytes'] / mb:.2f} MB (bound {st['wal_max_bytes'] / mb:g})"
+            f"  iNAV history {st.get('snapshot_bytes', 0) / mb:.2f} MB"
+            f" in {st.get('snapshot_segments', 0)} segment(s)"
+        )
     return "\n".join(lines)

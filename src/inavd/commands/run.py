@@ -50,6 +50,10 @@ def _run(args: argparse.Namespace) -> int:
         cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
     if args.speed is not None and args.speed < 0:
         raise ConfigError("--speed must be >= 0")
+    if args.report:
+        from inavd.analysis import pyplot
+
+        pyplot()  # without the optional plotting extra: one line now, not after the run
     configure_logging(cfg.settings.run.log_level)
     install_event_loop_policy()
     opts = RunOptions(
