@@ -34,6 +34,7 @@ COMMAND_MODULE_OF = {
     "track": "analysis",
     "report": "analysis",
     "record": "record",
+    "doctor": "doctor",
 }
 
 
