@@ -34,7 +34,7 @@ def make_feed(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> F
     s = cfg.settings.feed
     if s.kind == "replay":
         path = sample_session_path() if s.path == "sample" else Path(s.path)
-        feed = ReplayFeed(path, index, s.session, s.batch_max)
+        feed = ReplayFeed(path, index, s.session, s.batch_max, s.tz)
         return FeedBundle(feed, feed.day, len(feed), replay=True)
     if s.kind == "synthetic":
         return _synthetic(cfg, index, symbols)

@@ -17,7 +17,7 @@ import structlog
 
 from inavd import __version__, gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
-from inavd.book.quote_book import QuoteBook
+from inavd.book.quote_book import QuoteBook, SanityBand
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
@@ -96,7 +96,11 @@ class App:
         # the bundled session covers only the funds that have real bars
         only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
-        self.book = QuoteBook(self.universe.symbols)
+        f = s.feed
+        self.book = QuoteBook(
+            self.universe.symbols,
+            sanity=SanityBand(f.jump_ratio, f.jump_window_s, f.close_ratio),
+        )
         bundle = make_feed(cfg, self.book.index, self.universe.symbols)
         self.feed = bundle.feed
         self.feed_total = bundle.total
@@ -124,6 +128,7 @@ class App:
             {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
         )
         self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
+        self.book.set_prior_close(self.reference.prior_close)
         excluded = self.engine.set_reference(self.reference)
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
