@@ -100,7 +100,7 @@ def build_signals(
     enabled = set(risk.short_symbols) & venue
     policy = ShortPolicy(universe, enabled.__contains__)
     funds = tuple(f.symbol for f in universe.funds)
-    out: list[Signal] = [PremiumReversion(st.premium_reversion, funds)]
+    out: list[Signal] = [PremiumReversion(st.premium_reversion, funds, sizer)]
     if st.premium_arb.enabled:
         arb = PremiumArb(st.premium_arb, universe, sizer)
         out.append(ShortAware(arb, policy, st.premium_arb.short_mode))
