@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -82,11 +82,13 @@ class FundIndex:
         self.mask = np.array([self.selected(s) for s in symbols], dtype=bool)
         return True
 
-    def visit(self, candidates: npt.NDArray[np.bool_] | None, ctx: Context) -> list[int]:
-        """Indices to look at, in event order: the `candidates` among ours, and ours held."""
+    def visit(
+        self, candidates: npt.NDArray[np.bool_] | None, held: Mapping[str, float]
+    ) -> list[int]:
+        """Indices to look at, in event order: the `candidates` among ours, and ours `held`."""
         js: set[int] = set()
         if candidates is not None:
             js.update(np.flatnonzero(candidates & self.mask).tolist())
         pos = self.pos
-        js.update(pos[s] for s in ctx.held if s in pos)
+        js.update(pos[s] for s in held if s in pos)
         return sorted(js)

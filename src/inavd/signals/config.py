@@ -128,6 +128,8 @@ class DecayMonitorSettings(SignalSettings):
     benefit_bp: float = Field(100.0, ge=0)  # expected hedge benefit over the holding period
     ewma_lambda: float = Field(0.94, gt=0, lt=1)
     min_samples: int = Field(20, ge=2)  # evaluations before the drag estimate is trusted
+    # strategies whose positions are hedges (or are hedged): never stopped out
+    exempt_strategies: list[str] = ["volhedge", "premarb"]
 
 
 def check_references(strategies: Any, funds: Iterable[str], benchmarks: Iterable[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """`build_signals`: the configured signals, each wrapped in the short-sale policy.
 
-The order matters only for symbols two signals share (targets are absolute positions: the later
-signal's target wins within one evaluation); give signals disjoint symbols where you can.
+Targets are kept per strategy and summed per symbol by the router, so signals may share symbols;
+the order of the list is the order their intents reach the router within one evaluation.
 """
 
 from __future__ import annotations

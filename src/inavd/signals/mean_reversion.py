@@ -120,7 +120,7 @@ class MeanReversion:
         self, bench: str, st: _Bench, price: float, left: float, ctx: Context
     ) -> Intent | None:
         c = self.cfg.for_symbol(bench)
-        held = ctx.positions.get(st.fund, 0.0)
+        held = ctx.own(self.name).get(st.fund, 0.0)
         rsi = st.rsi.value
         if len(st.window) < c.bb_period or math.isnan(rsi):
             return None

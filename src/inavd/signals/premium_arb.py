@@ -58,11 +58,12 @@ class PremiumArb:
         if self.index.update(ev.symbols):
             self._per_fund(ev.symbols)
         out: list[Intent] = []
-        for j in self.index.visit(self._entries(ev, left), ctx):
+        mine = ctx.own(self.name)
+        for j in self.index.visit(self._entries(ev, left), mine):
             sym = ev.symbols[j]
             c = self.cfg.for_symbol(sym)
             in_window = c.window_end_min < left <= c.window_start_min
-            held = ctx.positions.get(sym, 0.0)
+            held = mine.get(sym, 0.0)
             p, mid = float(ev.premium_bp[j]), float(ev.mid[j])
             intent = self._decide(sym, c, held, p, mid, in_window, ctx)
             if intent is not None:
@@ -127,8 +128,9 @@ class PremiumArb:
         """Benchmark shares offsetting the funds' exposure after this step's intents."""
         want = {i.symbol: i.target_qty for i in now if i.symbol in self.funds}
         exposure: dict[str, float] = {}
+        mine = ctx.own(self.name)
         for sym, fund in self.funds.items():
-            q = want.get(sym, ctx.positions.get(sym, 0.0))
+            q = want.get(sym, mine.get(sym, 0.0))
             if q:
                 e = q * book_mid(ctx, sym) * fund.leverage
                 exposure[fund.benchmark] = exposure.get(fund.benchmark, 0.0) + e

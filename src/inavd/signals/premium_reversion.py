@@ -41,9 +41,10 @@ class PremiumReversion:
         # only a fund deep enough at a discount can enter; held funds may exit (nan compares False)
         entries = None if closing else ev.premium_bp <= -self.cfg.entry_bp
         out: list[Intent] = []
-        for j in self.index.visit(entries, ctx):
+        mine = ctx.own(self.name)
+        for j in self.index.visit(entries, mine):
             sym = ev.symbols[j]
-            held = ctx.positions.get(sym, 0.0)
+            held = mine.get(sym, 0.0)
             prem = float(ev.premium_bp[j])
             if closing or not math.isfinite(prem):
                 if held != 0.0:
