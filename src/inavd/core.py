@@ -123,7 +123,7 @@ class Core:
         return ev
 
     async def _run_signals(self, ev: InavEvaluated) -> None:
-        positions = {s: self.router.expected_position(s) for s in self.book.symbols}
+        positions = self.router.expected_positions(self.book.index)
         by_strategy = self.router.strategy_positions()
         ctx = Context(self.now_ns, self.session, self.book, positions, by_strategy)
         for signal in self.signals:
