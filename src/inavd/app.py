@@ -320,6 +320,10 @@ class App:
             },
             "journal_path": str(self.journal.path),
             "storage": storage_summary(self),
+            "step_ms": {  # whole evaluation steps (iNAV, listeners, signals, orders)
+                "mean": round(1e3 * self.core.step_s_total / max(self.core.evaluations, 1), 4),
+                "max": round(1e3 * self.core.step_s_max, 4),
+            },
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }

@@ -130,7 +130,9 @@ class QuoteFile:
             if len(ts):
                 out.in_order &= bool(ts[0] >= last) and bool((np.diff(ts) >= 0).all())
                 last = int(ts[-1])
-                out.per_day.update(_days(ts))
+                numbers, counts = np.unique(_days(ts), return_counts=True)
+                for k, c in zip(numbers.tolist(), counts.tolist(), strict=True):
+                    out.per_day[date.fromordinal(k + _EPOCH)] += c
         return out
 
     def chunks(self, day: date, in_order: bool = True) -> Iterator[pd.DataFrame]:
@@ -138,20 +140,20 @@ class QuoteFile:
         if not in_order:
             yield self._sorted_day(day)
             return
-        row = 0
+        row, number = 0, _day_number(day)
         for chunk in self._raw(QUOTE_COLUMNS):
             part = self._clean(chunk, row)
             row += len(chunk)
-            part = part[_days(part["ts"].to_numpy()) == day]
+            part = part[_days(part["ts"].to_numpy()) == number]
             if len(part):
                 yield part
 
     def _sorted_day(self, day: date) -> pd.DataFrame:
-        parts, row = [], 0
+        parts, row, number = [], 0, _day_number(day)
         for chunk in self._raw(QUOTE_COLUMNS):
             part = self._clean(chunk, row)
             row += len(chunk)
-            parts.append(part[_days(part["ts"].to_numpy()) == day])
+            parts.append(part[_days(part["ts"].to_numpy()) == number])
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         log.warning(
             "quote file is not in time order: sorted in memory (stable, by ts)",
@@ -229,6 +231,16 @@ class QuoteFile:
         return np.asarray(parsed.dt.as_unit("ns").astype("int64").to_numpy(), dtype=np.int64)
 
 
+_NS_PER_DAY = 86_400 * 10**9
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
 def _days(ts: np.ndarray) -> np.ndarray:
-    """Session day (New York) of each epoch-ns time."""
-    return np.asarray(pd.to_datetime(ts, utc=True).tz_convert(NY).date)
+    """Session day (New York) of each epoch-ns time, as days since 1970-01-01 (int64: no Python
+    date object per row)."""
+    local = pd.DatetimeIndex(np.asarray(ts, dtype="datetime64[ns]"), tz="UTC").tz_convert(NY)
+    return np.asarray(local.tz_localize(None).asi8 // _NS_PER_DAY, dtype=np.int64)
+
+
+def _day_number(day: date) -> int:
+    return day.toordinal() - _EPOCH
