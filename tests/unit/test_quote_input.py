@@ -5,6 +5,9 @@ memory that does not grow with the file."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import tracemalloc
 from pathlib import Path
 
@@ -140,17 +143,16 @@ def test_naive_timestamps_are_read_in_the_zone_given(tmp_path: Path) -> None:
         ReplayFeed(_naive_csv(tmp_path), INDEX, tz="Mars/Olympus")
 
 
-def test_cli_refuses_naive_timestamps_with_one_line_and_exit_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_refuses_naive_timestamps_with_one_line_and_exit_2(tmp_path: Path) -> None:
     from tests.kit.paths import DEFAULT_CONFIG
 
-    from inavd.cli import main
-
-    monkeypatch.setenv("INAVD_RUN__DATA_DIR", str(tmp_path))
-    code = main(["replay", "--config", str(DEFAULT_CONFIG), "--input", str(_naive_csv(tmp_path))])
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and len(err) == 1 and "has no UTC offset" in err[0]
+    cmd = [sys.executable, "-m", "inavd", "replay", "--config", str(DEFAULT_CONFIG)]
+    env = {**os.environ, "INAVD_RUN__DATA_DIR": str(tmp_path)}
+    p = subprocess.run(
+        [*cmd, "--input", str(_naive_csv(tmp_path))], capture_output=True, text=True, env=env
+    )
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(err) == 1 and "has no UTC offset" in err[0], p.stderr
 
 
 # ------------------------------------------------------------------ order
