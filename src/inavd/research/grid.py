@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from inavd.errors import ConfigError
-from inavd.settings import Config, Settings, format_validation_error
+from inavd.settings import Config, Settings, format_validation_error, merge_layers
 from inavd.settings import _check_cross_references as check_cross_references
 
 Overrides = dict[str, Any]  # dotted key → value
@@ -92,21 +92,12 @@ def nested(overrides: Overrides) -> dict[str, Any]:
     return out
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        old = merged.get(key)
-        both_dicts = isinstance(old, dict) and isinstance(value, dict)
-        merged[key] = _merge(old, value) if both_dicts else value  # type: ignore[arg-type]
-    return merged
-
-
 def apply_overrides(cfg: Config, overrides: Overrides, origin: str = "--grid") -> Config:
     """`cfg` with the dotted overrides applied and validated; a bad key or value raises the
     config loader's one-line error, naming `origin` instead of a file."""
     if not overrides:
         return cfg
-    data = _merge(cfg.settings.model_dump(), nested(overrides))
+    data = merge_layers(cfg.settings.model_dump(), nested(overrides))
     label = Path(origin)
     try:
         settings = Settings(**data)
