@@ -3,6 +3,7 @@ validation, day selection; bad input refused with one line before anything runs.
 
 from __future__ import annotations
 
+import io
 import math
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from inavd.research.days import BUNDLED, DaySource, resolve_days
 from inavd.research.grid import apply_overrides, grid_points, parse_grid, split_values
 from inavd.research.metrics import max_drawdown
 from inavd.research.output import write_sweep
+from inavd.research.runner import Progress
 from inavd.research.totals import totals
 from inavd.settings import Config
 
@@ -131,3 +133,19 @@ def test_sweep_tables_and_heatmap_for_two_keys(tmp_path: Path) -> None:
     results = pd.read_parquet(tmp_path / "results.parquet")
     assert len(results) == 12 and results["setting"].tolist() == [i // 2 for i in range(12)]
     assert (tmp_path / "heatmap.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_only() -> None:
+    term, pipe = _Terminal(), io.StringIO()
+    for stream in (term, pipe):
+        bar = Progress(2, stream)
+        bar.advance({"day": "d1"})
+        bar.advance({"day": "d2", "error": "boom"})
+    assert term.getvalue().endswith(f"\r[{'#' * 30}] 2/2 tasks, 1 failed\n")
+    assert f"\r[{'#' * 15}{'.' * 15}] 1/2 tasks" in term.getvalue()
+    assert pipe.getvalue() == ""  # not a terminal: quiet
