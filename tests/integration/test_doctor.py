@@ -12,13 +12,11 @@ from pathlib import Path
 import pytest
 from alpaca.trading.models import Asset, Clock, TradeAccount
 from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer
-from tests.kit.paths import DEFAULT_CONFIG
 
 from inavd.brokers.alpaca.broker import AlpacaBroker
 from inavd.cli import main
 from inavd.live_config import AlpacaSettings, Credentials
 
-UNIVERSE = DEFAULT_CONFIG.parent / "universe.toml"
 MOSQUITTO = ("127.0.0.1", 1883)
 
 
@@ -58,8 +56,7 @@ def write_config(
             "trade_stream_url": server.trade_stream_url}  # fmt: skip
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in (urls | alpaca).items())
     mqtt_section = f'[mqtt]\nenabled = true\nurl = "{mqtt}"\n' if mqtt else ""
-    text = f"""universe_file = {json.dumps(str(UNIVERSE))}
-[run]
+    text = f"""[run]
 data_dir = {json.dumps(str(tmp / "var"))}
 [feed]
 kind = "alpaca"

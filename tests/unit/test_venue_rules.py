@@ -75,13 +75,13 @@ def test_fractional_quantities_only_on_market_day_orders_and_never_short() -> No
 def test_extended_hours_take_only_limit_day_orders() -> None:
     ext = RiskSettings(extended_hours=True)
     market = check(req(), in_session=False)
-    assert g.session(market, ext) is None
-    assert g.extended_hours(market, ext) == (
+    assert g.session(market, ext) == (
         "extended_hours",
         "outside regular hours only limit DAY orders, not market",
     )
+    assert g.session(market, CFG) == ("session", "outside regular hours")
     limit = req(order_type=OrderType.LIMIT, limit_price=270.0)
-    assert g.extended_hours(check(limit, in_session=False), ext) is None
+    assert g.session(check(limit, in_session=False), ext) is None
     gtc = replace(limit, time_in_force=TimeInForce.GTC)
     assert g.extended_hours(check(gtc, in_session=False), ext) is not None
     # closing-auction orders queue for the close; in regular hours anything goes
