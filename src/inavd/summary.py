@@ -74,7 +74,7 @@ def render_text(summary: dict[str, Any]) -> str:
         f"  signals           {sum(summary['signals'].values()):>12,}  {summary['signals']}",
         f"  orders            {summary['orders']:>12,}  fills {summary['fills']:,}",
         f"  denials           {sum(summary['denials'].values()):>12,}  {summary['denials']}",
-        f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD",
+        *_pnl_lines(summary),
         f"  final positions   {summary['final_positions'] or 'flat'}",
         f"  wall time         {summary['wall_seconds']:>12.2f} s"
         f"  ({summary['quotes_per_second']:,.0f} quotes/s)",
@@ -86,3 +86,24 @@ def render_text(summary: dict[str, Any]) -> str:
         )
     lines.append(f"  journal           {summary['journal_path']}")
     return "\n".join(lines)
+
+
+def _pnl_lines(summary: dict[str, Any]) -> list[str]:
+    """P&L after costs, account and per strategy (the same numbers as `--summary-json`)."""
+    pnl = summary.get("pnl")
+    if not pnl:
+        return [f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD"]
+    marked = str(summary.get("marked_at", "mid")).replace("_", " ")
+    lines = [
+        f"  P&L after costs   {pnl['total']:>12,.2f} USD  (marked at the {marked})",
+        f"  turnover          {summary['turnover']:>12,.2f} USD  round trips"
+        f" {summary['round_trips']:,}",
+        "  P&L (USD):  strategy              realized  unrealized      fees     total",
+    ]
+    rows = [*pnl["by_strategy"].items(), ("all", pnl)]
+    for name, p in rows:
+        lines.append(
+            f"{'':14}{name:<18} {p['realized']:>11,.2f} {p['unrealized']:>11,.2f}"
+            f" {p['fees']:>9,.2f} {p['total']:>9,.2f}"
+        )
+    return lines

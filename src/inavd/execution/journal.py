@@ -106,6 +106,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE signals_v3 RENAME TO signals;
     DELETE FROM sqlite_sequence WHERE name IN ('order_events', 'signals');
     """,
+    # v3 -> v4: every fill carries its fees; positions.realized_pnl is the symbol's own (it was
+    # the account's running total)
+    """
+    ALTER TABLE fills ADD COLUMN fee_usd REAL NOT NULL DEFAULT 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0

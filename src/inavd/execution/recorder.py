@@ -120,7 +120,7 @@ class JournalRecorder:
         self.ledger.apply(f)
         self.j.begin()
         self.j.execute(
-            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 f.execution_id,
                 self.run_id,
@@ -130,6 +130,7 @@ class JournalRecorder:
                 f.side.value,
                 f.qty,
                 f.price,
+                f.fee_usd,
             ),
         )
         self.j.execute(
@@ -139,7 +140,7 @@ class JournalRecorder:
                 f.symbol,
                 self.ledger.position(f.symbol),
                 self.ledger.avg_price.get(f.symbol, 0.0),
-                self.ledger.realized_pnl_usd,
+                self.ledger.realized_by_symbol.get(f.symbol, 0.0),
                 f.ts_ns,
             ),
         )
