@@ -12,8 +12,12 @@ import pandas as pd
 import pytest
 from tests.kit.paths import DEFAULT_CONFIG
 
+from inavd.app import App, RunOptions
 from inavd.cli import main
+from inavd.core import Core
+from inavd.execution.resume import ReplayResume
 from inavd.feeds.sample import sample_session_path
+from inavd.settings import load_config
 
 ORDERS = (
     "SELECT client_order_id, ts_ns, symbol, side, qty, order_type, time_in_force, status,"
@@ -97,3 +101,48 @@ def test_market_orders_fill_at_the_first_quote_after_submit_plus_latency(
         assert first_fill == int(q["ts"].iloc[0])  # the very first quote it could meet
         delays.append((first_fill - ts) / 1e6)
     assert min(delays) >= 50 and float(np.median(delays)) < 1_000  # ms; it was ~15,000
+
+
+class Crash(Exception):
+    pass
+
+
+@pytest.mark.slow
+async def test_after_a_crash_and_resume_the_summary_counts_the_whole_run(
+    tmp_path: Path, last_45_minutes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INAVD_RUN__DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("INAVD_RUN__RUN_ID", "crashy")
+    monkeypatch.setenv("INAVD_FEED__PATH", str(last_45_minutes))
+    monkeypatch.setenv("INAVD_FEED__BATCH_MAX", "256")
+    cfg = load_config(DEFAULT_CONFIG)
+    save = ReplayResume.save
+    calls = 0
+
+    def crash_later(self: ReplayResume, core: Core) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 300:  # mid-run: orders and fills are journaled, the run is not finished
+            raise Crash
+        save(self, core)
+
+    monkeypatch.setattr(ReplayResume, "save", crash_later)
+    with pytest.raises(Crash):
+        await App(cfg, RunOptions(quiet=True)).run()
+    monkeypatch.setattr(ReplayResume, "save", save)
+    journal = tmp_path / "journal.sqlite"
+    with sqlite3.connect(journal) as c:
+        before = c.execute("SELECT count(*) FROM orders WHERE run_id='crashy'").fetchone()[0]
+    assert before > 0
+    app = App(cfg, RunOptions(quiet=True))
+    s = await app.run()
+    with sqlite3.connect(journal) as c:
+        orders, fills, fees = c.execute(
+            "SELECT (SELECT count(*) FROM orders WHERE run_id='crashy'),"
+            " (SELECT count(*) FROM fills WHERE run_id='crashy'),"
+            " (SELECT sum(fee_usd) FROM fills WHERE run_id='crashy')"
+        ).fetchone()
+    assert app.collector.orders < orders  # this process saw only the part after the restart
+    assert (s["orders"], s["fills"]) == (orders, fills)
+    assert s["orders"] >= before + app.collector.orders
+    assert s["pnl"]["fees"] >= round(fees, 2)  # every fill's fees (plus borrow over the close)

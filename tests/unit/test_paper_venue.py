@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from tests.unit.test_paper_broker import Venue, req
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
@@ -22,7 +23,6 @@ from inavd.domain.quotes import QuoteBatch
 from inavd.execution.events import ReconciliationDiff
 from inavd.execution.router import OrderRouter
 from inavd.feeds.sample import SAMPLE_DAY, sample_dir
-from tests.unit.test_paper_broker import Venue, req
 
 
 def fills(v: Venue) -> list[tuple[float, float]]:
