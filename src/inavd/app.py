@@ -48,7 +48,7 @@ from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
-from inavd.summary import SummaryCollector
+from inavd.summary import SummaryCollector, thresholds_by_fund
 from inavd.universe import build_universe
 
 log = structlog.get_logger(__name__)
@@ -326,6 +326,9 @@ class App:
                 "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
+            "thresholds_by_fund": thresholds_by_fund(
+                self.cfg.settings.strategies, tuple(f.symbol for f in self.universe.funds)
+            ),
             "journal_path": str(self.journal.path),
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),

@@ -16,6 +16,7 @@ from inavd.domain.events import (
     OrderSubmitted,
     SignalEmitted,
 )
+from inavd.settings import StrategiesSettings
 
 
 @dataclass
@@ -63,6 +64,25 @@ class SummaryCollector:
             for s, st in sorted(self.premium.items())
             if st.n
         }
+
+
+def thresholds_by_fund(
+    strategies: StrategiesSettings, funds: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each fund's own premium thresholds (bp), per strategy that trades it on its premium: the
+    report draws these, not one strategy's pair on every fund."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    rev, arb = strategies.premium_reversion, strategies.premium_arb
+    for sym in funds:
+        lines: list[dict[str, Any]] = []
+        if rev.enabled and (not rev.symbols or sym in rev.symbols):
+            lines.append({"strategy": "premrev", "entry_bp": rev.entry_bp, "exit_bp": rev.exit_bp})
+        if arb.enabled and arb.selects(sym):
+            a = arb.for_symbol(sym)
+            lines.append({"strategy": "premarb", "entry_bp": a.threshold_bp, "exit_bp": a.exit_bp})
+        if lines:
+            out[sym] = lines
+    return out
 
 
 def render_text(summary: dict[str, Any]) -> str:
