@@ -17,11 +17,13 @@ default) the venue lives in memory and dies with the process.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Account, FillListener, OrderListener
+from inavd.brokers.capabilities import AccountRules, AssetRules, ConfiguredRules
 from inavd.brokers.paper_close import ClosingAuction
 from inavd.brokers.paper_config import PaperSettings
 from inavd.brokers.paper_liquidity import Liquidity, first_quote_at_or_after
@@ -62,11 +64,13 @@ class PaperBroker:
         moc_cutoff_ns: int | None = None,
         id_prefix: str = "paper",
         state_path: Path | None = None,
+        rules: ConfiguredRules | None = None,
         *,
         settings: PaperSettings | None = None,
         costs: CostModel | None = None,
         auction: ClosingAuction | None = None,
     ) -> None:
+        self.rules = rules or ConfiguredRules()  # what the simulated venue lends, account rules
         self.id_prefix = id_prefix  # keeps broker and execution ids unique across runs
         self.book = book
         self.clock = clock
@@ -163,6 +167,16 @@ class PaperBroker:
         marks = {s: float(self.book.mid[self.book.index[s]]) for s in self.ledger.qty}
         equity = self.ledger.cash_usd + sum(q * marks[s] for s, q in self.ledger.qty.items())
         return Account(self.ledger.cash_usd, equity, max(self.ledger.cash_usd, 0.0))
+
+    # ------------------------------------------------------------------ venue rules (capabilities)
+    async def asset_rules(self, symbols: Sequence[str]) -> dict[str, AssetRules]:
+        return self.rules.assets(symbols)
+
+    async def account_rules(self) -> AccountRules:
+        # at the start of the day there may be no quote yet: the prior close is held at cost
+        held = sum(q * self.ledger.avg_price.get(s, 0.0) for s, q in self.ledger.qty.items())
+        last = self.ledger.cash_usd + held
+        return self.rules.account(last, last)
 
     # ------------------------------------------------------------------ market events
     def next_match(self, batch: QuoteBatch) -> int:

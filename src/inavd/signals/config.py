@@ -135,7 +135,10 @@ def check_references(strategies: Any, funds: Iterable[str], benchmarks: Iterable
     out: list[str] = []
 
     def need(key: str, syms: Iterable[str], pool: set[str], what: str) -> None:
-        out.extend(f"strategies.{key}: {s!r} is not a {what}" for s in syms if s not in pool)
+        # a disabled strategy's symbols do not matter (a user's small universe layered over the
+        # default must not trip over the default's strategies it switched off)
+        if getattr(strategies, key.split(".")[0]).enabled:
+            out.extend(f"strategies.{key}: {s!r} is not a {what}" for s in syms if s not in pool)
 
     need("premium_arb.symbols", strategies.premium_arb.symbols, f, "fund")
     need("moc_flow.symbols", strategies.moc_flow.symbols, b, "benchmark")
