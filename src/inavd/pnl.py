@@ -111,5 +111,8 @@ def journal_counts(journal: Journal, run_id: str) -> dict[str, Any]:
         "signals": by(
             "SELECT strategy, count(*) FROM signals WHERE run_id=? GROUP BY strategy ORDER BY 1"
         ),
-        "denials": by("SELECT gate, count(*) FROM denials WHERE run_id=? GROUP BY gate ORDER BY 1"),
+        # a repeated denial is one row with a count of its repeats (execution/denials.py)
+        "denials": by(
+            "SELECT gate, sum(1 + repeats) FROM denials WHERE run_id=? GROUP BY gate ORDER BY 1"
+        ),
     }

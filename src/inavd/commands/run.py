@@ -38,6 +38,11 @@ def register(sub: Any) -> None:
             action="store_true",
             help="after a replay ends keep the ops endpoint and MQTT up until SIGTERM/SIGINT",
         )
+        p.add_argument(
+            "--tz",
+            default=None,
+            help="zone of a quote file's timestamps written without an offset (feed.tz)",
+        )
         if name == "replay":
             p.add_argument("--input", type=Path, default=None, help="quote file (CSV or Parquet)")
         p.set_defaults(func=_run)
@@ -45,11 +50,18 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    if args.tz is not None:
+        feed = cfg.settings.feed.model_copy(update={"tz": args.tz})
+        cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
     if getattr(args, "input", None) is not None:
         feed = cfg.settings.feed.model_copy(update={"path": str(args.input), "kind": "replay"})
         cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
     if args.speed is not None and args.speed < 0:
         raise ConfigError("--speed must be >= 0")
+    if args.report:
+        from inavd.analysis import pyplot
+
+        pyplot()  # without the optional plotting extra: one line now, not after the run
     configure_logging(cfg.settings.run.log_level)
     install_event_loop_policy()
     opts = RunOptions(
