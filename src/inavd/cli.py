@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "analysis",
     "record",
     "doctor",
+    "backtest",
 )
 # Which module defines a command: a known command imports only its own module (the run command
 # pulls in the whole daemon, so `inavd version` would otherwise pay for it). Anything else, and
