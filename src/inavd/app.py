@@ -11,6 +11,8 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,7 +25,7 @@ from inavd.brokers.paper import PaperBroker
 from inavd.brokers.paper_close import ClosingAuction
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
-from inavd.clock import SimClock, WallClock
+from inavd.clock import NY, SimClock, WallClock, dt_to_ns
 from inavd.core import Core
 from inavd.costs import CostModel
 from inavd.domain.events import InavEvaluated
@@ -202,6 +204,14 @@ class App:
         self.linger_s = -1.0 if self.opts.serve else self.cfg.settings.ops.linger_s
         self.services: list[Service] = build_services(self)
 
+    def _seed_day_trades(self) -> None:
+        """A live restart: shares this journal saw bought (or shorted) earlier today still make a
+        day trade when closed. Replays start from their own journal state and skip this."""
+        if self.live:
+            midnight = dt_to_ns(datetime.combine(self.day, dtime(0), NY))
+            sql = "SELECT symbol, side, qty FROM fills WHERE ts_ns >= ? ORDER BY ts_ns"
+            self.gates.day_trades.seed(self.journal.query(sql, (midnight,)), self.router.ledger.qty)
+
     def _signals(self) -> list[Signal]:
         # a short the venue will not lend becomes the same exposure long, before any gate
         lends = self.gates.rules.lends
@@ -229,6 +239,7 @@ class App:
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
             await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
+            self._seed_day_trades()
             for service in self.services:
                 await service.start(self)
             life.install_signal_handlers()
