@@ -36,6 +36,8 @@ COMMAND_MODULE_OF = {
     "report": "analysis",
     "record": "record",
     "doctor": "doctor",
+    "backtest": "backtest",
+    "sweep": "backtest",
 }
 
 
