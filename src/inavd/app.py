@@ -33,6 +33,7 @@ from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
+from inavd.execution.state_store import TradingStateStore
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
@@ -150,11 +151,24 @@ class App:
             bus=self.bus,
         )
         self.router.gates.append(self.gates)
+        self._restore_trading_state()
         for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
             gate = getattr(venue, "gate", None)
             if gate is not None:
                 self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
+
+    def _restore_trading_state(self) -> None:
+        """Come back in the state the journal says this session (live) or run (replay) left."""
+        self.state_store = store = TradingStateStore(
+            self.journal, self.day.isoformat(), self.run_id, whole_session=self.live
+        )
+        carried = self.gates.carried_pnl_usd = store.carried_pnl_usd()
+        store.realized = lambda: carried + self.router.ledger.realized_pnl_usd
+        last = store.last()
+        if last is not None:
+            self.trading_state.restore(last.state, last.reason)
+        self.trading_state.store = store
 
     def _build_core(self) -> None:
         self.core = Core(
@@ -315,6 +329,8 @@ class App:
         }
 
     def _record_run_start(self) -> None:
+        ts = self.trading_state  # registers the run with its session (carried P&L, restore)
+        self.state_store.save(ts.state, ts.reason)
         self.journal.execute(
             "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version)"
             " VALUES (?,?,?,?,?,?)",

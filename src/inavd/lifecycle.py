@@ -171,7 +171,7 @@ class Lifecycle:
     async def shutdown(self, started: bool) -> None:
         app = self.app
         if app.stop_event.is_set():  # a stop request, not the natural end of a replay
-            app.trading_state.set(TradingState.HALTED, "shutdown")
+            app.trading_state.set(TradingState.HALTED, "shutdown", durable=False)
             if started:
                 await self._bounded("execution shutdown", self._execution_shutdown())
         stop_feed = getattr(app.feed, "stop", None)  # live feeds hold a socket and tasks

@@ -112,7 +112,17 @@ async def test_post_trading_state_requires_the_token(served: tuple[App, str]) ->
         async with s.post(url + "/trading-state", json=body) as r:
             assert r.status == 401
         assert app.trading_state.state is TradingState.ACTIVE
+        # a web page's cross-site POST: no preflight-free JSON, foreign Origin and Host
+        forged = {"Content-Type": "text/plain", "Origin": "http://evil.example"}
+        for headers in (forged, {**forged, "Host": "evil.example"}):
+            async with s.post(url + "/trading-state", data=b'{"state":"halted"}',
+                              headers=headers) as r:  # fmt: skip
+                assert r.status == 403, await r.text()
         auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with s.post(url + "/trading-state", data=b'{"state": "halted"}',
+                          headers={**auth, "Content-Type": "text/plain"}) as r:  # fmt: skip
+            assert r.status == 415
+        assert app.trading_state.state is TradingState.ACTIVE
         async with s.post(url + "/trading-state", json={"state": "nope"}, headers=auth) as r:
             assert r.status == 400
         async with s.post(url + "/trading-state", json=body, headers=auth) as r:

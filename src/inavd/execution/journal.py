@@ -106,6 +106,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE signals_v3 RENAME TO signals;
     DELETE FROM sqlite_sequence WHERE name IN ('order_events', 'signals');
     """,
+    # v3 -> v4: the trading state and its reason per session day and run, with the session's
+    # realized P&L when it changed, so a restart comes back in the state it left
+    """
+    CREATE TABLE trading_states (
+        id INTEGER PRIMARY KEY, session TEXT NOT NULL, run_id TEXT NOT NULL,
+        wall_ns INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+        realized_pnl_usd REAL NOT NULL
+    );
+    CREATE INDEX trading_states_by_session ON trading_states(session, id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0

@@ -6,8 +6,6 @@ times out or reports an old heartbeat) instead of being hidden by a separate thr
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from inavd.domain.events import TradingState
+from inavd.ops.guard import Refusal, control_denial, read_denial
 from inavd.ops.health import Health
 from inavd.ops.metrics import Metrics
 from inavd.ops.page import render_page
@@ -101,7 +100,7 @@ class OpsService:
         return resp
 
     async def status_handler(self, request: web.Request) -> web.Response:
-        denied = self._auth(request)
+        denied = _refused(read_denial(self.s, request.headers))
         return denied or _json(self.status.document())
 
     async def page(self, request: web.Request) -> web.Response:
@@ -109,9 +108,10 @@ class OpsService:
         return web.Response(text=render_page(initial), content_type="text/html")
 
     async def set_trading_state(self, request: web.Request) -> web.Response:
-        denied = self._auth(request, state_changing=True)
-        if denied:
-            return denied
+        denied = control_denial(self.s, request.headers)
+        if denied is not None:
+            log.warning("trading state change refused", status=denied.status, error=denied.error)
+            return _json({"error": denied.error}, denied.status)
         try:
             body = orjson.loads(await request.read())
             state = TradingState(body["state"])
@@ -120,27 +120,10 @@ class OpsService:
             return _json(
                 {"error": 'expected {"state": "active|reducing|halted", "reason": "…"}'}, 400
             )
-        changed = self.app.trading_state.set(state, reason)
+        changed = self.app.trading_state.set(state, reason, operator=True)
         log.warning("trading state set over http", state=state.value, reason=reason)
         return _json({"state": state.value, "changed": changed})
 
-    def _auth(self, request: web.Request, state_changing: bool = False) -> web.Response | None:
-        token = self.s.token
-        if not token:
-            # without a token, changes are accepted only on a loopback-bound endpoint
-            if state_changing and not _is_loopback(self.s.host):
-                return _json({"error": "set INAVD_OPS__TOKEN to change state remotely"}, 403)
-            return None
-        got = request.headers.get("Authorization", "")
-        if hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
-            return None
-        return _json({"error": "missing or wrong bearer token"}, 401)
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _refused(denied: Refusal | None) -> web.Response | None:
+    return None if denied is None else _json({"error": denied.error}, denied.status)

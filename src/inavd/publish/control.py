@@ -111,7 +111,7 @@ async def apply_command(app: App, command: str, source: str) -> str:
     """Carry out an accepted command; returns the resulting trading state."""
     if command not in STATE_FOR:
         raise Rejected("unknown_command", command)
-    app.trading_state.set(STATE_FOR[command], f"operator {command} ({source})")
+    app.trading_state.set(STATE_FOR[command], f"operator {command} ({source})", operator=True)
     if command == "halt":
         for coid in list(app.router.open):
             try:
