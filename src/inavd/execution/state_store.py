@@ -56,7 +56,8 @@ class TradingStateStore:
     def last(self) -> Stored | None:
         sql = (
             "SELECT state, reason, run_id, realized_pnl_usd FROM trading_states"
-            " WHERE session=?" + ("" if self.whole_session else " AND run_id=?")
+            " WHERE session=?"
+            + ("" if self.whole_session else " AND run_id=?")
             + " ORDER BY id DESC LIMIT 1"
         )
         params = (self.session,) if self.whole_session else (self.session, self.run_id)
