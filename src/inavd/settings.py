@@ -20,6 +20,7 @@ from inavd.execution.config import ExecutionSettings
 from inavd.live_config import AlpacaSettings, ReferenceSettings
 from inavd.ops.settings import OpsSettings
 from inavd.publish.settings import MqttSettings
+from inavd.redact import redact
 from inavd.risk.config import RiskSettings
 from inavd.signals.config import (
     DecayMonitorSettings,
@@ -295,4 +296,6 @@ def _mask(obj: Any) -> Any:
         return {k: ("***" if k.lower() in SECRET_KEYS and v else _mask(v)) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_mask(v) for v in obj]
+    if isinstance(obj, str):
+        return redact(obj)  # a password inside a URL (INAVD_MQTT__URL=mqtt://u:p@host)
     return obj

@@ -107,7 +107,8 @@ MIGRATIONS: list[str] = [
     DELETE FROM sqlite_sequence WHERE name IN ('order_events', 'signals');
     """,
     # v3 -> v4: the trading state and its reason per session day and run, with the session's
-    # realized P&L when it changed, so a restart comes back in the state it left
+    # realized P&L when it changed, so a restart comes back in the state it left; the nonces of
+    # accepted operator commands, so a captured command stays refused after a restart
     """
     CREATE TABLE trading_states (
         id INTEGER PRIMARY KEY, session TEXT NOT NULL, run_id TEXT NOT NULL,
@@ -115,6 +116,8 @@ MIGRATIONS: list[str] = [
         realized_pnl_usd REAL NOT NULL
     );
     CREATE INDEX trading_states_by_session ON trading_states(session, id);
+    CREATE TABLE control_nonces (nonce TEXT PRIMARY KEY, ts REAL NOT NULL);
+    CREATE INDEX control_nonces_by_ts ON control_nonces(ts);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

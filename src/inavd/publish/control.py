@@ -13,7 +13,7 @@ import hmac
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import structlog
@@ -63,13 +63,29 @@ def sign(secret: str, topic: str, command: str, nonce: str, ts: float | None = N
     return orjson.dumps({"command": command, "ts": stamp, "nonce": nonce, "sig": sig})
 
 
+class NonceStore(Protocol):
+    """Durable memory of accepted nonces (the journal): replays stay refused after a restart."""
+
+    def seen(self, nonce: str) -> bool: ...
+
+    def remember(self, nonce: str, ts: float) -> bool: ...
+
+
 class Verifier:
-    def __init__(self, secret: str, topic: str, max_skew_s: float, memory: int = 4096) -> None:
+    def __init__(
+        self,
+        secret: str,
+        topic: str,
+        max_skew_s: float,
+        memory: int = 4096,
+        store: NonceStore | None = None,
+    ) -> None:
         self.secret = secret
         self.topic = topic
         self.max_skew_s = max_skew_s
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._memory = memory
+        self.store = store
 
     def verify(self, payload: bytes, now: float | None = None) -> Command:
         body = _parse(payload)
@@ -91,6 +107,9 @@ class Verifier:
             raise Rejected("stale", f"ts {ts} is {now - float(ts):+.0f} s from now")
         if nonce in self._seen:
             raise Rejected("replayed", nonce)
+        store = self.store
+        if store is not None and (store.seen(nonce) or not store.remember(nonce, float(ts))):
+            raise Rejected("replayed", f"{nonce} (accepted before a restart)")
         self._seen[nonce] = None
         if len(self._seen) > self._memory:
             self._seen.popitem(last=False)
