@@ -6,6 +6,7 @@ times out or reports an old heartbeat) instead of being hidden by a separate thr
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -14,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from inavd.domain.events import TradingState
+from inavd.ops.connections import ConnectionGuard
 from inavd.ops.guard import Refusal, control_denial, read_denial
 from inavd.ops.health import Health
 from inavd.ops.metrics import Metrics
@@ -43,12 +45,15 @@ class OpsService:
         self.metrics.attach()
         self.metrics.extra.append(self.status.on_event)  # denials: one bus observer, not two
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self.guard = ConnectionGuard(settings.max_connections, settings.request_timeout_s)
         self.port: int | None = None
 
     # ------------------------------------------------------------------ service
     async def start(self, app: App) -> None:
         app.supervisor.spawn("heartbeat", self.health.heartbeat.run)
-        web_app = web.Application()
+        app.supervisor.spawn("ops-connections", self.guard.run)
+        web_app = web.Application(middlewares=[self.guard.middleware])
         web_app.add_routes(
             [
                 web.get("/healthz", self.healthz),
@@ -59,11 +64,20 @@ class OpsService:
                 web.post("/trading-state", self.set_trading_state),
             ]
         )
-        runner = web.AppRunner(web_app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            web_app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=self.s.request_timeout_s,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.s.host, self.s.port)
-        try:
-            await site.start()
+        assert runner.server is not None
+        loop = asyncio.get_running_loop()
+        try:  # not TCPSite: every connection goes through the guard's limits
+            self._listener = await loop.create_server(
+                self.guard.wrap(runner.server), self.s.host, self.s.port, backlog=128
+            )
         except OSError as exc:  # the daemon keeps trading; liveness probes will notice
             log.error(
                 "ops endpoint cannot listen", host=self.s.host, port=self.s.port, error=str(exc)
@@ -71,14 +85,18 @@ class OpsService:
             await runner.cleanup()
             return
         self._runner = runner
-        sockets = [s for s in (runner.addresses or [])]
-        self.port = int(sockets[0][1]) if sockets else self.s.port
+        sockets = self._listener.sockets
+        self.port = int(sockets[0].getsockname()[1]) if sockets else self.s.port
         log.info("ops endpoint listening", url=self.url)
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.app.supervisor.cancel("ops-connections")
         await self.app.supervisor.cancel("heartbeat")
 
     @property
