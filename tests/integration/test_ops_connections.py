@@ -114,6 +114,8 @@ async def test_idle_and_trickling_connections_are_closed(daemon: tuple[int, int]
     assert b"200 OK" not in rest
     # request timeout 1 s, swept every second (plus the loop lag of a replay at full speed)
     assert closed_after < 8
+    for w in (w1, w2):
+        w.close()
 
 
 async def _closed(reader: asyncio.StreamReader) -> bytes:
@@ -122,5 +124,3 @@ async def _closed(reader: asyncio.StreamReader) -> bytes:
         return await asyncio.wait_for(reader.read(), 10)
     except ConnectionResetError:
         return b""
-    for w in (w1, w2):
-        w.close()
