@@ -23,6 +23,7 @@ from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
 from inavd.clock import SimClock, WallClock
 from inavd.core import Core
+from inavd.domain.events import TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
@@ -134,6 +135,7 @@ class App:
         """Journal, broker, trading state, router and the gates in front of it."""
         cfg, s, session = self.cfg, self.cfg.settings, self.session
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
+        self.journal.on_failure = self._on_journal_failure
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.router = OrderRouter(
@@ -157,6 +159,11 @@ class App:
             if gate is not None:
                 self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
+
+    def _on_journal_failure(self, error: str) -> None:
+        """Nothing may trade unrecorded: halt (not durable: the journal cannot take it) and stop."""
+        self.trading_state.set(TradingState.HALTED, f"journal write failed: {error}", durable=False)
+        self.request_stop()
 
     def _restore_trading_state(self) -> None:
         """Come back in the state the journal says this session (live) or run (replay) left."""
@@ -232,12 +239,18 @@ class App:
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()
-            return summary
+        except Exception:
+            if self.journal.failure is not None:  # the cause, whatever surfaced first
+                raise self.journal.failure from None
+            raise
         finally:
             await life.shutdown(started)
             lock.release()
             if gc_state is not None:
                 gcpolicy.thaw(gc_state)
+        if self.journal.failure is not None:  # noticed by a step that carried on
+            raise self.journal.failure
+        return summary
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()

@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InavdError as exc:
         # user mistakes and bad input: one clear message, no traceback
         print(f"inavd: error: {redact(str(exc))}", file=sys.stderr)
-        return 2
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -208,5 +208,7 @@ class Lifecycle:
             await asyncio.wait_for(step, self.timeout_s)
         except TimeoutError:
             log.error("shutdown step timed out", step=what, timeout_s=self.timeout_s)
+        except InavdError as exc:  # e.g. the journal cannot record the cancels: one line
+            log.error("shutdown step failed", step=what, error=str(exc))
         except Exception:
             log.exception("shutdown step failed", step=what)

@@ -16,6 +16,7 @@ import yaml
 from tests.kit.opskit import make_app, ops_of, unique_prefix, write_config
 from tests.kit.paths import ROOT
 
+from inavd.errors import ConfigError, JournalWriteFailed
 from inavd.settings import load_config
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -78,6 +79,13 @@ def test_kubernetes_probes_hit_real_endpoints() -> None:
     assert all(k.startswith(("INAVD_", "APCA_")) for k in secret["stringData"])
     unit = (ROOT / "deploy" / "systemd" / "inavd.service").read_text()
     assert re.search(r"^ExecStart=\S+/inavd run --config ", unit, re.M)
+    # the exit codes of errors a restart cannot cure: config (2) and an unwritable journal (3)
+    prevent = re.search(r"^RestartPreventExitStatus=(.+)$", unit, re.M)
+    assert prevent and {ConfigError.exit_code, JournalWriteFailed.exit_code} <= {
+        int(c) for c in prevent.group(1).split()
+    }
+    limit = re.search(r"^LimitNOFILE=(\d+)$", unit, re.M)
+    assert limit and int(limit.group(1)) >= 1024
 
 
 async def test_dashboard_queries_use_only_exported_metrics(tmp_path: Path) -> None:

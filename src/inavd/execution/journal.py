@@ -10,12 +10,13 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from inavd.errors import JournalError
+from inavd.errors import JournalError, JournalWriteFailed
+from inavd.execution.journal_schema import check_schema, tables
 
 MIGRATIONS: list[str] = [
     # v0 -> v1
@@ -135,6 +136,8 @@ class Journal:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if path.is_dir():
+                raise sqlite3.DatabaseError("it is a directory")
             if not path.exists():
                 _create(path)
             _check_file(path)
@@ -144,13 +147,18 @@ class Journal:
             self.db.execute("PRAGMA busy_timeout=5000")
             self._check_integrity()
             self._migrate()
+            check_schema(self.db, tuple(tuple(_statements(m)) for m in MIGRATIONS))
             # checkpoints (the only fsyncs under synchronous=normal) run on a background thread,
             # off the order path; the WAL itself is the durable record
             self.db.execute("PRAGMA wal_autocheckpoint=0")
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise JournalError(
-                f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
+                f"{path}: journal is damaged or not a journal ({reason}); {RECOVERY_HINT}"
             ) from None
+        self.failed: str | None = None  # the first write failure (disk full, I/O error)
+        self.failure: JournalWriteFailed | None = None
+        self.on_failure: Callable[[str], None] | None = None  # the app halts trading
         self._depth = 0
         self._lazy_open = False  # a transaction holding only lazy writes (acknowledgements)
         # (seq, parent id) of an order about to be recorded: the router notes it, the recorder
@@ -179,6 +187,8 @@ class Journal:
 
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0 and tables(self.db):  # someone else's database: never add ours to it
+            raise sqlite3.DatabaseError("a SQLite file of another program (no inavd schema)")
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"{self.path}: journal schema v{version} is newer than this inavd"
@@ -196,10 +206,23 @@ class Journal:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     # ------------------------------------------------------------------ writes
+    def _write_failed(self, exc: sqlite3.Error) -> JournalWriteFailed:
+        """One line for the operator; the app's callback halts trading and stops the run."""
+        if self.failure is None:
+            self.failed = f"{type(exc).__name__}: {exc}"
+            self.failure = JournalWriteFailed(
+                f"{self.path}: journal write failed ({self.failed}); trading halted. Free disk"
+                " space or fix the device, then restart: the journal is intact up to its last"
+                " commit"
+            )
+            if self.on_failure is not None:
+                self.on_failure(self.failed)
+        return self.failure
+
     def begin(self) -> None:
         """Transactions nest: only the outermost `commit` makes the work durable."""
         if self._depth == 0 and not self._lazy_open:
-            self.db.execute("BEGIN")
+            self._run("BEGIN")
         self._lazy_open = False  # an open lazy transaction becomes part of this one
         self._depth += 1
 
@@ -207,14 +230,14 @@ class Journal:
         """A write that may wait for the next commit (or `commit_lazy`). Only for records the
         broker can give back after a crash (acknowledgements): never for intents or fills."""
         if self._depth == 0 and not self._lazy_open:
-            self.db.execute("BEGIN")
+            self._run("BEGIN")
             self._lazy_open = True
-        self.db.execute(sql, params)
+        self._run(sql, params)
 
     def commit_lazy(self) -> None:
         """Make pending lazy writes durable (called between batches and on stop)."""
         if self._lazy_open and self._depth == 0:
-            self.db.execute("COMMIT")
+            self._run("COMMIT")
             self._lazy_open = False
 
     def commit(self) -> None:
@@ -222,7 +245,7 @@ class Journal:
             return
         self._depth -= 1
         if self._depth == 0:
-            self.db.execute("COMMIT")
+            self._run("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -232,8 +255,9 @@ class Journal:
             yield
         except BaseException:
             self._depth -= 1
-            if self._depth == 0:
-                self.db.execute("ROLLBACK")
+            if self._depth == 0 and self.db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended it
+                    self.db.execute("ROLLBACK")
             raise
         self.commit()
 
@@ -245,10 +269,23 @@ class Journal:
         self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.db.execute(sql, params)
+        self._run(sql, params)
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        try:
+            self.db.execute(sql, params)
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise  # the caller's mistake or expectation (a duplicate key), not the disk's
+        except sqlite3.DatabaseError as exc:
+            raise self._write_failed(exc) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.db.executemany(sql, rows)
+        try:
+            self.db.executemany(sql, rows)
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise self._write_failed(exc) from None
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, params).fetchall()

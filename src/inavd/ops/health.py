@@ -127,6 +127,8 @@ class Health:
     def check_journal(self) -> Check:
         journal = self.app.journal
         path = journal.path
+        if journal.failed is not None:
+            return Check("journal", False, f"{path}: write failed: {journal.failed}")
         try:
             journal.query("PRAGMA user_version")
         except Exception as exc:  # closed or broken connection
