@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "sample",
     "analysis",
     "record",
+    "doctor",
 )
 
 
