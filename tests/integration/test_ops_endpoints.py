@@ -22,7 +22,13 @@ REQUIRED = (
     "inavd_quotes_rejected_total",
     "inavd_inav_evaluation_seconds",
     "inavd_premium_bp",
-    "inavd_orders_total",
+    "inavd_orders_submitted_total",
+    "inavd_fills_total",
+    "inavd_pnl_usd",
+    "inavd_exposure_usd",
+    "inavd_daily_loss_headroom_usd",
+    "inavd_broker_request_seconds",
+    "inavd_build_info",
     "inavd_denials_total",
     "inavd_feed_age_seconds",
     "inavd_trading_state",
@@ -83,7 +89,7 @@ async def test_metrics_exports_the_documented_names_with_real_values(
     assert quotes == app.core.quotes == 1_161_904
     evals = re.search(r"^inavd_inav_evaluation_seconds_count (\S+)$", text, re.M)
     assert evals and float(evals.group(1)) == app.core.evaluations
-    submitted = re.search(r'^inavd_orders_total\{status="submitted"\} (\S+)$', text, re.M)
+    submitted = re.search(r"^inavd_orders_submitted_total (\S+)$", text, re.M)
     assert submitted and float(submitted.group(1)) == app.collector.orders
     for reason, n in app.book.rejected_by_reason().items():
         assert f'inavd_quotes_rejected_total{{reason="{reason}"}} {float(n)}' in text

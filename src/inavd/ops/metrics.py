@@ -91,12 +91,16 @@ class Metrics:
 
     def event_families(self) -> Iterator[Metric]:
         """The per-event counts as Prometheus families (scrape time)."""
-        orders = CounterMetricFamily(
-            "inavd_orders", "Order lifecycle events by status", labels=["status"]
+        yield CounterMetricFamily(
+            "inavd_orders_submitted", "Orders sent to the broker", value=self.orders["submitted"]
+        )
+        updates = CounterMetricFamily(
+            "inavd_order_updates", "Order status changes reported by the broker", labels=["status"]
         )
         for status, n in sorted(self.orders.items()):
-            orders.add_metric([status], n)
-        yield orders
+            if status != "submitted":
+                updates.add_metric([status], n)
+        yield updates
         denials = CounterMetricFamily(
             "inavd_denials", "Orders denied by a risk gate", labels=["gate"]
         )

@@ -22,6 +22,7 @@ from inavd.ops.metrics import Metrics
 from inavd.ops.page import render_page
 from inavd.ops.settings import OpsSettings
 from inavd.ops.status import StatusView
+from inavd.ops.trading_metrics import TradingMetrics
 
 if TYPE_CHECKING:
     from inavd.app import App
@@ -43,6 +44,9 @@ class OpsService:
         # observers only: nothing here can raise into, or wait inside, the trading path
         app.core.market_listeners.append(self.health.feed.on_market)
         self.metrics.attach()
+        self.trading = TradingMetrics(app, self.health)  # P&L, exposure, broker calls, build
+        self.trading.attach()
+        self.metrics.registry.register(self.trading)
         self.metrics.extra.append(self.status.on_event)  # denials: one bus observer, not two
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None
