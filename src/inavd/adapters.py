@@ -135,11 +135,18 @@ def make_broker(
 
         check_live_opt_in(cfg.settings.alpaca)
         rl = ex.rate_limit  # one limiter for every request this process sends the broker
+        extended = None
+        if cfg.settings.risk.extended_hours:  # limit DAY orders outside the session carry the flag
+
+            def extended() -> bool:
+                return not session.contains(clock.now_ns())
+
         return AlpacaBroker(
             load_credentials(),
             cfg.settings.alpaca,
             limiter=RateLimiter(rl.per_minute, rl.headroom),
             backoff=Backoff(rl.backoff_base_ms / 1000, rl.backoff_max_ms / 1000),
             max_attempts=rl.max_attempts,
+            extended_hours=extended,
         )
     raise ConfigError(f"{cfg.path}: broker.kind: {s.kind!r} is not available in this build")
