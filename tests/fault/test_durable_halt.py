@@ -24,9 +24,9 @@ def test_daily_loss_halt_survives_kill9_and_restart(tmp_path: Path) -> None:
     make_quotes(quotes, step=40)
     cfg = write_config(tmp_path, "loss", quotes)
     # the first fill marked at the mid loses half a spread: far more than 1 USD
-    cfg.write_text(
-        cfg.read_text() + "daily_loss_limit_usd = 1\nmax_gross_usd = 1e9\nmax_net_usd = 1e9\n"
-    )
+    text = cfg.read_text()
+    assert "\ndaily_loss_limit_usd = 5_000\n" in text
+    cfg.write_text(text.replace("\ndaily_loss_limit_usd = 5_000\n", "\ndaily_loss_limit_usd = 1\n"))
     journal = tmp_path / "state" / "journal.sqlite"
 
     pid = spawn(cfg)
