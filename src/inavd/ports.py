@@ -96,3 +96,9 @@ class DaemonView(Protocol):
     def linger_s(self) -> float: ...
 
     def request_stop(self) -> None: ...
+
+
+class DaemonHost(DaemonView, Protocol):
+    """What the process lifecycle needs beyond the view: to flush the history at shutdown."""
+
+    def close_history(self) -> None: ...

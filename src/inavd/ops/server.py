@@ -25,7 +25,7 @@ from inavd.ops.status import StatusView
 from inavd.ops.trading_metrics import TradingMetrics
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.ports import DaemonView
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +35,7 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 
 class OpsService:
-    def __init__(self, app: App, settings: OpsSettings) -> None:
+    def __init__(self, app: DaemonView, settings: OpsSettings) -> None:
         self.app = app
         self.s = settings
         self.health = Health(app, settings)
@@ -54,7 +54,7 @@ class OpsService:
         self.port: int | None = None
 
     # ------------------------------------------------------------------ service
-    async def start(self, app: App) -> None:
+    async def start(self, app: DaemonView) -> None:
         app.supervisor.spawn("heartbeat", self.health.heartbeat.run)
         app.supervisor.spawn("ops-connections", self.guard.run)
         web_app = web.Application(middlewares=[self.guard.middleware])
@@ -142,7 +142,7 @@ class OpsService:
             return _json(
                 {"error": 'expected {"state": "active|reducing|halted", "reason": "…"}'}, 400
             )
-        changed = self.app.trading_state.set(state, reason, operator=True)
+        changed = self.app.operator.set_state(state, reason)
         log.warning("trading state set over http", state=state.value, reason=reason)
         return _json({"state": state.value, "changed": changed})
 

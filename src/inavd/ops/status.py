@@ -11,9 +11,9 @@ from inavd import __version__
 from inavd.domain.events import Event, OrderDenied
 
 if TYPE_CHECKING:
-    from inavd.app import App
     from inavd.ops.health import Health
     from inavd.ops.metrics import Metrics
+    from inavd.ports import DaemonView
 
 
 def _num(x: float | None, nd: int = 4) -> float | None:
@@ -27,7 +27,7 @@ def _iso(ts_ns: int) -> str | None:
 
 
 class StatusView:
-    def __init__(self, app: App, health: Health, metrics: Metrics, recent: int = 20) -> None:
+    def __init__(self, app: DaemonView, health: Health, metrics: Metrics, recent: int = 20) -> None:
         self.app = app
         self.health = health
         self.metrics = metrics

@@ -28,8 +28,8 @@ from inavd.execution.events import ReconciliationDiff
 from inavd.sizing.costs import CostSettings
 
 if TYPE_CHECKING:
-    from inavd.app import App
     from inavd.ops.health import Health
+    from inavd.ports import DaemonView
 
 
 @runtime_checkable
@@ -59,7 +59,7 @@ def fill_fees_usd(costs: CostSettings, side: Side, qty: float, price: float) -> 
 
 
 class TradingMetrics:
-    def __init__(self, app: App, health: Health) -> None:
+    def __init__(self, app: DaemonView, health: Health) -> None:
         self.app = app
         self.health = health
         self.costs = app.cfg.settings.sizing.costs

@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-import structlog
 
 from inavd.domain.events import TradingState
-from inavd.domain.intents import Intent
 
 if TYPE_CHECKING:
-    from inavd.app import App
-
-log = structlog.get_logger(__name__)
+    from inavd.ports import DaemonView
 
 COMMANDS = frozenset({"pause", "resume", "reduce-only", "halt", "flatten"})
 STATE_FOR = {
@@ -126,19 +122,16 @@ def _parse(payload: bytes) -> dict[str, Any]:
     return body
 
 
-async def apply_command(app: App, command: str, source: str) -> str:
-    """Carry out an accepted command; returns the resulting trading state."""
+async def apply_command(daemon: DaemonView, command: str, source: str) -> str:
+    """Carry out an accepted command through the operator port (cancels and flattening go
+    through the router and the broker gateway: rate-limited, journaled); returns the state."""
     if command not in STATE_FOR:
         raise Rejected("unknown_command", command)
-    app.trading_state.set(STATE_FOR[command], f"operator {command} ({source})", operator=True)
-    if command == "halt":
-        for coid in list(app.router.open):
-            try:
-                await app.broker.cancel(coid)
-            except Exception as exc:  # the order may already be done; keep cancelling the rest
-                log.warning("cancel on halt failed", client_order_id=coid, error=str(exc))
-    elif command == "flatten":
-        for symbol, qty in sorted(app.router.ledger.qty.items()):
-            if abs(qty) >= 1:
-                await app.router.handle(Intent("operator", symbol, 0.0, f"flatten ({source})"))
-    return app.trading_state.state.value
+    operator, reason = daemon.operator, f"operator {command} ({source})"
+    if command == "flatten":
+        await operator.flatten(reason)  # reduce-only, then every position to zero
+    else:
+        operator.set_state(STATE_FOR[command], reason)
+        if command == "halt":
+            await operator.cancel_all(reason)
+    return daemon.trading_state.state.value

@@ -30,7 +30,7 @@ from inavd.publish.settings import MqttSettings
 from inavd.publish.topics import QOS_EVENTS, QOS_RETAINED, Topics, status_payload
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.ports import DaemonView
 
 log = structlog.get_logger(__name__)
 
@@ -55,12 +55,12 @@ class MqttPublisher:
         self.verifier = Verifier(
             settings.control.secret, self.topics.control, settings.control.max_skew_s
         )
-        self._app: App | None = None
+        self._app: DaemonView | None = None
         self._stopping = asyncio.Event()
         self._warned = False
 
     # ------------------------------------------------------------------ service
-    async def start(self, app: App) -> None:
+    async def start(self, app: DaemonView) -> None:
         self._app = app
         # accepted nonces live in the journal; older than twice the window they are stale anyway
         self.verifier.store = JournalNonces(app.journal, 2 * self.s.control.max_skew_s)
