@@ -109,6 +109,17 @@ async def test_status_needs_the_token_and_has_the_tables(served: tuple[App, str]
     assert body["positions"] == {s: q for s, q in app.router.ledger.qty.items() if q}
     assert body["orders"] == app.collector.orders and body["fills"] == app.collector.fills
     assert set(body["denials"]) == {"by_gate", "recent"}
+    # times as the market reads them; money as the metrics report it
+    assert body["data_time_ny"].startswith("2019-12-19 1") and body["data_time_ny"].endswith(" EST")
+    assert body["wall_time_ny"].endswith((" EST", " EDT"))
+    money, ledger = body["money"], app.router.ledger
+    assert money["realized_pnl_usd"] == pytest.approx(ledger.realized_pnl_usd, abs=0.01)
+    assert set(money["positions_usd"]) == set(body["positions"])
+    gross = sum(abs(v) for v in money["positions_usd"].values())
+    assert money["gross_exposure_usd"] == pytest.approx(gross, abs=0.05)
+    limit = app.cfg.settings.risk.daily_loss_limit_usd
+    assert money["daily_loss_limit_usd"] == limit
+    assert money["daily_loss_headroom_usd"] == pytest.approx(max(limit + app.gates.pnl_usd(), 0))
 
 
 async def test_post_trading_state_requires_the_token(served: tuple[App, str]) -> None:

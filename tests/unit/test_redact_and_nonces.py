@@ -50,7 +50,10 @@ def test_check_config_masks_a_password_inside_the_url(
 
 def test_log_lines_mask_a_password_inside_a_url(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", json=True)
-    structlog.get_logger("t").warning("mqtt unavailable", url=URL, error=f"{URL}: refused")
+    try:
+        structlog.get_logger("t").warning("mqtt unavailable", url=URL, error=f"{URL}: refused")
+    finally:
+        structlog.reset_defaults()  # bound to this test's captured stderr: must not outlive it
     line = json.loads(capsys.readouterr().err.strip().splitlines()[-1])
     assert line["url"] == "mqtt://inavd:***@broker.internal:1883"
     assert "hunter2" not in line["error"]

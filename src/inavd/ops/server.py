@@ -40,13 +40,13 @@ class OpsService:
         self.s = settings
         self.health = Health(app, settings)
         self.metrics = Metrics(app, self.health)
-        self.status = StatusView(app, self.health, self.metrics)
         # observers only: nothing here can raise into, or wait inside, the trading path
         app.core.market_listeners.append(self.health.feed.on_market)
         self.metrics.attach()
         self.trading = TradingMetrics(app, self.health)  # P&L, exposure, broker calls, build
         self.trading.attach()
         self.metrics.registry.register(self.trading)
+        self.status = StatusView(app, self.health, self.metrics, self.trading)
         self.metrics.extra.append(self.status.on_event)  # denials: one bus observer, not two
         self._runner: web.AppRunner | None = None
         self._listener: asyncio.Server | None = None

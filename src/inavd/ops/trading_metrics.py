@@ -12,6 +12,7 @@ import math
 import platform
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from prometheus_client.core import (
@@ -58,6 +59,19 @@ def fill_fees_usd(costs: CostSettings, side: Side, qty: float, price: float) -> 
     return fee
 
 
+@dataclass
+class Money:
+    realized: float = 0.0
+    unrealized: float = 0.0
+    fees: float = 0.0
+    gross: float = 0.0
+    net: float = 0.0
+    limit: float = 0.0
+    headroom: float = 0.0
+    shares: dict[str, float] = field(default_factory=dict)
+    usd: dict[str, float] = field(default_factory=dict)  # at the mid
+
+
 class TradingMetrics:
     def __init__(self, app: DaemonView, health: Health) -> None:
         self.app = app
@@ -101,48 +115,57 @@ class TradingMetrics:
             "inavd_feed_stale", "1 when no fresh quote while the market is open", value=not feed_ok
         )
 
-    def _money(self) -> Iterator[Metric]:
+    def money(self) -> Money:
+        """P&L, positions and exposure at the mids, and the daily-loss headroom, now."""
         app = self.app
         ledger, mids, index = app.router.ledger, app.gates.mids(), app.book.index
-        realized = ledger.realized_pnl_usd + app.gates.carried_pnl_usd
-        unrealized, gross, net = 0.0, 0.0, 0.0
-        shares = GaugeMetricFamily("inavd_position_shares", "Position, shares", labels=["symbol"])
-        usd = GaugeMetricFamily("inavd_position_usd", "Position at the mid, USD", labels=["symbol"])
+        m = Money(realized=ledger.realized_pnl_usd + app.gates.carried_pnl_usd, fees=self.fees_usd)
         for sym, q in sorted(ledger.qty.items()):
             if not q:
                 continue
-            shares.add_metric([sym], q)
+            m.shares[sym] = q
             i = index.get(sym)
             mid = mids[i] if i is not None else math.nan
             if math.isfinite(mid):
-                usd.add_metric([sym], q * mid)
-                unrealized += q * (mid - ledger.avg_price.get(sym, mid))
-                gross += abs(q * mid)
-                net += q * mid
+                m.usd[sym] = q * mid
+                m.unrealized += q * (mid - ledger.avg_price.get(sym, mid))
+                m.gross += abs(q * mid)
+                m.net += q * mid
+        m.limit = app.cfg.settings.risk.daily_loss_limit_usd
+        m.headroom = max(m.limit + app.gates.pnl_usd(), 0.0)
+        return m
+
+    def _money(self) -> Iterator[Metric]:
+        m = self.money()
+        shares = GaugeMetricFamily("inavd_position_shares", "Position, shares", labels=["symbol"])
+        usd = GaugeMetricFamily("inavd_position_usd", "Position at the mid, USD", labels=["symbol"])
+        for sym, q in m.shares.items():
+            shares.add_metric([sym], q)
+            if sym in m.usd:
+                usd.add_metric([sym], m.usd[sym])
         yield shares
         yield usd
         pnl = GaugeMetricFamily("inavd_pnl_usd", "Session P&L, USD", labels=["kind"])
-        pnl.add_metric(["realized"], realized)
-        pnl.add_metric(["unrealized"], unrealized)
+        pnl.add_metric(["realized"], m.realized)
+        pnl.add_metric(["unrealized"], m.unrealized)
         yield pnl
         exposure = GaugeMetricFamily(
             "inavd_exposure_usd", "Exposure at the mids, USD", labels=["side"]
         )
-        exposure.add_metric(["gross"], gross)
-        exposure.add_metric(["net"], net)
+        exposure.add_metric(["gross"], m.gross)
+        exposure.add_metric(["net"], m.net)
         yield exposure
         yield CounterMetricFamily(
-            "inavd_fees_usd",
-            "Regulatory fees and commissions of the fills, USD",
-            value=self.fees_usd,
+            "inavd_fees_usd", "Regulatory fees and commissions of the fills, USD", value=m.fees
         )
         yield CounterMetricFamily("inavd_fills", "Fills (executions)", value=self.fills)
-        limit = app.cfg.settings.risk.daily_loss_limit_usd
-        yield GaugeMetricFamily("inavd_daily_loss_limit_usd", "Daily loss limit, USD", value=limit)
+        yield GaugeMetricFamily(
+            "inavd_daily_loss_limit_usd", "Daily loss limit, USD", value=m.limit
+        )
         yield GaugeMetricFamily(
             "inavd_daily_loss_headroom_usd",
             "Loss still allowed before the daily-loss HALT, USD",
-            value=max(limit + app.gates.pnl_usd(), 0.0),
+            value=m.headroom,
         )
 
     def _broker(self) -> Iterator[Metric]:
