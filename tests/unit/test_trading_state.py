@@ -51,9 +51,9 @@ def test_changes_are_journaled_except_the_shutdown_halt(tmp_path: Path) -> None:
 def test_live_restart_under_a_new_run_id_stays_halted_and_carries_pnl(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite"
     j = Journal(path)
-    for run, pnl in (("r1", -3_000.0), ("r2", -2_150.25)):
-        j.execute("INSERT INTO positions VALUES (?,?,?,?,?,?)", (run, "SH", 0.0, 0.0, pnl - 9, 1))
-        j.execute("INSERT INTO positions VALUES (?,?,?,?,?,?)", (run, "SQQQ", 0.0, 0.0, pnl, 2))
+    for run, sh in (("r1", -1_000.0), ("r2", -150.25)):  # realized P&L per symbol
+        j.execute("INSERT INTO positions VALUES (?,?,?,?,?,?)", (run, "SH", 0.0, 0.0, sh, 1))
+        j.execute("INSERT INTO positions VALUES (?,?,?,?,?,?)", (run, "SQQQ", 0.0, 0.0, -2e3, 2))
     _store(j, "r1", live=True).save(A, "start")
     _store(j, "r2", live=True).save(H, "daily loss limit: P&L -5,150 USD")
     j.close()  # as after kill -9: nothing else happens before the restart
@@ -62,7 +62,7 @@ def test_live_restart_under_a_new_run_id_stays_halted_and_carries_pnl(tmp_path: 
     store = _store(j, "r3", live=True)
     last = store.last()
     assert last is not None and (last.state, last.run_id) == (H, "r2")
-    # the latest position row of each earlier run: -3,000 + -2,150.25
+    # every symbol of every earlier run: (-1,000 - 2,000) + (-150.25 - 2,000)
     assert store.carried_pnl_usd() == -5_150.25
     ts, _ = _controller()
     assert ts.restore(last.state, last.reason) and ts.state is H

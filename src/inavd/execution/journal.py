@@ -115,7 +115,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE denials ADD COLUMN last_ts_ns INTEGER;
     ALTER TABLE denials ADD COLUMN last_reason TEXT;
     """,
-    # v4 -> v5: the trading state and its reason per session day and run, with the session's
+    # v4 -> v5: every fill carries its fees; positions.realized_pnl is the symbol's own (it was
+    # the account's running total)
+    """
+    ALTER TABLE fills ADD COLUMN fee_usd REAL NOT NULL DEFAULT 0;
+    """,
+    # v5 -> v6: the trading state and its reason per session day and run, with the session's
     # realized P&L when it changed, so a restart comes back in the state it left; the nonces of
     # accepted operator commands, so a captured command stays refused after a restart
     """

@@ -68,13 +68,12 @@ class TradingStateStore:
         return Stored(TradingState(state), str(reason), str(run_id), float(pnl))
 
     def carried_pnl_usd(self) -> float:
-        """Realized P&L of this session's other runs (live only), from their last position rows."""
+        """Realized P&L of this session's other runs (live only): their symbols' realized P&L."""
         if not self.whole_session:
             return 0.0
         rows = self.journal.query(
-            "SELECT coalesce(sum((SELECT p.realized_pnl FROM positions p WHERE p.run_id = r.run_id"
-            " ORDER BY p.updated_ns DESC LIMIT 1)), 0.0)"
-            " FROM (SELECT DISTINCT run_id FROM trading_states WHERE session=? AND run_id<>?) r",
+            "SELECT coalesce(sum(realized_pnl), 0.0) FROM positions WHERE run_id IN"
+            " (SELECT DISTINCT run_id FROM trading_states WHERE session=? AND run_id<>?)",
             (self.session, self.run_id),
         )
         return float(rows[0][0] or 0.0)
