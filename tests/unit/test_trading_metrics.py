@@ -13,14 +13,14 @@ from inavd.domain.orders import Fill, Side
 from inavd.errors import OrderRejected, RateLimited, UnknownOutcome
 from inavd.execution.call_stats import CallStats, error_kind
 from inavd.execution.events import ReconciliationDiff
-from inavd.ops.trading_metrics import TradingMetrics, fill_fees_usd
-from inavd.sizing.costs import CostSettings
+from inavd.ops.trading_metrics import TradingMetrics
 
 
 def _app() -> Any:
     ledger = Ledger(
         realized_pnl_usd=12.5, qty={"SH": 100.0, "SDS": -50.0}, avg_price={"SH": 30.0, "SDS": 20.0}
     )
+    ledger.fees_usd = 1.556  # what the venue charged
     mids = [31.0, 19.0]
     gates = SimpleNamespace(carried_pnl_usd=-100.0, mids=lambda: mids)
     # the gates' P&L: realized 12.5 + carried -100 + unrealized 100 + 50
@@ -35,7 +35,6 @@ def _app() -> Any:
         book=SimpleNamespace(index={"SH": 0, "SDS": 1}),
         cfg=SimpleNamespace(
             settings=SimpleNamespace(
-                sizing=SimpleNamespace(costs=CostSettings()),
                 risk=SimpleNamespace(daily_loss_limit_usd=5_000.0),
             )
         ),
@@ -80,17 +79,11 @@ def test_broker_call_metrics() -> None:
 
 
 def test_fees_and_counts_from_the_bus() -> None:
-    costs = CostSettings()
-    # sell 1,000 at 50: SEC 50,000 · 27.80e-6 = 1.39; TAF 1,000 · 0.000166 = 0.166
-    assert fill_fees_usd(costs, Side.SELL, 1_000, 50.0) == pytest.approx(1.556)
-    assert fill_fees_usd(costs, Side.BUY, 1_000, 50.0) == 0.0
-    # TAF is capped at 8.30 a trade: 100,000 shares → 16.60 uncapped
-    assert fill_fees_usd(costs, Side.SELL, 100_000, 1.0) == pytest.approx(2.78 + 8.30)
     m = TradingMetrics(_app(), None)  # type: ignore[arg-type]
     fill = Fill(1, "c1", "b1", "SH", Side.SELL, 1_000, 50.0, "e1")
     m.on_fill(OrderFilled(1, fill, 0.0))
     m.on_reconciliation(ReconciliationDiff(2, "missing_fill", "SH", "c1", "adopted"))
     got = _samples(m)
     assert got[("inavd_fills_total", ())] == 1
-    assert got[("inavd_fees_usd_total", ())] == pytest.approx(1.556)
+    assert got[("inavd_fees_usd_total", ())] == pytest.approx(1.556)  # the ledger's
     assert got[("inavd_reconciliation_differences_total", (("kind", "missing_fill"),))] == 1

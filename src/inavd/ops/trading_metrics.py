@@ -24,9 +24,7 @@ from prometheus_client.core import (
 
 from inavd import __version__
 from inavd.domain.events import OrderFilled
-from inavd.domain.orders import Side
 from inavd.execution.events import ReconciliationDiff
-from inavd.sizing.costs import CostSettings
 
 if TYPE_CHECKING:
     from inavd.ops.health import Health
@@ -49,16 +47,6 @@ class _HasLimiter(Protocol):
     def limiter(self) -> object: ...
 
 
-def fill_fees_usd(costs: CostSettings, side: Side, qty: float, price: float) -> float:
-    """Regulatory fees and commission of one fill: SEC and TAF (capped) on sells, commission on
-    both sides (the rates of `[sizing.costs]`)."""
-    fee = qty * costs.commission_per_share_usd
-    if side is Side.SELL:
-        fee += price * qty * costs.sec_fee_per_million_usd * 1e-6
-        fee += min(qty * costs.taf_per_share_usd, costs.taf_max_usd)
-    return fee
-
-
 @dataclass
 class Money:
     realized: float = 0.0
@@ -76,9 +64,7 @@ class TradingMetrics:
     def __init__(self, app: DaemonView, health: Health) -> None:
         self.app = app
         self.health = health
-        self.costs = app.cfg.settings.sizing.costs
         self.fills = 0
-        self.fees_usd = 0.0
         self.reconciliation: Counter[str] = Counter()  # differences by kind
 
     def attach(self) -> None:
@@ -86,9 +72,7 @@ class TradingMetrics:
         self.app.bus.subscribe(ReconciliationDiff, self.on_reconciliation)
 
     def on_fill(self, ev: OrderFilled) -> None:
-        f = ev.fill
         self.fills += 1
-        self.fees_usd += fill_fees_usd(self.costs, f.side, f.qty, f.price)
 
     def on_reconciliation(self, ev: ReconciliationDiff) -> None:
         self.reconciliation[ev.kind] += 1
@@ -119,7 +103,9 @@ class TradingMetrics:
         """P&L, positions and exposure at the mids, and the daily-loss headroom, now."""
         app = self.app
         ledger, mids, index = app.router.ledger, app.gates.mids(), app.book.index
-        m = Money(realized=ledger.realized_pnl_usd + app.gates.carried_pnl_usd, fees=self.fees_usd)
+        m = Money(
+            realized=ledger.realized_pnl_usd + app.gates.carried_pnl_usd, fees=ledger.fees_usd
+        )
         for sym, q in sorted(ledger.qty.items()):
             if not q:
                 continue
@@ -156,7 +142,7 @@ class TradingMetrics:
         exposure.add_metric(["net"], m.net)
         yield exposure
         yield CounterMetricFamily(
-            "inavd_fees_usd", "Regulatory fees and commissions of the fills, USD", value=m.fees
+            "inavd_fees_usd", "Fees, commissions and borrow charged this run, USD", value=m.fees
         )
         yield CounterMetricFamily("inavd_fills", "Fills (executions)", value=self.fills)
         yield GaugeMetricFamily(
