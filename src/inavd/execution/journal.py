@@ -232,9 +232,9 @@ class Journal:
         if self.failure is None:
             self.failed = f"{type(exc).__name__}: {exc}"
             self.failure = JournalWriteFailed(
-                f"{self.path}: journal write failed ({self.failed}); trading halted. Free disk"
-                " space or fix the device, then restart: the journal is intact up to its last"
-                " commit"
+                f"{self.path}: journal write failed ({self.failed}); trading halted. Fix the"
+                " cause (free disk space, the device, permissions), then restart: the journal is"
+                " intact up to its last commit"
             )
             if self.on_failure is not None:
                 self.on_failure(self.failed)
