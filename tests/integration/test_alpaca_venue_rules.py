@@ -103,7 +103,8 @@ source = "alpaca"
     # a fill of an earlier run in the session the daemon trades (today, or the next session day)
     earlier = dt_to_ns(datetime.combine(app.day, dtime(9, 45), NY))
     app.journal.execute(
-        "INSERT INTO fills VALUES (?,?,?,?,?,?,?,?)",
+        "INSERT INTO fills (execution_id, run_id, ts_ns, client_order_id, symbol, side, qty, price)"
+        " VALUES (?,?,?,?,?,?,?,?)",  # named columns: the schema grows by migrations
         ("e-1", "earlier-run", earlier, "c-1", "QQQ", "buy", 40.0, 400.0),
     )
     run = asyncio.create_task(app.run())
