@@ -10,6 +10,10 @@ import pyarrow.parquet as pq
 from inavd.feeds.sample import sample_session_path
 from tests.kit.paths import DEFAULT_UNIVERSE
 
+# premium reversion's icebergs are often still working its exit when the exit at close is due
+# (children fill on the next quote of their fund, tens of seconds apart in this thinned data), so
+# the closing auction is exercised by the closing-flow signal, which enters at 15:40 ET and exits
+# in the auction
 CONFIG = """
 universe_file = "{universe}"
 [run]
@@ -34,7 +38,7 @@ flat_before_close_min = 0
 [strategies.premium_arb]
 enabled = false
 [strategies.moc_flow]
-enabled = false
+enabled = true
 [strategies.mean_reversion]
 enabled = false
 [strategies.vol_hedge]
@@ -49,7 +53,7 @@ min_qty = 300
 display_qty = 100
 randomize_pct = 0.3
 [execution.moc]
-exit_at_close = ["premrev"]
+exit_at_close = ["premrev", "mocflow"]
 exit_lead_s = 300
 [risk]
 spread_k = 100
