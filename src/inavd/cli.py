@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from inavd.errors import InavdError
+from inavd.redact import redact
 
 COMMAND_MODULES = (
     "run",
@@ -36,6 +37,8 @@ COMMAND_MODULE_OF = {
     "report": "analysis",
     "record": "record",
     "doctor": "doctor",
+    "backtest": "backtest",
+    "sweep": "backtest",
 }
 
 
@@ -66,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except InavdError as exc:
         # user mistakes and bad input: one clear message, no traceback
-        print(f"inavd: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"inavd: error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

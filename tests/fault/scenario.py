@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -102,3 +105,36 @@ def net(rows: list[tuple]) -> dict[str, float]:
 POSITIONS = (
     "SELECT symbol, sum(CASE side WHEN 'buy' THEN qty ELSE -qty END) FROM fills GROUP BY symbol"
 )
+
+
+def spawn(cfg: Path) -> int:
+    """Fork a daemon (the parent has imported everything already: a restart costs no imports)."""
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            log = open(cfg.with_suffix(".log"), "a")  # noqa: SIM115 - the child exits below
+            sys.stdout = sys.stderr = log
+            from inavd.cli import main
+
+            code = main(["run", "--config", str(cfg), "--quiet"])
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+def wait_exit(pid: int, timeout_s: float) -> int | None:
+    """Exit status, or None if still running after `timeout_s`."""
+    end = time.monotonic() + timeout_s
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= end:
+            return None
+        time.sleep(0.002)

@@ -94,6 +94,8 @@ class RiskGates:
         self._mids: npt.NDArray[np.float64] = np.empty(0)
         self._mids_at = -1
         self._snap: _Snapshot | None = None
+        # realized P&L of this session's earlier runs (a live restart under a new run id)
+        self.carried_pnl_usd = 0.0
 
     # ------------------------------------------------------------------ the router hook
     def __call__(self, req: OrderRequest) -> Denial | None:
@@ -249,7 +251,7 @@ class RiskGates:
         return self._snapshot().pnl
 
     def _pnl(self, ledger: Ledger, mids: npt.NDArray[np.float64]) -> float:
-        pnl = ledger.realized_pnl_usd
+        pnl = ledger.realized_pnl_usd + self.carried_pnl_usd
         if not ledger.qty:
             return pnl
         index, avg = self.book.index, ledger.avg_price
