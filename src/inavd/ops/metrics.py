@@ -167,6 +167,20 @@ class _LiveCollector(Collector):
         )
         yield from self.metrics.event_families()
         yield from self._mqtt()
+        yield from self._feed_stats()
+
+    def _feed_stats(self) -> Iterator[Metric]:
+        stats = getattr(self.app.feed, "stats", None)  # live market-data clients only
+        if stats is None:
+            return
+        yield CounterMetricFamily(
+            "inavd_feed_bad_frames", "Market-data frames that could not be decoded, skipped",
+            value=stats.bad_frames,
+        )
+        yield CounterMetricFamily(
+            "inavd_feed_bad_messages", "Malformed or unknown-symbol quotes skipped",
+            value=stats.bad,
+        )
 
     def _premiums(self) -> GaugeMetricFamily:
         g = GaugeMetricFamily(
