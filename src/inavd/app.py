@@ -23,6 +23,7 @@ from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
 from inavd.clock import SimClock, WallClock
 from inavd.core import Core
+from inavd.domain.events import TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
@@ -36,6 +37,7 @@ from inavd.execution.router import OrderRouter
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
+from inavd.live_config import KEY_ENV, SECRET_ENV
 from inavd.reference import report_excluded
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
@@ -43,6 +45,7 @@ from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
+from inavd.startup import StartupStopped, retry_network
 from inavd.summary import SummaryCollector
 from inavd.universe import build_universe
 
@@ -135,6 +138,7 @@ class App:
         self.journal = Journal(cfg.journal_path, s.journal.synchronous)
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
+        self.broker_fatal = 0  # 401/403 answers while trading (each one halts)
         self.router = OrderRouter(
             self.run_id, self.broker, self.bus, self.clock,
             settings=s.execution, journal=self.journal, book=self.book, session=session,
@@ -150,6 +154,7 @@ class App:
             bus=self.bus,
         )
         self.router.gates.append(self.gates)
+        self.router.on_fatal = self._broker_fatal
         for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
             gate = getattr(venue, "gate", None)
             if gate is not None:
@@ -188,6 +193,14 @@ class App:
         self.linger_s = -1.0 if self.opts.serve else self.cfg.settings.ops.linger_s
         self.services: list[Service] = build_services(self)
 
+    def _broker_fatal(self, why: str) -> None:
+        """401/403 while trading: keys revoked or account blocked. HALTED (an event and the
+        trading-state metric) instead of losing one order after another."""
+        self.broker_fatal += 1
+        if self.trading_state.set(TradingState.HALTED, f"broker refused: {why}"):
+            log.error("broker refused the keys: trading halted", reason=why,
+                      check=f"{KEY_ENV} / {SECRET_ENV}")
+
     def _signals(self) -> list[Signal]:
         return build_signals(self.cfg.settings, self.universe, self.day)
 
@@ -209,12 +222,14 @@ class App:
         gc_state: gcpolicy.GcState | None = None
         try:
             self._record_run_start()
+            life.install_signal_handlers()  # a stop also ends a start-up wait for the network
+            if not await self._broker_reachable():
+                return self._summary(0.0)
             await self.broker.connect()
             started = True
             await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
             for service in self.services:
                 await service.start(self)
-            life.install_signal_handlers()
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()
@@ -224,6 +239,20 @@ class App:
             lock.release()
             if gc_state is not None:
                 gcpolicy.thaw(gc_state)
+
+    async def _broker_reachable(self) -> bool:
+        """Alpaca: keys and network checked first (waits while unreachable; exit 2 on 401/403).
+        False when a stop was requested during the wait."""
+        if self.broker.name != "alpaca":
+            return True
+        a = self.cfg.settings.alpaca
+        try:
+            await retry_network(
+                "account", self.broker.account, a.backoff_min_s, a.backoff_max_s, self.stop_event
+            )
+        except StartupStopped:
+            return False
+        return True
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()

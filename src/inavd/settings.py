@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from inavd.errors import ConfigError
 from inavd.execution.config import ExecutionSettings
-from inavd.live_config import AlpacaSettings, ReferenceSettings
+from inavd.live_config import AlpacaSettings, ReferenceSettings, describe_trading
 from inavd.ops.settings import OpsSettings
 from inavd.publish.settings import MqttSettings
 from inavd.risk.config import RiskSettings
@@ -283,6 +283,7 @@ def masked_dump(cfg: Config) -> dict[str, Any]:
     """The resolved configuration with anything secret-looking masked."""
     out = {
         "config": str(cfg.path),
+        "effective": describe_trading(cfg.settings.broker.kind, cfg.settings.alpaca),
         "settings": cfg.settings.model_dump(mode="json"),
         "universe": cfg.universe.model_dump(mode="json"),
     }

@@ -70,7 +70,7 @@ class AlpacaServer:
         self.port = 0
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> AlpacaServer:
+    async def start(self, port: int = 0) -> AlpacaServer:
         app = web.Application(middlewares=[self._middleware])
         r = app.router
         r.add_get("/v2/{feed:iex|sip|test}", self._md_ws)
@@ -89,7 +89,7 @@ class AlpacaServer:
         r.add_get("/v2/stocks/snapshots", self._snapshots)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self

@@ -170,6 +170,10 @@ class _LiveCollector(Collector):
         yield from self._feed_stats()
 
     def _feed_stats(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "inavd_broker_refused", "Broker answers 401/403 while trading (each halts trading)",
+            value=getattr(self.app, "broker_fatal", 0),
+        )
         stats = getattr(self.app.feed, "stats", None)  # live market-data clients only
         if stats is None:
             return
