@@ -226,6 +226,7 @@ class App:
             if not await self._broker_reachable():
                 return self._summary(0.0)
             await self.broker.connect()
+            await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
             await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
             for service in self.services:

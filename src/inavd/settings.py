@@ -131,6 +131,11 @@ class BrokerSettings(Strict):
     kind: Literal["paper", "alpaca"] = "paper"
     latency_ms: float = Field(0.0, ge=0)
     starting_cash_usd: float = Field(1_000_000.0, gt=0)
+    # the paper venue's account rules (Alpaca reports its own): symbols it will not lend, and the
+    # pattern-day-trader inputs, to rehearse the rule with a small account
+    hard_to_borrow: list[str] = []
+    pattern_day_trader: bool = False
+    daytrade_count: int = Field(0, ge=0)
 
 
 class JournalSettings(Strict):
