@@ -171,6 +171,7 @@ class App:
             session=self.session,
             interval_s=self.cfg.settings.inav.interval_s,
             advance_clock=self.clock.advance_to if isinstance(self.clock, SimClock) else _no_op,
+            catch_up=not self.live,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
             self.core.market_listeners.append(self.broker.on_market)
