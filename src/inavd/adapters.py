@@ -148,11 +148,18 @@ def make_broker(
         mode, host = trading_mode(cfg.settings.alpaca)
         log.info("trading endpoint", mode=mode, host=host)
         rl = ex.rate_limit  # one limiter for every request this process sends the broker
+        extended = None
+        if cfg.settings.risk.extended_hours:  # limit DAY orders outside the session carry the flag
+
+            def extended() -> bool:
+                return not session.contains(clock.now_ns())
+
         return AlpacaBroker(
             load_credentials(),
             cfg.settings.alpaca,
             limiter=RateLimiter(rl.per_minute, rl.headroom),
             backoff=Backoff(rl.backoff_base_ms / 1000, rl.backoff_max_ms / 1000),
             max_attempts=rl.max_attempts,
+            extended_hours=extended,
         )
     raise ConfigError(f"{cfg.path}: broker.kind: {s.kind!r} is not available in this build")

@@ -203,7 +203,9 @@ class App:
                       check=f"{KEY_ENV} / {SECRET_ENV}")
 
     def _signals(self) -> list[Signal]:
-        return build_signals(self.cfg.settings, self.universe, self.day)
+        # a short the venue will not lend becomes the same exposure long, before any gate
+        lends = self.gates.rules.lends
+        return build_signals(self.cfg.settings, self.universe, self.day, venue_lends=lends)
 
     def _on_order(self, order: Order) -> None:
         self.router.on_order(order)  # publishes OrderUpdated unless the transition is illegal

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from inavd.feeds.sample import sample_session_path
-from tests.kit.paths import ROOT
+from tests.kit.paths import DEFAULT_UNIVERSE
 
 CONFIG = """
 universe_file = "{universe}"
@@ -26,10 +26,21 @@ kind = "paper"
 latency_ms = 0
 [strategies.premium_reversion]
 enabled = true
+symbols = []
 entry_bp = 3
 exit_bp = 1
 order_notional_usd = 60000
 flat_before_close_min = 0
+[strategies.premium_arb]
+enabled = false
+[strategies.moc_flow]
+enabled = false
+[strategies.mean_reversion]
+enabled = false
+[strategies.vol_hedge]
+enabled = false
+[strategies.decay_monitor]
+enabled = false
 [execution]
 paper_state = "venue.sqlite"
 [execution.iceberg]
@@ -48,6 +59,9 @@ max_inav_age_s = 900
 max_order_notional_usd = 1_000_000
 max_position_usd = 1_000_000
 max_orders_per_minute = 1000
+max_gross_usd = 500_000
+max_net_usd = 250_000
+daily_loss_limit_usd = 5_000
 """
 
 
@@ -63,7 +77,7 @@ def write_config(tmp: Path, run_id: str, quotes: Path) -> Path:
     cfg = tmp / f"{run_id}.toml"
     cfg.write_text(
         CONFIG.format(
-            universe=(ROOT / "config" / "universe.toml").as_posix(),
+            universe=DEFAULT_UNIVERSE.as_posix(),
             state=(tmp / "state").as_posix(),
             run_id=run_id,
             quotes=quotes.as_posix(),

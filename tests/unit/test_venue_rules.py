@@ -75,13 +75,13 @@ def test_fractional_quantities_only_on_market_day_orders_and_never_short() -> No
 def test_extended_hours_take_only_limit_day_orders() -> None:
     ext = RiskSettings(extended_hours=True)
     market = check(req(), in_session=False)
-    assert g.session(market, ext) is None
-    assert g.extended_hours(market, ext) == (
+    assert g.session(market, ext) == (
         "extended_hours",
         "outside regular hours only limit DAY orders, not market",
     )
+    assert g.session(market, CFG) == ("session", "outside regular hours")
     limit = req(order_type=OrderType.LIMIT, limit_price=270.0)
-    assert g.extended_hours(check(limit, in_session=False), ext) is None
+    assert g.session(check(limit, in_session=False), ext) is None
     gtc = replace(limit, time_in_force=TimeInForce.GTC)
     assert g.extended_hours(check(gtc, in_session=False), ext) is not None
     # closing-auction orders queue for the close; in regular hours anything goes
@@ -259,3 +259,22 @@ def test_alpaca_asset_and_account_objects() -> None:
     rules = VenueRules(lambda s: True)
     rules.account = bare
     assert rules.prior_day_trades == 0 and not rules.pdt_flagged
+
+
+def test_signals_turn_a_short_the_venue_will_not_lend_into_long_exposure() -> None:
+    from inavd.domain.intents import Intent
+    from inavd.settings import load_config
+    from inavd.signals.factory import ShortAware, build_signals
+
+    risk = RiskSettings(short_symbols=["SPY", "QQQ"], shortable=["SPY", "QQQ"])
+    settings = load_config(None).settings.model_copy(update={"risk": risk})  # premium_arb on
+    venue = Venue(ConfiguredRules(frozenset({"SPY", "QQQ"}), hard_to_borrow=frozenset({"QQQ"})))
+    gates, _ = pipeline(venue)
+    signals = build_signals(settings, k.universe(), venue_lends=gates.rules.lends)
+    policy = next(s for s in signals if isinstance(s, ShortAware)).policy
+    short = Intent("premarb", "SPY", -10.0, "hedge")
+    assert not policy.needs_translation(short)  # lent: the gates let it through
+    assert policy.needs_translation(replace(short, symbol="QQQ"))  # hard to borrow
+    config_only = build_signals(settings, k.universe())  # no broker: the config's list
+    policy = next(s for s in config_only if isinstance(s, ShortAware)).policy
+    assert not policy.needs_translation(replace(short, symbol="QQQ"))

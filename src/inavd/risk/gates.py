@@ -106,8 +106,12 @@ def known_symbol(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
 
 
 def session(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
-    if not c.in_session and not cfg.extended_hours:
-        return "session", "outside regular hours"
+    if not c.in_session:
+        if not cfg.extended_hours:
+            return "session", "outside regular hours"
+        denial = extended_hours(c, cfg)
+        if denial is not None:
+            return denial
     if c.req.time_in_force is _CLS and c.after_moc_cutoff:
         return "moc_cutoff", f"closing-auction order after close − {cfg.moc_cutoff_min:g} min"
     return None
@@ -127,7 +131,8 @@ def short_sale(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
 
 
 def extended_hours(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
-    """Outside regular hours the venue takes only limit DAY orders (auction orders queue)."""
+    """Outside regular hours the venue takes only limit DAY orders (auction orders queue); run by
+    `session`, which alone knows the hour."""
     r = c.req
     if c.in_session or c.auction or (r.order_type is _LIMIT and r.time_in_force is _DAY):
         return None
@@ -253,8 +258,7 @@ def daily_loss(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
 GATES: tuple[Gate, ...] = (
     trading_state,
     known_symbol,
-    session,
-    extended_hours,
+    session,  # and extended_hours
     short_sale,
     fractional,
     pattern_day_trader,

@@ -31,6 +31,12 @@ class VenueRules:
         self.assets: dict[str, AssetRules] | None = None  # None: not from the broker
         self.account: AccountRules | None = None
         self.error = ""
+        # read for every order, so kept as plain values: per symbol (shortable, easy to borrow,
+        # fractionable), filled on first use; the account's pattern-day-trader inputs
+        self.flags: dict[str, tuple[bool, bool, bool]] = {}
+        self.pdt_equity_usd = math.nan
+        self.pdt_flagged = False
+        self.prior_day_trades = 0
 
     async def load(self, broker: object, symbols: Sequence[str]) -> None:
         """Ask the broker for its rules. A broker that has the capability but fails to answer
@@ -51,9 +57,24 @@ class VenueRules:
             except Exception as exc:
                 self.error = f"account rules: {exc}"
                 log.error("venue account rules unavailable", error=str(exc))
+        self.flags.clear()
+        if self.account is not None:
+            self.pdt_equity_usd = self.account.pdt_equity_usd
+            self.pdt_flagged = bool(self.account.pattern_day_trader)
+            self.prior_day_trades = self.account.daytrade_count or 0
         assets = (self.assets or {}).values()
         htb = sorted(a.symbol for a in assets if a.shortable and not a.easy_to_borrow)
         log.info("venue rules", hard_to_borrow=htb, account=self.account)
+
+    def flags_of(self, sym: str) -> tuple[bool, bool, bool]:
+        f = (self.shortable(sym), self.easy_to_borrow(sym), self.fractionable(sym))
+        self.flags[sym] = f
+        return f
+
+    def lends(self, sym: str) -> bool:
+        """Shortable and easy to borrow: a short the gates would let through."""
+        shortable, easy, _ = self.flags.get(sym) or self.flags_of(sym)
+        return shortable and easy
 
     def shortable(self, sym: str) -> bool:
         if self.assets is None:
@@ -77,17 +98,6 @@ class VenueRules:
     def _shorting(self) -> bool:
         return self.account is None or self.account.shorting_enabled
 
-    @property
-    def pdt_equity_usd(self) -> float:
-        return math.nan if self.account is None else self.account.pdt_equity_usd
-
-    @property
-    def pdt_flagged(self) -> bool:
-        return self.account is not None and bool(self.account.pattern_day_trader)
-
-    @property
-    def prior_day_trades(self) -> int:
-        return 0 if self.account is None else self.account.daytrade_count or 0
 
 
 class DayTrades:
@@ -114,7 +124,11 @@ class DayTrades:
         opening = abs(delta) - closing
         longs, shorts = self.opened_long, self.opened_short
         opened, other = (longs, shorts) if delta > 0 else (shorts, longs)
-        if closing > QTY_EPS:  # closes today's shares first: they are what makes a day trade
-            other[sym] = max(other.get(sym, 0.0) - closing, 0.0)
+        if closing > QTY_EPS and sym in other:  # today's shares close first: the day trade
+            left = other[sym] - closing
+            if left > QTY_EPS:
+                other[sym] = left
+            else:
+                del other[sym]  # empty dicts: the gates skip the day-trade test
         if opening > QTY_EPS:
             opened[sym] = opened.get(sym, 0.0) + opening
