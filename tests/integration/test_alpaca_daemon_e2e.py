@@ -112,12 +112,11 @@ class Daemon:
         shutdown still talks to it)."""
         if self.alive():
             self.proc.send_signal(signal.SIGTERM)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        while self.alive() and loop.time() < deadline:
-            await asyncio.sleep(0.05)
-        if self.alive():
-            self.proc.kill()
+        try:
+            await until(lambda: not self.alive(), within=30, step=0.05)
+        finally:
+            if self.alive():
+                self.proc.kill()
         return self.proc.wait()
 
 

@@ -15,7 +15,6 @@ import pytest
 from inavd.calendar import session_for
 from inavd.clock import ns_to_ny
 
-
 TIMESHIFT_PATH = Path(__file__).parent / "timeshift"  # PYTHONPATH of a shifted child process
 
 
