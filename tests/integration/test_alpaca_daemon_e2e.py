@@ -74,7 +74,8 @@ class Daemon:
         env = {
             **os.environ,
             "APCA_API_KEY_ID": KEY, "APCA_API_SECRET_KEY": SECRET,
-            "TIMESHIFT_NS": str(shift), "PYTHONPATH": str(TIMESHIFT_PATH),
+            "TIMESHIFT_NS": str(shift),
+            "PYTHONPATH": os.pathsep.join([str(TIMESHIFT_PATH), os.environ.get("PYTHONPATH", "")]),
             "INAVD_OPS__PORT": "0",  # on by default for a live feed; any free port here
             "INAVD_INAV__INTERVAL_S": "0.2",  # seconds of test, not 15 s per evaluation
         }  # fmt: skip
