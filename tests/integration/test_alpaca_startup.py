@@ -204,3 +204,16 @@ def _retries(logs: list[dict[str, object]], step: str) -> int:
 def _errors(stderr: str) -> list[str]:
     """The command's own error lines (the log lines go to stderr too)."""
     return [line for line in stderr.splitlines() if line.startswith("inavd: error:")]
+
+
+def test_paper_config_trades_the_default_strategies_with_ops_on() -> None:
+    from inavd.settings import DEFAULT_CONFIG
+
+    cfg = load_config(ROOT / "config" / "paper.toml")
+    default = load_config(DEFAULT_CONFIG)
+    s = cfg.settings
+    assert s.feed.kind == "alpaca" and s.broker.kind == "alpaca"
+    assert s.strategies == default.settings.strategies and s.strategies.premium_reversion.enabled
+    assert s.risk == default.settings.risk and cfg.universe == default.universe
+    assert s.ops.enabled == "auto" and s.ops.host == "127.0.0.1"  # on: the feed is live
+    assert default.settings.ops.enabled == "auto"  # off for the default replay
