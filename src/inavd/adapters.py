@@ -20,7 +20,6 @@ from inavd.feeds.base import QuoteFeed
 from inavd.feeds.columns import to_batch
 from inavd.feeds.replay import ReplayFeed
 from inavd.feeds.sample import reference_for, sample_dir, sample_session_path
-from inavd.feeds.synthetic import generate_session
 from inavd.inav.engine import Reference
 from inavd.settings import Config
 
@@ -39,7 +38,7 @@ def make_feed(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> F
     s = cfg.settings.feed
     if s.kind == "replay":
         path = sample_session_path() if s.path == "sample" else Path(s.path)
-        feed = ReplayFeed(path, index, s.session, s.batch_max)
+        feed = ReplayFeed(path, index, s.session, s.batch_max, s.tz)
         return FeedBundle(feed, feed.day, len(feed), replay=True)
     if s.kind == "synthetic":
         return _synthetic(cfg, index, symbols)
@@ -72,6 +71,7 @@ def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
 
 def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> FeedBundle:
     from inavd.feeds.replay import ArrayFeed
+    from inavd.feeds.synthetic import generate_session  # scipy: only for this feed
     from inavd.universe import build_universe
 
     s = cfg.settings.feed

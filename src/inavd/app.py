@@ -17,7 +17,7 @@ import structlog
 
 from inavd import __version__, gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
-from inavd.book.quote_book import QuoteBook
+from inavd.book.quote_book import QuoteBook, SanityBand
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
@@ -34,6 +34,7 @@ from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
+from inavd.execution.storage import build_snapshot_writer, storage_summary
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
@@ -98,7 +99,11 @@ class App:
         # the bundled session covers only the funds that have real bars
         only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
-        self.book = QuoteBook(self.universe.symbols)
+        f = s.feed
+        self.book = QuoteBook(
+            self.universe.symbols,
+            sanity=SanityBand(f.jump_ratio, f.jump_window_s, f.close_ratio),
+        )
         bundle = make_feed(cfg, self.book.index, self.universe.symbols)
         self.feed = bundle.feed
         self.feed_total = bundle.total
@@ -126,6 +131,7 @@ class App:
             {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
         )
         self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
+        self.book.set_prior_close(self.reference.prior_close)
         excluded = self.engine.set_reference(self.reference)
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
@@ -135,7 +141,9 @@ class App:
     def _build_execution(self) -> None:
         """Journal, broker, trading state, router and the gates in front of it."""
         cfg, s, session = self.cfg, self.cfg.settings, self.session
-        self.journal = Journal(cfg.journal_path, s.journal.synchronous)
+        self.journal = Journal(
+            cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
+        )
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.broker_fatal = 0  # 401/403 answers while trading (each one halts)
@@ -179,10 +187,9 @@ class App:
 
     def _build_bookkeeping(self) -> None:
         """Journal recorder, crash resume, reconciliation, summary, supervision, services."""
-        self.recorder = JournalRecorder(
-            self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp
-        )
+        self.recorder = JournalRecorder(self.journal, self.run_id)
         self.recorder.attach(self.bus)
+        self.snapshots = build_snapshot_writer(self)
         self.resume = ReplayResume(self.journal, self.run_id)  # refuses a completed run id
         self.reconciler = Reconciler(self.router, self.journal, self.bus, [self.recorder.ledger])
         self.router.reconciler = self.reconciler.run
@@ -264,6 +271,7 @@ class App:
         if not self.stop_event.is_set():
             await self.core.close_session()
         wall = time.perf_counter() - started
+        self.close_history()
         summary = self._summary(wall)
         self._record_run_end(summary)
         return summary
@@ -343,9 +351,20 @@ class App:
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
             "journal_path": str(self.journal.path),
+            "storage": storage_summary(self),
+            "step_ms": {  # whole evaluation steps (iNAV, listeners, signals, orders)
+                "mean": round(1e3 * self.core.step_s_total / max(self.core.evaluations, 1), 4),
+                "max": round(1e3 * self.core.step_s_max, 4),
+            },
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }
+
+    def close_history(self) -> None:
+        """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""
+        if self.snapshots is not None:
+            self.snapshots.close()
+        self.recorder.flush()
 
     def _record_run_start(self) -> None:
         self.journal.execute(

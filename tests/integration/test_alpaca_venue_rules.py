@@ -3,8 +3,6 @@ Alpaca documents them, read into borrow and day-trade rules, and extended-hours 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 from alpaca.trading.models import Asset, Clock, TradeAccount
@@ -16,10 +14,8 @@ from inavd.live_config import AlpacaSettings, Credentials
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[AlpacaServer]:
-    s = await AlpacaServer().start()
-    yield s
-    await s.stop()
+def server(alpaca_server: AlpacaServer) -> AlpacaServer:
+    return alpaca_server
 
 
 def broker(server: AlpacaServer, extended: bool = False) -> AlpacaBroker:

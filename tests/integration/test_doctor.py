@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +18,8 @@ MOSQUITTO = ("127.0.0.1", 1883)
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[AlpacaServer]:
-    s = await AlpacaServer().start()
-    yield s
-    await s.stop()
+def server(alpaca_server: AlpacaServer) -> AlpacaServer:
+    return alpaca_server
 
 
 @pytest.fixture

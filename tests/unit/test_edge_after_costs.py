@@ -93,12 +93,21 @@ def test_kelly_variance_scales_with_the_square_of_leverage() -> None:
     assert s.shares("SSO", 50.0, 1.5, 200.0, leverage=-3.0) == 20.0  # inverse: same risk
 
 
+def test_the_cap_bounds_benchmark_exposure() -> None:
+    s = Sizer(SizingSettings())
+    # 5 bp on 50 bp: Kelly 0.25 × 5e-4 / 2.5e-5 = 5 → the 10 % cap: 10,000 USD of a 1x fund,
+    # but 10 % / 3 of a 3x fund: 3,333 USD, the same 10,000 USD of benchmark exposure
+    assert s.shares("SPY", 100.0, 5.0, 50.0) == 100.0
+    assert s.shares("UPRO", 50.0, 5.0, 50.0, leverage=3.0) == 66.0
+
+
 def test_vol_target_uses_the_funds_volatility() -> None:
     s = Sizer(SizingSettings(vol_target=0.16))
     # capped Kelly 10,000 USD; benchmark at 8 %: a 1x position is at 2 × target (multiplier 2 cap)
     assert s.shares("SPY", 100.0, 5.0, 50.0, realised_vol=0.08) == 200.0
-    # a −3x fund on the same benchmark runs at 24 %: 0.16 / 0.24 → 6,667 USD → 133 at 50
-    assert s.shares("SDS", 50.0, 5.0, 50.0, realised_vol=0.08, leverage=-3.0) == 133.0
+    # a −3x fund on the same benchmark runs at 24 %: its capped 3,333 USD × 0.16 / 0.24 = 2,222 USD
+    # → 44 shares at 50
+    assert s.shares("SPXU", 50.0, 5.0, 50.0, realised_vol=0.08, leverage=-3.0) == 44.0
 
 
 def test_premium_arb_sizes_with_its_realised_volatility() -> None:
@@ -107,16 +116,16 @@ def test_premium_arb_sizes_with_its_realised_volatility() -> None:
     sig = PremiumArb(cfg, u, Sizer(SizingSettings(vol_target=0.16)))
     t0 = k.at(15, 30)
     out: list = []  # type: ignore[type-arg]
-    # SPY alternates 270 / 270.27 every 15 s: r² / dt = ln(1.001)² / 15 per second, 62.67 %
-    # a year; SDS (−2x) runs at 125.3 %, so the multiplier is 0.16 / 1.2534 = 0.1277
+    # SPY alternates 270 / 270.054 every 15 s: r² / dt = ln(1.0002)² / 15 per second, 12.54 %
+    # a year; SDS (−2x) runs at 25.08 %, so the multiplier is 0.16 / 0.2508 = 0.638
     for n in range(22):
         t = t0 + n * 15_000_000_000
-        spy = 270.27 if n % 2 else 270.0
+        spy = 270.054 if n % 2 else 270.0
         quotes = {"SPY": (spy - 0.01, spy + 0.01), "SDS": (49.995, 50.005)}
         b = k.book(u, quotes, t, warm=1)
         prem = -12.0 if n == 21 else 0.0
         out = sig.on_inav(k.event(u, t, {"SDS": 50.0}, {"SDS": prem}), k.context(b, t))
-    assert sig.vol["SPY"].annual == pytest.approx(0.62668, abs=1e-4)
-    # capped Kelly 10,000 USD × 0.1277 = 1,277 USD → 25 SDS (without the target: 200)
+    assert sig.vol["SPY"].annual == pytest.approx(0.12539, abs=1e-4)
+    # Kelly capped at 10 % / 2 = 5,000 USD of SDS × 0.638 = 3,190 USD → 63 SDS (without: 100)
     (i,) = out
-    assert i.target_qty == 25.0
+    assert i.target_qty == 63.0

@@ -14,10 +14,14 @@ QUOTES = {"SPY": (269.99, 270.01), "SDS": (49.995, 50.005), "SH": (24.99, 25.01)
 
 
 def step(
-    cfg: PremiumArbSettings, t: int, prem: dict[str, float], pos: dict[str, float] | None = None
+    cfg: PremiumArbSettings,
+    t: int,
+    prem: dict[str, float],
+    pos: dict[str, float] | None = None,
+    can_short: bool = True,
 ):  # type: ignore[no-untyped-def]
     u = k.universe()
-    sig = PremiumArb(cfg, u, Sizer(SizingSettings()))
+    sig = PremiumArb(cfg, u, Sizer(SizingSettings()), lambda _: can_short)
     b = k.book(u, QUOTES, t)
     return sig.on_inav(k.event(u, t, {"SDS": 50.0, "SH": 25.0}, prem), k.context(b, t, pos))
 
@@ -48,12 +52,13 @@ def test_entry_needs_the_edge_to_beat_the_round_trip() -> None:
     assert "edge 3.5 bp > round trip 3.3 bp" in i.reason
     # hedged, the SPY leg adds 4.05 bp: 7.8 bp of premium (edge 7.3) is not enough, 8 bp is
     assert step(HEDGED, k.at(15, 35), {"SDS": -7.8}) == []
-    assert [x.symbol for x in step(HEDGED, k.at(15, 35), {"SDS": -8.0})] == ["SDS", "SPY"]
+    assert [x.symbol for x in step(HEDGED, k.at(15, 35), {"SDS": -8.0})] == ["SDS"]
 
 
 def test_window_threshold_and_premium_side() -> None:
     (i,) = step(CFG, k.at(15, 35), {"SDS": 12.0})
     assert i.target_qty < 0  # a premium sells
+    assert step(CFG, k.at(15, 35), {"SDS": 12.0}, can_short=False) == []  # unless it may not
     assert step(CFG, k.at(15, 0), {"SDS": -12.0}) == []  # before the window
     wide = CFG.model_copy(update={"threshold_bp": 15.0})
     assert step(wide, k.at(15, 35), {"SDS": -12.0}) == []  # under the threshold
@@ -68,13 +73,23 @@ def test_exit_when_closed_and_at_window_end() -> None:
 
 
 def test_hedge_leg_offsets_the_funds_benchmark_exposure() -> None:
-    intents = step(HEDGED, k.at(15, 35), {"SDS": -12.0})
-    (fund, hedge) = intents
-    # 12 bp: edge 11.5 − 7.36 = 4.14 bp → Kelly 0.25 × 4.14e-4 / 1e-4 = 1.03 → the 10 % cap,
-    # 10,000 USD = 200 SDS;
-    # 200 × 50 × (−2) = −20,000 benchmark USD → buy 20,000 / 270 = 74 SPY
-    assert (fund.symbol, fund.target_qty) == ("SDS", 200.0)
-    assert (hedge.symbol, hedge.target_qty) == ("SPY", 74.0)
+    (fund,) = step(HEDGED, k.at(15, 35), {"SDS": -12.0})
+    # 12 bp: edge 11.5 − 7.36 = 4.14 bp → Kelly 0.25 × 4.14e-4 / 1e-4 = 1.03 → the cap of 10 % of
+    # benchmark exposure, 5 % in a −2x fund: 5,000 USD = 100 SDS
+    assert (fund.symbol, fund.target_qty) == ("SDS", 100.0)
+    # once the 100 SDS are held (or working): 100 × 50 × (−2) = −10,000 benchmark USD → buy
+    # 10,000 / 270 = 37 SPY; held, nothing more; 34 SPY is within the 10 % band, 30 is not
+    (hedge,) = step(HEDGED, k.at(15, 35, 15), {"SDS": -12.0}, {"SDS": 100})
+    assert (hedge.symbol, hedge.target_qty) == ("SPY", 37.0)
+    assert step(HEDGED, k.at(15, 35, 30), {"SDS": -12.0}, {"SDS": 100, "SPY": 37}) == []
+    assert step(HEDGED, k.at(15, 35, 30), {"SDS": -12.0}, {"SDS": 100, "SPY": 34}) == []
+    (again,) = step(HEDGED, k.at(15, 35, 30), {"SDS": -12.0}, {"SDS": 100, "SPY": 30})
+    assert again.target_qty == 37.0
+    # the fund leg closed: the hedge goes too
+    (close, unhedge) = step(HEDGED, k.at(15, 36), {"SDS": -0.2}, {"SDS": 100, "SPY": 37})
+    assert (close.symbol, close.target_qty, unhedge.symbol, unhedge.target_qty) == (
+        "SDS", 0.0, "SPY", 0.0
+    )
 
 
 def test_hedged_by_default() -> None:

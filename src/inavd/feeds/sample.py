@@ -15,7 +15,6 @@ from inavd.calendar import previous_session_day, session_for
 from inavd.clock import NY
 from inavd.domain.instruments import Universe
 from inavd.errors import DataError
-from inavd.feeds.synthetic import generate_session
 from inavd.inav.engine import Reference
 
 SAMPLE_DAY = date(2019, 12, 19)
@@ -65,6 +64,8 @@ def _last_bar_close(path: Path, day: date) -> float | None:
 def build_sample_session(
     universe: Universe, day: date = SAMPLE_DAY, seed: int = SAMPLE_SEED
 ) -> pd.DataFrame:
+    from inavd.feeds.synthetic import generate_session  # scipy: only when building a session
+
     funds = [f for f in universe.funds if f.symbol in SAMPLE_FUNDS]
     ref = reference_for(day, universe.symbols)
     return generate_session(

@@ -110,7 +110,7 @@ def build_signals(
     funds = tuple(f.symbol for f in universe.funds)
     out: list[Signal] = [PremiumReversion(st.premium_reversion, funds, sizer)]
     if st.premium_arb.enabled:
-        arb = PremiumArb(st.premium_arb, universe, sizer)
+        arb = PremiumArb(st.premium_arb, universe, sizer, policy.allowed)
         out.append(ShortAware(arb, policy, st.premium_arb.short_mode))
     if st.moc_flow.enabled:
         moc = MocFlow(st.moc_flow, universe, sizer)
