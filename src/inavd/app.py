@@ -46,7 +46,7 @@ from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
-from inavd.startup import StartupStopped, retry_network
+from inavd.startup import broker_reachable
 from inavd.summary import SummaryCollector
 from inavd.universe import build_universe
 
@@ -233,7 +233,7 @@ class App:
         try:
             self._record_run_start()
             life.install_signal_handlers()  # a stop also ends a start-up wait for the network
-            if not await self._broker_reachable():
+            if not await broker_reachable(self.broker, self.cfg.settings.alpaca, self.stop_event):
                 return self._summary(0.0)
             await self.broker.connect()
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
@@ -250,20 +250,6 @@ class App:
             lock.release()
             if gc_state is not None:
                 gcpolicy.thaw(gc_state)
-
-    async def _broker_reachable(self) -> bool:
-        """Alpaca: keys and network checked first (waits while unreachable; exit 2 on 401/403).
-        False when a stop was requested during the wait."""
-        if self.broker.name != "alpaca":
-            return True
-        a = self.cfg.settings.alpaca
-        try:
-            await retry_network(
-                "account", self.broker.account, a.backoff_min_s, a.backoff_max_s, self.stop_event
-            )
-        except StartupStopped:
-            return False
-        return True
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()

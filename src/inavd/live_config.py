@@ -80,7 +80,7 @@ def trading_endpoint(s: AlpacaSettings) -> str:
     return s.trading_url or f"https://{PAPER_HOST if s.paper else LIVE_HOST}"
 
 
-def _loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -92,7 +92,7 @@ def _loopback(host: str) -> bool:
 def trading_mode(s: AlpacaSettings) -> tuple[Literal["paper", "live"], str]:
     """("paper" | "live", host) decided by the endpoint, never by the `paper` flag alone."""
     host = (urlsplit(trading_endpoint(s)).hostname or "").lower()
-    return ("paper" if host == PAPER_HOST or _loopback(host) else "live"), host
+    return ("paper" if host == PAPER_HOST or is_loopback(host) else "live"), host
 
 
 def describe_trading(broker_kind: str, s: AlpacaSettings) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
@@ -24,7 +24,10 @@ from inavd.errors import (
     UnknownOutcome,
 )
 from inavd.feeds.alpaca_common import backoff
-from inavd.live_config import KEY_ENV, SECRET_ENV
+from inavd.live_config import KEY_ENV, SECRET_ENV, AlpacaSettings
+
+if TYPE_CHECKING:
+    from inavd.brokers.base import Broker
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -125,3 +128,15 @@ def _short(exc: BaseException) -> str:
     """The error class and the first line of its text, bounded (no traceback, no URL query)."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}: {text[:160]}".rstrip(": ")
+
+
+async def broker_reachable(broker: Broker, a: AlpacaSettings, stop: asyncio.Event) -> bool:
+    """Alpaca: keys and network checked before anything else (waits while unreachable, exit 2 on
+    401/403). False when a stop was requested during the wait."""
+    if broker.name != "alpaca":
+        return True
+    try:
+        await retry_network("account", broker.account, a.backoff_min_s, a.backoff_max_s, stop)
+    except StartupStopped:
+        return False
+    return True

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import structlog.testing
+from tests.integration.test_alpaca_app import server as server  # the fixture
 from tests.integration.test_alpaca_app import write_config
+from tests.integration.test_doctor import free_port
 from tests.kit import alpaca_wire as wire
 from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer, Fault
 from tests.kit.market_time import shift_into_session
@@ -35,26 +35,12 @@ from inavd.settings import load_config
 LIVE = "https://api.alpaca.markets"
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[AlpacaServer]:
-    s = await AlpacaServer().start()
-    yield s
-    await s.stop()
-
-
 @pytest.fixture(autouse=True)
 def keys(monkeypatch: pytest.MonkeyPatch) -> None:
     configure_logging("info")
     monkeypatch.setenv("APCA_API_KEY_ID", KEY)
     monkeypatch.setenv("APCA_API_SECRET_KEY", SECRET)
     monkeypatch.delenv("INAVD_LIVE_TRADING", raising=False)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def config(tmp: Path, server: AlpacaServer, reference: str = "alpaca", **alpaca: object) -> Path:

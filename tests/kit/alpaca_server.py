@@ -150,11 +150,7 @@ class AlpacaServer:
         return ws
 
     async def _send(self, ws: web.WebSocketResponse, msgs: list[dict[str, Any]]) -> None:
-        frame = wire.encode(msgs, self.md.spoken.get(ws, "msgpack"))
-        if isinstance(frame, str):
-            await ws.send_str(frame)
-        else:
-            await ws.send_bytes(frame)
+        await wire.send(ws, wire.encode(msgs, self.md.spoken.get(ws, "msgpack")))
 
     def _md_auth_code(self, m: dict[str, Any]) -> int | None:
         md = self.md
@@ -183,30 +179,16 @@ class AlpacaServer:
         it negotiated; returns how many got it."""
         n = 0
         for ws in list(self.md.conns):
-            n += await self._push_one(ws, wire.encode(msgs, self.md.spoken.get(ws, "msgpack")),
-                                      fragment)
+            n += await wire.send(ws, wire.encode(msgs, self.md.spoken.get(ws, "msgpack")),
+                                 fragment)
         return n
 
     async def push_raw(self, payload: bytes | str, fragment: int = 0) -> int:
         """Send these exact bytes (a binary frame) or text (a text frame), whatever was agreed."""
         n = 0
         for ws in list(self.md.conns):
-            n += await self._push_one(ws, payload, fragment)
+            n += await wire.send(ws, payload, fragment)
         return n
-
-    @staticmethod
-    async def _push_one(ws: web.WebSocketResponse, payload: bytes | str, fragment: int) -> int:
-        if ws.closed:
-            return 0
-        if fragment:
-            data = payload.encode() if isinstance(payload, str) else payload
-            raw = wire.fragments(data, fragment, text=isinstance(payload, str))
-            ws._writer.transport.write(raw)  # type: ignore[union-attr]
-        elif isinstance(payload, str):
-            await ws.send_str(payload)
-        else:
-            await ws.send_bytes(payload)
-        return 1
 
     async def drop_market_data(self) -> None:
         for ws in list(self.md.conns):

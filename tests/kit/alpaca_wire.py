@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import msgpack
+from aiohttp import web
 
 ERRORS = {
     400: "invalid syntax",
@@ -132,3 +133,19 @@ def fragments(payload: bytes, size: int, text: bool = False) -> bytes:
     for k, part in enumerate(parts):
         out += ws_frame(part, first if k == 0 else 0x0, k == len(parts) - 1)
     return bytes(out)
+
+
+async def send(ws: web.WebSocketResponse, payload: bytes | str, fragment: int = 0) -> int:
+    """One server→client message: bytes as a binary frame, str as a text frame; `fragment` > 0
+    splits it into frames of that many bytes. Returns 1 if sent, 0 if the socket is closed."""
+    if ws.closed:
+        return 0
+    if fragment:
+        data = payload.encode() if isinstance(payload, str) else payload
+        raw = fragments(data, fragment, text=isinstance(payload, str))
+        ws._writer.transport.write(raw)  # type: ignore[union-attr]
+    elif isinstance(payload, str):
+        await ws.send_str(payload)
+    else:
+        await ws.send_bytes(payload)
+    return 1

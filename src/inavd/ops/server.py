@@ -7,7 +7,6 @@ times out or reports an old heartbeat) instead of being hidden by a separate thr
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from inavd.domain.events import TradingState
+from inavd.live_config import is_loopback
 from inavd.ops.health import Health
 from inavd.ops.metrics import Metrics
 from inavd.ops.page import render_page
@@ -128,19 +128,10 @@ class OpsService:
         token = self.s.token
         if not token:
             # without a token, changes are accepted only on a loopback-bound endpoint
-            if state_changing and not _is_loopback(self.s.host):
+            if state_changing and not is_loopback(self.s.host):
                 return _json({"error": "set INAVD_OPS__TOKEN to change state remotely"}, 403)
             return None
         got = request.headers.get("Authorization", "")
         if hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
             return None
         return _json({"error": "missing or wrong bearer token"}, 401)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
