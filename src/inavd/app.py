@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -19,11 +22,13 @@ from inavd import __version__, gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
 from inavd.book.quote_book import QuoteBook, SanityBand
 from inavd.brokers.paper import PaperBroker
+from inavd.brokers.paper_close import ClosingAuction
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
-from inavd.clock import SimClock, WallClock
+from inavd.clock import NY, SimClock, WallClock, dt_to_ns
 from inavd.core import Core
-from inavd.domain.events import TradingState
+from inavd.costs import CostModel
+from inavd.domain.events import InavEvaluated, TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
@@ -39,6 +44,7 @@ from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
 from inavd.live_config import KEY_ENV, SECRET_ENV
+from inavd.pnl import journal_counts, journal_fills, pnl_summary
 from inavd.reference import report_excluded
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
@@ -47,7 +53,7 @@ from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
 from inavd.startup import broker_reachable
-from inavd.summary import SummaryCollector
+from inavd.summary import SummaryCollector, thresholds_by_fund
 from inavd.universe import build_universe
 
 log = structlog.get_logger(__name__)
@@ -144,7 +150,7 @@ class App:
         self.journal = Journal(
             cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
         )
-        self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
+        self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id, self.universe)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.broker_fatal = 0  # 401/403 answers while trading (each one halts)
         self.router = OrderRouter(
@@ -168,6 +174,7 @@ class App:
             if gate is not None:
                 self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
+        self.router.costs = CostModel(s.costs)  # fees of fills that arrive without them
 
     def _build_core(self) -> None:
         self.core = Core(
@@ -182,8 +189,9 @@ class App:
             catch_up=not self.live,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
-            self.core.market_listeners.append(self.broker.on_market)
+            self.core.venue = self.broker
             self.core.close_listeners.append(self.broker.on_session_close)
+            self.bus.subscribe(InavEvaluated, self.broker.auction.on_inav)
 
     def _build_bookkeeping(self) -> None:
         """Journal recorder, crash resume, reconciliation, summary, supervision, services."""
@@ -208,6 +216,13 @@ class App:
         if self.trading_state.set(TradingState.HALTED, f"broker refused: {why}"):
             log.error("broker refused the keys: trading halted", reason=why,
                       check=f"{KEY_ENV} / {SECRET_ENV}")
+    def _seed_day_trades(self) -> None:
+        """A live restart: shares this journal saw bought (or shorted) earlier today still make a
+        day trade when closed. Replays start from their own journal state and skip this."""
+        if self.live:
+            midnight = dt_to_ns(datetime.combine(self.day, dtime(0), NY))
+            sql = "SELECT symbol, side, qty FROM fills WHERE ts_ns >= ? ORDER BY ts_ns"
+            self.gates.day_trades.seed(self.journal.query(sql, (midnight,)), self.router.ledger.qty)
 
     def _signals(self) -> list[Signal]:
         # a short the venue will not lend becomes the same exposure long, before any gate
@@ -239,6 +254,7 @@ class App:
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
             await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
+            self._seed_day_trades()
             for service in self.services:
                 await service.start(self)
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
@@ -277,7 +293,10 @@ class App:
                 if not len(batch):
                     continue
             for part in self._paced(batch):
-                await self.clock.sleep_until(int(part.ts_ns[0]))
+                # pace to the part's first quote, but never move the clock past the next tick:
+                # the tick's evaluation (and its orders) must carry the tick's time, whatever the
+                # batch boundaries are
+                await self.clock.sleep_until(min(int(part.ts_ns[0]), self.core.next_tick_ns))
                 await self.core.on_batch(part)
                 await self.router.pump()  # iceberg slices, exit at close, periodic reconcile
                 self.journal.commit_lazy()  # acknowledgements of this batch become durable
@@ -314,8 +333,16 @@ class App:
         )
 
     def _summary(self, wall: float) -> dict[str, Any]:
-        ledger = self.router.ledger
         c = self.collector
+        # counts and P&L from the journal: after a restart they cover the whole run
+        counts = journal_counts(self.journal, self.run_id)
+        marks, marked_at = self._marks()
+        pnl = pnl_summary(
+            journal_fills(self.journal, self.run_id),
+            marks,
+            CostModel(self.cfg.settings.costs),
+            overnight=self.core.closed,
+        )
         return {
             "run_id": self.run_id,
             "version": __version__,
@@ -324,18 +351,20 @@ class App:
             "quotes": self.core.quotes,
             "quotes_rejected": self.book.rejected_total,
             "quotes_rejected_by_reason": self.book.rejected_by_reason(),
-            "inav_evaluations": c.inav_evaluations,
-            "signals": dict(c.signals),
-            "orders": c.orders,
-            "fills": c.fills,
-            "denials": dict(c.denials),
-            "realized_pnl": round(ledger.realized_pnl_usd, 2),
-            "final_positions": {s: q for s, q in sorted(ledger.qty.items())},
+            "inav_evaluations": max(c.inav_evaluations, self.core.evaluations),
+            **counts,
+            "realized_pnl": pnl["pnl"]["realized"],
+            **pnl,
+            "marked_at": marked_at,
+            "final_positions": {s: q for s, q in sorted(self.router.ledger.qty.items())},
             "premium_bp": c.premium_table(),
             "thresholds": {
                 "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
+            "thresholds_by_fund": thresholds_by_fund(
+                self.cfg.settings.strategies, tuple(f.symbol for f in self.universe.funds)
+            ),
             "journal_path": str(self.journal.path),
             "storage": storage_summary(self),
             "step_ms": {  # whole evaluation steps (iNAV, listeners, signals, orders)
@@ -345,6 +374,18 @@ class App:
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }
+
+    def _marks(self) -> tuple[dict[str, float], str]:
+        """Where open positions are marked: the closing prints (official close where the venue
+        has one, else the closing mid) after the close, the book's mids before it."""
+        mids = self.book.mid
+        marks = {s: float(mids[i]) for s, i in self.book.index.items() if math.isfinite(mids[i])}
+        if not self.core.closed:
+            return marks, "mid"
+        auction = getattr(self.broker, "auction", None)
+        prints = dict(auction.prices) if isinstance(auction, ClosingAuction) else {}
+        official = isinstance(auction, ClosingAuction) and "official" in auction.source.values()
+        return {**marks, **prints}, "official_close" if official else "closing_mid"
 
     def close_history(self) -> None:
         """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from inavd.brokers.paper_config import PaperSettings
+from inavd.costs import CostSettings
 from inavd.errors import ConfigError
 from inavd.execution.config import ExecutionSettings
 from inavd.live_config import AlpacaSettings, ReferenceSettings, describe_trading
@@ -207,6 +209,8 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     ops: OpsSettings = OpsSettings()
     execution: ExecutionSettings = ExecutionSettings()
+    paper: PaperSettings = PaperSettings()
+    costs: CostSettings = CostSettings()
 
     @classmethod
     def settings_customise_sources(

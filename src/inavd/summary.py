@@ -18,6 +18,7 @@ from inavd.domain.events import (
     SignalEmitted,
 )
 from inavd.domain.quotes import F64
+from inavd.settings import StrategiesSettings
 
 
 @dataclass
@@ -92,6 +93,25 @@ class SummaryCollector:
         return self.premium.table()
 
 
+def thresholds_by_fund(
+    strategies: StrategiesSettings, funds: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each fund's own premium thresholds (bp), per strategy that trades it on its premium: the
+    report draws these, not one strategy's pair on every fund."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    rev, arb = strategies.premium_reversion, strategies.premium_arb
+    for sym in funds:
+        lines: list[dict[str, Any]] = []
+        if rev.enabled and (not rev.symbols or sym in rev.symbols):
+            lines.append({"strategy": "premrev", "entry_bp": rev.entry_bp, "exit_bp": rev.exit_bp})
+        if arb.enabled and arb.selects(sym):
+            a = arb.for_symbol(sym)
+            lines.append({"strategy": "premarb", "entry_bp": a.threshold_bp, "exit_bp": a.exit_bp})
+        if lines:
+            out[sym] = lines
+    return out
+
+
 def render_text(summary: dict[str, Any]) -> str:
     lines = [
         f"inavd run {summary['run_id']} — {summary['feed']}",
@@ -101,7 +121,7 @@ def render_text(summary: dict[str, Any]) -> str:
         f"  signals           {sum(summary['signals'].values()):>12,}  {summary['signals']}",
         f"  orders            {summary['orders']:>12,}  fills {summary['fills']:,}",
         f"  denials           {sum(summary['denials'].values()):>12,}  {summary['denials']}",
-        f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD",
+        *_pnl_lines(summary),
         f"  final positions   {summary['final_positions'] or 'flat'}",
         f"  wall time         {summary['wall_seconds']:>12.2f} s"
         f"  ({summary['quotes_per_second']:,.0f} quotes/s)",
@@ -122,3 +142,24 @@ def render_text(summary: dict[str, Any]) -> str:
             f" in {st.get('snapshot_segments', 0)} segment(s)"
         )
     return "\n".join(lines)
+
+
+def _pnl_lines(summary: dict[str, Any]) -> list[str]:
+    """P&L after costs, account and per strategy (the same numbers as `--summary-json`)."""
+    pnl = summary.get("pnl")
+    if not pnl:
+        return [f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD"]
+    marked = str(summary.get("marked_at", "mid")).replace("_", " ")
+    lines = [
+        f"  P&L after costs   {pnl['total']:>12,.2f} USD  (marked at the {marked})",
+        f"  turnover          {summary['turnover']:>12,.2f} USD  round trips"
+        f" {summary['round_trips']:,}",
+        "  P&L (USD):  strategy              realized  unrealized      fees     total",
+    ]
+    rows = [*pnl["by_strategy"].items(), ("all", pnl)]
+    for name, p in rows:
+        lines.append(
+            f"{'':14}{name:<18} {p['realized']:>11,.2f} {p['unrealized']:>11,.2f}"
+            f" {p['fees']:>9,.2f} {p['total']:>9,.2f}"
+        )
+    return lines

@@ -114,6 +114,11 @@ MIGRATIONS: list[str] = [
     ALTER TABLE denials ADD COLUMN last_ts_ns INTEGER;
     ALTER TABLE denials ADD COLUMN last_reason TEXT;
     """,
+    # v4 -> v5: every fill carries its fees; positions.realized_pnl is the symbol's own (it was
+    # the account's running total)
+    """
+    ALTER TABLE fills ADD COLUMN fee_usd REAL NOT NULL DEFAULT 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0
