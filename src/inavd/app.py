@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -35,16 +35,19 @@ from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import NS_PER_S
 from inavd.errors import ConfigError
 from inavd.execution.journal import Journal
+from inavd.execution.operator import OperatorDesk
 from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
+from inavd.execution.state_store import TradingStateStore
 from inavd.execution.storage import build_snapshot_writer, storage_summary
 from inavd.feeds.sample import SAMPLE_FUNDS
 from inavd.inav.engine import InavEngine, Reference
-from inavd.lifecycle import Lifecycle, StateLock, Supervisor
+from inavd.lifecycle import Lifecycle, StateLock
 from inavd.live_config import KEY_ENV, SECRET_ENV
 from inavd.pnl import journal_counts, journal_fills, pnl_summary
+from inavd.ports import Service
 from inavd.reference import report_excluded
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
@@ -54,6 +57,7 @@ from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
 from inavd.startup import broker_reachable
 from inavd.summary import SummaryCollector, thresholds_by_fund
+from inavd.supervisor import Supervisor
 from inavd.universe import build_universe
 
 log = structlog.get_logger(__name__)
@@ -76,14 +80,6 @@ def new_run_id() -> str:
         n, r = divmod(n, 36)
         out = digits[r] + out
     return "r" + out
-
-
-class Service(Protocol):
-    """A side channel or background job (MQTT, ops endpoint): started first, stopped last."""
-
-    async def start(self, app: App) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 class App:
@@ -150,6 +146,7 @@ class App:
         self.journal = Journal(
             cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
         )
+        self.journal.on_failure = self._on_journal_failure
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id, self.universe)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.broker_fatal = 0  # 401/403 answers while trading (each one halts)
@@ -169,12 +166,31 @@ class App:
         )
         self.router.gates.append(self.gates)
         self.router.on_fatal = self._broker_fatal
+        self._restore_trading_state()
+        self.operator = OperatorDesk(self.router, self.trading_state)  # the side channels' hand
         for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
             gate = getattr(venue, "gate", None)
             if gate is not None:
                 self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
         self.router.costs = CostModel(s.costs)  # fees of fills that arrive without them
+
+    def _on_journal_failure(self, error: str) -> None:
+        """Nothing may trade unrecorded: halt (not durable: the journal cannot take it) and stop."""
+        self.trading_state.set(TradingState.HALTED, f"journal write failed: {error}", durable=False)
+        self.request_stop()
+
+    def _restore_trading_state(self) -> None:
+        """Come back in the state the journal says this session (live) or run (replay) left."""
+        self.state_store = store = TradingStateStore(
+            self.journal, self.day.isoformat(), self.run_id, whole_session=self.live
+        )
+        carried = self.gates.carried_pnl_usd = store.carried_pnl_usd()
+        store.realized = lambda: carried + self.router.ledger.realized_pnl_usd
+        last = store.last()
+        if last is not None:
+            self.trading_state.restore(last.state, last.reason)
+        self.trading_state.store = store
 
     def _build_core(self) -> None:
         self.core = Core(
@@ -216,6 +232,7 @@ class App:
         if self.trading_state.set(TradingState.HALTED, f"broker refused: {why}"):
             log.error("broker refused the keys: trading halted", reason=why,
                       check=f"{KEY_ENV} / {SECRET_ENV}")
+
     def _seed_day_trades(self) -> None:
         """A live restart: shares this journal saw bought (or shorted) earlier today still make a
         day trade when closed. Replays start from their own journal state and skip this."""
@@ -260,12 +277,18 @@ class App:
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()
-            return summary
+        except Exception:
+            if self.journal.failure is not None:  # the cause, whatever surfaced first
+                raise self.journal.failure from None
+            raise
         finally:
             await life.shutdown(started)
             lock.release()
             if gc_state is not None:
                 gcpolicy.thaw(gc_state)
+        if self.journal.failure is not None:  # noticed by a step that carried on
+            raise self.journal.failure
+        return summary
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()
@@ -394,6 +417,8 @@ class App:
         self.recorder.flush()
 
     def _record_run_start(self) -> None:
+        ts = self.trading_state  # registers the run with its session (carried P&L, restore)
+        self.state_store.save(ts.state, ts.reason)
         self.journal.execute(
             "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version)"
             " VALUES (?,?,?,?,?,?)",

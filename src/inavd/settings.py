@@ -23,6 +23,7 @@ from inavd.execution.config import ExecutionSettings
 from inavd.live_config import AlpacaSettings, ReferenceSettings, describe_trading
 from inavd.ops.settings import OpsSettings
 from inavd.publish.settings import MqttSettings
+from inavd.redact import redact
 from inavd.risk.config import RiskSettings
 from inavd.signals.config import (
     DecayMonitorSettings,
@@ -249,6 +250,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # the parser recurses per nesting level
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -354,4 +357,6 @@ def _mask(obj: Any) -> Any:
         return {k: ("***" if k.lower() in SECRET_KEYS and v else _mask(v)) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_mask(v) for v in obj]
+    if isinstance(obj, str):
+        return redact(obj)  # a password inside a URL (INAVD_MQTT__URL=mqtt://u:p@host)
     return obj

@@ -32,13 +32,19 @@ class _PremiumStats:
     lo: F64 = field(default_factory=lambda: np.zeros(0))
     hi: F64 = field(default_factory=lambda: np.zeros(0))
     _symbols: tuple[str, ...] = ()
-    _idx: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    _idx: npt.NDArray[np.int64] | None = None
 
     def add(self, symbols: tuple[str, ...], premium: F64) -> None:
         if symbols is not self._symbols:
             self._index(symbols)
-        idx = self._idx
         ok = np.isfinite(premium)
+        if self._idx is None:  # the engine's fund order is the slot order: update in place
+            self.n += ok
+            self.total += np.where(ok, premium, 0.0)
+            np.fmin(self.lo, premium, out=self.lo)
+            np.fmax(self.hi, premium, out=self.hi)
+            return
+        idx = self._idx
         self.n[idx] += ok
         self.total[idx] += np.where(ok, premium, 0.0)
         self.lo[idx] = np.fmin(self.lo[idx], premium)
@@ -54,7 +60,9 @@ class _PremiumStats:
         self.lo = np.concatenate([self.lo, np.full(k, np.inf)])
         self.hi = np.concatenate([self.hi, np.full(k, -np.inf)])
         self._symbols = symbols
-        self._idx = np.array([self.slot[s] for s in symbols], dtype=np.int64)
+        idx = np.array([self.slot[s] for s in symbols], dtype=np.int64)
+        same = len(idx) == len(self.slot) and bool((idx == np.arange(len(idx))).all())
+        self._idx = None if same else idx
 
     def table(self) -> dict[str, dict[str, float]]:
         out = {}

@@ -99,7 +99,6 @@ class VenueRules:
         return self.account is None or self.account.shorting_enabled
 
 
-
 class DayTrades:
     """Day trades this daemon creates today, by order (working orders count at once)."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 
 from inavd.sizing.config import SizingSettings
-from inavd.sizing.costs import CostModel, RoundTripCosts
+from inavd.sizing.costs import RoundTrip, VenueRoundTrip
 
 
 def kelly_fraction(
@@ -53,17 +53,19 @@ def to_shares(
 class Sizer:
     """One per app: the sizing every signal shares."""
 
-    def __init__(self, cfg: SizingSettings, costs: CostModel | None = None) -> None:
+    def __init__(self, cfg: SizingSettings, costs: RoundTrip | None = None) -> None:
         self.cfg = cfg
-        self.costs: CostModel = costs or RoundTripCosts(cfg.costs)
+        self.costs: RoundTrip = costs or VenueRoundTrip()
         self._fractional = frozenset(cfg.fractional_symbols)
 
-    def round_trip_bp(self, price: float, half_spread_bp: float, close_exit: bool = False) -> float:
-        """Estimated round trip of one capped clip at `price` (bp); nan without a price."""
+    def round_trip_bp(
+        self, symbol: str, price: float, half_spread_bp: float, close_exit: bool = False
+    ) -> float:
+        """Estimated round trip of one capped clip of `symbol` at `price` (bp); nan without one."""
         if not price > 0:
             return math.nan
         qty = max(math.floor(self.cfg.capital_usd * self.cfg.cap_fraction / price), 1.0)
-        return self.costs.round_trip_bp(price, qty, half_spread_bp, close_exit)
+        return self.costs.round_trip_bp(symbol, price, qty, half_spread_bp, close_exit)
 
     def notional(
         self,
