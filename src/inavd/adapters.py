@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import structlog
+
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Broker
 from inavd.brokers.capabilities import ConfiguredRules
@@ -23,6 +25,8 @@ from inavd.feeds.replay import ReplayFeed
 from inavd.feeds.sample import reference_for, sample_dir, sample_session_path
 from inavd.inav.engine import Reference
 from inavd.settings import Config
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -115,8 +119,15 @@ def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Referenc
     from inavd.live_config import load_credentials
     from inavd.reference import load_reference
 
-    creds = load_credentials() if r.source == "alpaca" else None
-    return load_reference(r, day, symbols, cfg.settings.alpaca, creds)
+    if r.source != "alpaca":
+        return load_reference(r, day, symbols, cfg.settings.alpaca, None)
+    from inavd.startup import retry_network_sync
+
+    a, creds = cfg.settings.alpaca, load_credentials()
+    return retry_network_sync(
+        "reference", lambda: load_reference(r, day, symbols, a, creds),
+        a.backoff_min_s, a.backoff_max_s,
+    )  # fmt: skip
 
 
 def configured_rules(cfg: Config) -> ConfiguredRules:
@@ -158,9 +169,11 @@ def make_broker(
     if s.kind == "alpaca":
         from inavd.brokers.alpaca.broker import AlpacaBroker
         from inavd.execution.ratelimit import Backoff, RateLimiter
-        from inavd.live_config import check_live_opt_in, load_credentials
+        from inavd.live_config import check_live_opt_in, load_credentials, trading_mode
 
         check_live_opt_in(cfg.settings.alpaca)
+        mode, host = trading_mode(cfg.settings.alpaca)
+        log.info("trading endpoint", mode=mode, host=host)
         rl = ex.rate_limit  # one limiter for every request this process sends the broker
         extended = None
         if cfg.settings.risk.extended_hours:  # limit DAY orders outside the session carry the flag
