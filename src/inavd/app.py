@@ -33,10 +33,11 @@ from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
-from inavd.feeds.sample import SAMPLE_FUNDS
+from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
 from inavd.reference import report_excluded
+from inavd.reference_report import reference_document
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
 from inavd.services import build_services
@@ -92,8 +93,8 @@ class App:
     def _build_market(self) -> None:
         """Universe, book, feed, session and clock."""
         cfg, s = self.cfg, self.cfg.settings
-        # the bundled session covers only the funds that have real bars
-        only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
+        # a bundled session covers only the funds that have real bars that day
+        only = bundled_funds(s.feed.path) if s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
         self.book = QuoteBook(self.universe.symbols)
         bundle = make_feed(cfg, self.book.index, self.universe.symbols)
@@ -121,8 +122,11 @@ class App:
             self.book,
             s.inav.cash_rate,
             {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
+            flow_funds=build_universe(cfg.universe).funds,  # traded or not
         )
         self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
+        if self.reference.adjustments:
+            log.info("corporate actions applied", adjustments=self.reference_doc()["adjustments"])
         excluded = self.engine.set_reference(self.reference)
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
@@ -187,6 +191,10 @@ class App:
         self.stop_event = asyncio.Event()
         self.linger_s = -1.0 if self.opts.serve else self.cfg.settings.ops.linger_s
         self.services: list[Service] = build_services(self)
+
+    def reference_doc(self) -> dict[str, Any]:
+        """Corporate-action adjustments and NAV sources of this session (status, journal)."""
+        return reference_document(self.reference, self.universe, self.reference.actions_source)
 
     def _signals(self) -> list[Signal]:
         return build_signals(self.cfg.settings, self.universe, self.day)
@@ -309,6 +317,7 @@ class App:
                 "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
+            "reference": self.reference_doc(),
             "journal_path": str(self.journal.path),
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
@@ -316,8 +325,8 @@ class App:
 
     def _record_run_start(self) -> None:
         self.journal.execute(
-            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version,"
+            " summary_json) VALUES (?,?,?,?,?,?,?)",
             (
                 self.run_id,
                 time.time_ns(),
@@ -325,6 +334,7 @@ class App:
                 self.feed.describe(),
                 self.broker.name,
                 __version__,
+                json.dumps({"reference": self.reference_doc()}),  # the full summary at the end
             ),
         )
 
