@@ -155,6 +155,19 @@ def day_bars(day: date, symbols: Iterable[str] | None = None) -> DayBars:
     return DayBars(day, bars, prior, source)
 
 
+def bars_prior_closes(day: date, symbols: Iterable[str]) -> dict[str, float]:
+    """The prior session's last regular bar of each of `symbols` found in the bundled bars."""
+    store = _bars_2019(symbols) if day.year < 2025 else _bars_2025()
+    prev = previous_session_day(day)
+    out = {}
+    for sym in symbols:
+        by_day = store.get(sym)
+        close = None if by_day is None else _prior_close(by_day, sym, prev, official=False)
+        if close is not None:
+            out[sym] = close
+    return out
+
+
 def funds_of_day(db: DayBars, fund_benchmarks: dict[str, str]) -> list[str]:
     """Configured funds whose bars and whose benchmark's bars are usable on the day."""
     return [f for f, b in fund_benchmarks.items() if f in db.bars and b in db.bars]

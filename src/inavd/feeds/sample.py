@@ -18,7 +18,7 @@ from inavd.corporate_actions import apply_actions, bundled_actions
 from inavd.domain.instruments import Universe
 from inavd.errors import DataError
 from inavd.feeds.columns import write_quote_table
-from inavd.feeds.days import DayBars, day_bars, funds_of_day
+from inavd.feeds.days import DayBars, bars_prior_closes, day_bars, funds_of_day
 from inavd.feeds.real_session import build_real_session
 from inavd.feeds.synthetic import generate_session
 from inavd.inav.engine import Reference
@@ -47,9 +47,8 @@ def reference_for(day: date, symbols: tuple[str, ...], data_dir: Path | None = N
     row = closes[closes["date"] == prev.isoformat()]
     prior = {str(s): float(c) for s, c in zip(row["symbol"], row["close"], strict=True)}
     missing = [s for s in symbols if s not in prior]
-    if missing and session_for(day) is not None:
-        from_bars = day_bars(day, missing).prior_close
-        prior.update({s: from_bars[s] for s in missing if s in from_bars})
+    if missing:
+        prior.update(bars_prior_closes(day, missing))
     prev_session = session_for(prev)
     if prev_session is None:
         raise DataError(f"{prev} is not a session")
