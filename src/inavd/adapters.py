@@ -9,6 +9,7 @@ from pathlib import Path
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Broker
+from inavd.brokers.capabilities import ConfiguredRules
 from inavd.brokers.paper import PaperBroker
 from inavd.calendar import Session
 from inavd.clock import Clock
@@ -139,6 +140,18 @@ def _corporate_actions(cfg: Config, day: date, symbols: tuple[str, ...]) -> Corp
     return read_actions(Path(choice))
 
 
+def configured_rules(cfg: Config) -> ConfiguredRules:
+    """The paper venue lends `risk.shortable` and the funds flagged shortable in the universe."""
+    s = cfg.settings
+    funds = {sym for sym, f in cfg.universe.funds.items() if f.shortable}
+    return ConfiguredRules(
+        shortable=frozenset(s.risk.shortable) | funds,
+        hard_to_borrow=frozenset(s.broker.hard_to_borrow),
+        pattern_day_trader=s.broker.pattern_day_trader,
+        daytrade_count=s.broker.daytrade_count,
+    )
+
+
 def make_broker(
     cfg: Config, book: QuoteBook, clock: Clock, session: Session, run_id: str = "paper"
 ) -> Broker:
@@ -153,6 +166,7 @@ def make_broker(
             moc_cutoff_ns=session.moc_cutoff_ns(ex.moc.cutoff_min_before_close),
             id_prefix=run_id,
             state_path=cfg.settings.run.data_dir / ex.paper_state if ex.paper_state else None,
+            rules=configured_rules(cfg),
         )
     if s.kind == "alpaca":
         from inavd.brokers.alpaca.broker import AlpacaBroker

@@ -218,6 +218,7 @@ class App:
         try:
             self._record_run_start()
             await self.broker.connect()
+            await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
             await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
             for service in self.services:

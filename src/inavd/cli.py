@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "sample",
     "analysis",
     "record",
+    "doctor",
 )
 
 

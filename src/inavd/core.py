@@ -124,7 +124,8 @@ class Core:
 
     async def _run_signals(self, ev: InavEvaluated) -> None:
         positions = {s: self.router.expected_position(s) for s in self.book.symbols}
-        ctx = Context(self.now_ns, self.session, self.book, positions)
+        by_strategy = self.router.strategy_positions()
+        ctx = Context(self.now_ns, self.session, self.book, positions, by_strategy)
         for signal in self.signals:
             for intent in signal.on_inav(ev, ctx):
                 await self.router.handle(intent)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from datetime import date
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,7 +32,10 @@ from inavd.signals.config import (
 )
 from inavd.sizing.config import SizingSettings
 
-DEFAULT_CONFIG = Path("config/default.toml")
+# The embedded default ships as package data, so `inavd run` works from any folder and from a wheel.
+EMBEDDED_DIR = Path(str(files("inavd").joinpath("data", "config")))
+DEFAULT_CONFIG = EMBEDDED_DIR / "default.toml"
+DEFAULT_UNIVERSE = EMBEDDED_DIR / "universe.toml"
 SECRET_KEYS = frozenset({"password", "secret", "api_key", "secret_key", "token", "key_id"})
 
 
@@ -39,7 +43,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-# ---------------------------------------------------------------- universe (config/universe.toml)
+# ------------------------------------------------ universe (data/config/universe.toml)
 class SwapSpec(Strict):
     reference: str
     notional_usd: float
@@ -132,6 +136,11 @@ class BrokerSettings(Strict):
     kind: Literal["paper", "alpaca"] = "paper"
     latency_ms: float = Field(0.0, ge=0)
     starting_cash_usd: float = Field(1_000_000.0, gt=0)
+    # the paper venue's account rules (Alpaca reports its own): symbols it will not lend, and the
+    # pattern-day-trader inputs, to rehearse the rule with a small account
+    hard_to_borrow: list[str] = []
+    pattern_day_trader: bool = False
+    daytrade_count: int = Field(0, ge=0)
 
 
 class JournalSettings(Strict):
@@ -169,7 +178,7 @@ class Settings(BaseSettings):
         env_prefix="INAVD_", env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
-    universe_file: Path = Path("universe.toml")
+    universe_file: Path | None = None  # None = the bundled universe
     run: RunSettings = RunSettings()
     feed: FeedSettings = FeedSettings()
     inav: InavSettings = InavSettings()
@@ -256,22 +265,49 @@ def load_universe(path: Path) -> UniverseSpec:
 
 
 def load_config(path: Path | None = None) -> Config:
-    path = path or Path(os.environ.get("INAVD_CONFIG", DEFAULT_CONFIG))
-    data = _read_toml(path)
-    _refuse_secrets(data, path)
+    """The embedded default, with the user's file (if any) layered over it.
+
+    Tables merge key by key; a scalar or a list in the user's file replaces the default's.
+    `universe_file` resolves relative to the file that names it, else the bundled universe.
+    """
+    env_path = os.environ.get("INAVD_CONFIG")
+    if path is None and env_path:
+        path = Path(env_path)
+    data = _read_toml(DEFAULT_CONFIG)
+    universe_path = DEFAULT_UNIVERSE
+    if path is not None and path.resolve() != DEFAULT_CONFIG.resolve():
+        user = _read_toml(path)
+        _refuse_secrets(user, path)
+        data = merge_layers(data, user)
+        if isinstance(user.get("universe_file"), str):
+            named = Path(user["universe_file"])
+            universe_path = named if named.is_absolute() else path.parent / named
+    path = path or DEFAULT_CONFIG
+    data.pop("universe_file", None)
     try:
-        settings = Settings(**data)
+        settings = Settings(universe_file=universe_path, **data)
     except ValidationError as exc:
         raise ConfigError(format_validation_error(path, exc)) from None
-    ufile = settings.universe_file
-    universe = load_universe(ufile if ufile.is_absolute() else path.parent / ufile)
+    universe = load_universe(settings.universe_file or universe_path)
     _check_cross_references(path, settings, universe)
     return Config(path=path, settings=settings, universe=universe)
 
 
+def merge_layers(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` layered on `base`: nested tables merge, anything else is replaced."""
+    out = dict(base)
+    for key, value in over.items():
+        below = out.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            out[key] = merge_layers(below, value)
+        else:
+            out[key] = value
+    return out
+
+
 def _check_cross_references(path: Path, s: Settings, u: UniverseSpec) -> None:
     for sym in s.strategies.premium_reversion.symbols:
-        if sym not in u.funds:
+        if s.strategies.premium_reversion.enabled and sym not in u.funds:
             raise ConfigError(
                 f"{path}: strategies.premium_reversion.symbols: {sym!r} is not a fund"
             )
@@ -282,8 +318,10 @@ def _check_cross_references(path: Path, s: Settings, u: UniverseSpec) -> None:
 
 def masked_dump(cfg: Config) -> dict[str, Any]:
     """The resolved configuration with anything secret-looking masked."""
+    layers = [str(DEFAULT_CONFIG)] + ([str(cfg.path)] if cfg.path != DEFAULT_CONFIG else [])
     out = {
         "config": str(cfg.path),
+        "layers": layers,
         "settings": cfg.settings.model_dump(mode="json"),
         "universe": cfg.universe.model_dump(mode="json"),
     }

@@ -8,7 +8,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from inavd.feeds.sample import sample_session_path
-from tests.kit.paths import ROOT
+from tests.kit.paths import DEFAULT_UNIVERSE
 
 CONFIG = """
 universe_file = "{universe}"
@@ -30,6 +30,16 @@ entry_bp = 3
 exit_bp = 1
 order_notional_usd = 60000
 flat_before_close_min = 0
+[strategies.premium_arb]
+enabled = false
+[strategies.moc_flow]
+enabled = false
+[strategies.mean_reversion]
+enabled = false
+[strategies.vol_hedge]
+enabled = false
+[strategies.decay_monitor]
+enabled = false
 [execution]
 paper_state = "venue.sqlite"
 [execution.iceberg]
@@ -63,7 +73,7 @@ def write_config(tmp: Path, run_id: str, quotes: Path) -> Path:
     cfg = tmp / f"{run_id}.toml"
     cfg.write_text(
         CONFIG.format(
-            universe=(ROOT / "config" / "universe.toml").as_posix(),
+            universe=DEFAULT_UNIVERSE.as_posix(),
             state=(tmp / "state").as_posix(),
             run_id=run_id,
             quotes=quotes.as_posix(),

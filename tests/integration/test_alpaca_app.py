@@ -16,7 +16,7 @@ import pytest
 import structlog.testing
 from tests.kit import alpaca_wire as wire
 from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer
-from tests.kit.paths import ROOT
+from tests.kit.paths import DEFAULT_CONFIG, DEFAULT_UNIVERSE
 from tests.kit.waits import until
 
 from inavd.app import App, RunOptions
@@ -56,7 +56,7 @@ def keys(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def write_config(tmp: Path, server: AlpacaServer, broker: str = "alpaca", **alpaca: object) -> Path:
     extra = "".join(f"{k} = {json.dumps(v)}\n" for k, v in alpaca.items())
-    text = f"""universe_file = {json.dumps(str(ROOT / "config" / "universe.toml"))}
+    text = f"""universe_file = {json.dumps(str(DEFAULT_UNIVERSE))}
 [run]
 data_dir = {json.dumps(str(tmp / "var"))}
 [feed]
@@ -179,7 +179,7 @@ async def test_record_then_replay_gives_the_same_decisions(
         "quotes-2019-12-19.parquet"
     ]
     a, b = tmp_path / "a.json", tmp_path / "b.json"
-    base = ["--config", str(ROOT / "config" / "default.toml"), "--quiet"]
+    base = ["--config", str(DEFAULT_CONFIG), "--quiet"]
     for src, out in ((direct, a), (writer.files[0], b)):
         monkeypatch.setenv("INAVD_RUN__DATA_DIR", str(tmp_path / out.stem))
         args = ["replay", *base, "--input", str(src), "--summary-json", str(out)]

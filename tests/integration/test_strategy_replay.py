@@ -3,6 +3,7 @@
 1. 2020-03-16 (SPY −10.9 %, from the real daily moves in tests/fixtures/strategy): the MOC-flow
    signal must sell the benchmark at 15:40 ET and buy it back in the closing auction.
 2. A widening-spread episode: entries are denied by the spread gate and the denials are counted.
+3. A volatility hedge under a tight decay-monitor stop: the hedge is exempt, so it is not churned.
 """
 
 from __future__ import annotations
@@ -209,8 +210,10 @@ async def test_widening_spread_blocks_entries_and_counts_denials(gate_on: bool) 
 
     def mid(sym: str, ts: np.ndarray, spy: np.ndarray) -> np.ndarray:
         m = fair(sym, ts, spy)
-        if sym == "SH":  # a 20 bp discount from 11:10 on
-            m = np.where(ts >= start, m * (1 - 0.0020), m)
+        # an 80 bp discount from 11:10 on: its 78 bp edge beats even the wide quote's round
+        # trip (≈ 66 bp), so what holds the entry back is the spread gate alone
+        if sym == "SH":
+            m = np.where(ts >= start, m * (1 - 0.0080), m)
         return np.asarray(m)
 
     def half(sym: str, ts: np.ndarray) -> np.ndarray:
@@ -233,3 +236,32 @@ async def test_widening_spread_blocks_entries_and_counts_denials(gate_on: bool) 
     assert denials == Counter({"spread": 8})
     assert all(e.ts_ns <= wide_end for e in seen["denied"])
     assert buys[0].ts_ns == k.at(11, 12, 15)
+
+
+def hedged_with_tight_stops(exempt: list[str] | None) -> Settings:
+    decay: dict[str, Any] = {"enabled": True, "base_stop_bp": 10}
+    if exempt is not None:
+        decay["exempt_strategies"] = exempt
+    hedge = {"enabled": True, "portfolio_beta_usd": {"SPY": 60_000}, "hedge_fund": {"SPY": "SH"}}
+    return Settings(
+        strategies={
+            "premium_reversion": {"enabled": False},
+            "vol_hedge": hedge,
+            "decay_monitor": decay,
+        }
+    )
+
+
+@pytest.mark.parametrize("exempt", [None, []])
+async def test_the_decay_monitor_does_not_stop_out_the_hedge(exempt: list[str] | None) -> None:
+    # SPY rallies from the open to 10:30: the SH hedge loses more than a 10 bp stop within minutes
+    seen = await replay(hedged_with_tight_stops(exempt), fair_mid(prior_close()))
+    stops = [e for e in seen["signal"] if e.reason.startswith("decay monitor")]
+    buys = [e for e in seen["submitted"] if e.request.symbol == "SH" and e.request.side is Side.BUY]
+    if exempt is None:  # the default exempts the vol hedge: bought once, held all day
+        assert stops == [] and len(buys) == 1
+        return
+    # without the exemption each stop flattens the hedge and the hedge buys it back: 34 round
+    # trips on the way up to 10:30 and after
+    assert len(stops) == 34 and len(buys) == 35
+    assert all(e.strategy == "volhedge" and e.symbol == "SH" for e in stops)

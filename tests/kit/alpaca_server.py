@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import WSMsgType, web
 
 from tests.kit import alpaca_wire as wire
+from tests.kit.alpaca_account import Desk
 from tests.kit.alpaca_trading import Venue, event
 from tests.kit.waits import until
 
@@ -52,6 +53,7 @@ class AlpacaServer:
         self.key, self.secret = key, secret
         self.md = MarketData()
         self.venue = Venue()
+        self.desk = Desk(self.venue)  # account, assets, clock
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str, int]] = []  # method, path, status
         self.snapshots: dict[str, dict[str, Any]] = {}
@@ -78,8 +80,7 @@ class AlpacaServer:
         r.add_patch("/v2/orders/{id}", self._replace)
         r.add_delete("/v2/orders/{id}", self._cancel)
         r.add_get("/v2/positions", self._positions)
-        r.add_get("/v2/account", self._account)
-        r.add_get("/v2/clock", self._clock)
+        self.desk.add_routes(r)
         r.add_get("/v2/calendar", self._calendar)
         r.add_get("/v2/stocks/snapshots", self._snapshots)
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -360,14 +361,6 @@ class AlpacaServer:
     async def _positions(self, request: web.Request) -> web.Response:
         v = self.venue
         return self._json([v.position_json(s) for s, (q, _) in v.positions.items() if q])
-
-    async def _account(self, request: web.Request) -> web.Response:
-        return self._json(self.venue.account_json())
-
-    async def _clock(self, request: web.Request) -> web.Response:
-        return self._json({"timestamp": "2024-03-01T10:00:00-05:00", "is_open": True,
-                           "next_open": "2024-03-04T09:30:00-05:00",
-                           "next_close": "2024-03-01T16:00:00-05:00"})
 
     async def _calendar(self, request: web.Request) -> web.Response:
         start = date.fromisoformat(request.query.get("start", "2024-03-01"))

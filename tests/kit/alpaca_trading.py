@@ -125,15 +125,6 @@ class Venue:
             "unrealized_pl": f"{q * (px - avg):g}", "current_price": f"{px:g}",
         }
 
-    def account_json(self) -> dict[str, Any]:
-        mv = sum(q * self.prices.get(s, a) for s, (q, a) in self.positions.items())
-        return {
-            "id": str(uuid.uuid5(uuid.NAMESPACE_DNS, "account")), "account_number": "PA0000",
-            "status": "ACTIVE", "currency": "USD", "cash": f"{self.cash:.2f}",
-            "equity": f"{self.cash + mv:.2f}", "buying_power": f"{2 * (self.cash + mv):.2f}",
-            "pattern_day_trader": False, "trading_blocked": False, "account_blocked": False,
-        }
-
 
 def event(name: str, o: dict[str, Any], **extra: Any) -> dict[str, Any]:
     data: dict[str, Any] = {"event": name, "timestamp": now_iso(), "order": dict(o)}

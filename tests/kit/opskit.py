@@ -22,7 +22,7 @@ from inavd.app import App, RunOptions
 from inavd.ops.server import OpsService
 from inavd.publish.mqtt import MqttPublisher
 from inavd.settings import load_config
-from tests.kit.paths import ROOT
+from tests.kit.paths import DEFAULT_UNIVERSE
 
 
 def free_port() -> int:
@@ -43,10 +43,17 @@ def _toml_value(v: Any) -> str:
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+OTHER_STRATEGIES = ("premium_arb", "moc_flow", "mean_reversion", "vol_hedge", "decay_monitor")
+
+
 def write_config(tmp: Path, sections: dict[str, dict[str, Any]]) -> Path:
     """A config in `tmp` replaying the bundled session, journaling under `tmp/var`."""
-    shutil.copy(ROOT / "config" / "universe.toml", tmp / "universe.toml")
+    shutil.copy(DEFAULT_UNIVERSE, tmp / "universe.toml")
     lines = ['universe_file = "universe.toml"', "[run]", f"data_dir = {_toml_value(tmp / 'var')}"]
+    # the file is layered over the embedded default: keep only premium reversion trading, so the
+    # side-channel tests stay small and fast
+    quiet = {s: {"enabled": False} for s in OTHER_STRATEGIES}
+    sections = {**sections, "strategies": {**quiet, **sections.get("strategies", {})}}
     for name, body in sections.items():
         nested = {k: v for k, v in body.items() if isinstance(v, dict)}
         lines.append(f"[{name}]")

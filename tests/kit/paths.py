@@ -2,5 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from inavd.settings import DEFAULT_CONFIG, DEFAULT_UNIVERSE
+
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG = ROOT / "config" / "default.toml"
+__all__ = ["DEFAULT_CONFIG", "DEFAULT_UNIVERSE", "ROOT"]

@@ -148,7 +148,9 @@ def test_price_collar() -> None:
 
 def test_session_and_moc_cutoff() -> None:
     assert g.session(check(in_session=False), CFG) == ("session", "outside regular hours")
-    assert g.session(check(in_session=False), RiskSettings(extended_hours=True)) is None
+    # extended hours take limit DAY orders only (tests/unit/test_venue_rules.py)
+    ext = req(order_type=OrderType.LIMIT, limit_price=25.01)
+    assert g.session(check(ext, in_session=False), RiskSettings(extended_hours=True)) is None
     moc = req(Side.SELL, time_in_force=TimeInForce.CLS)
     assert g.session(check(moc, after_moc_cutoff=True), CFG)[0] == "moc_cutoff"  # type: ignore[index]
     assert g.session(check(moc), CFG) is None

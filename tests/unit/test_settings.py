@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.kit.paths import DEFAULT_CONFIG, ROOT
+from tests.kit.paths import DEFAULT_CONFIG, DEFAULT_UNIVERSE
 
 from inavd.cli import main
 from inavd.errors import ConfigError
@@ -15,7 +15,7 @@ from inavd.settings import load_config
 
 def write(tmp: Path, body: str, universe: str | None = None) -> Path:
     cfg = tmp / "c.toml"
-    u = universe if universe is not None else (ROOT / "config" / "universe.toml").read_text()
+    u = universe if universe is not None else DEFAULT_UNIVERSE.read_text()
     (tmp / "universe.toml").write_text(u)
     cfg.write_text('universe_file = "universe.toml"\n' + body)
     return cfg
@@ -101,3 +101,47 @@ def test_check_config_prints_resolved_config(capsys: pytest.CaptureFixture[str])
     data = json.loads(capsys.readouterr().out)
     assert data["settings"]["feed"]["kind"] == "replay"
     assert data["universe"]["funds"]["SPXU"]["leverage"] == -3
+
+
+def test_user_file_layers_over_embedded_default(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "mine.toml"
+    cfg_file.write_text("[feed]\nspeed = 2\n[strategies.premium_arb]\nthreshold_bp = 7\n")
+    cfg = load_config(cfg_file)
+    default = load_config(DEFAULT_CONFIG).settings
+    s = cfg.settings
+    assert s.feed.speed == 2 and s.feed.kind == default.feed.kind  # named key wins, rest kept
+    assert s.strategies.premium_arb.threshold_bp == 7
+    assert s.strategies.premium_arb.symbols == default.strategies.premium_arb.symbols
+    assert s.strategies.moc_flow == default.strategies.moc_flow
+    assert s.risk == default.risk and s.sizing == default.sizing
+    assert s.universe_file == DEFAULT_UNIVERSE and "SPXU" in cfg.universe.funds
+
+
+def test_universe_file_relative_to_the_naming_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = tmp_path / "etc"
+    sub.mkdir()
+    (sub / "u.toml").write_text(
+        '[benchmarks.SPY]\n[funds.SH]\nbenchmark = "SPY"\nleverage = -1\nexpense_ratio = 0.0089\n'
+    )
+    (sub / "c.toml").write_text(
+        'universe_file = "u.toml"\n'
+        "[strategies.premium_reversion]\nenabled = false\n"
+        "[strategies.premium_arb]\nenabled = false\n"
+        "[strategies.moc_flow]\nenabled = false\n[strategies.mean_reversion]\nenabled = false\n"
+        "[strategies.vol_hedge]\nenabled = false\n"
+    )
+    monkeypatch.chdir(tmp_path)  # resolved against the config's folder, not the cwd
+    cfg = load_config(sub / "c.toml")
+    assert list(cfg.universe.funds) == ["SH"]
+
+
+def test_default_config_from_another_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("INAVD_CONFIG", raising=False)
+    cfg = load_config(None)
+    assert cfg.path == DEFAULT_CONFIG and cfg.settings.feed.path == "sample"
+    assert len(cfg.universe.funds) >= 10

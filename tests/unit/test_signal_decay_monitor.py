@@ -39,7 +39,7 @@ def test_stop_tightens_with_deviation() -> None:
     assert step(mon, k.at(11, 0), 300.0, 25.0) == []  # entry recorded
     # SH −1 % while SPY +0.5 %: deviation −50 bp → stop 75 bp; return −100 bp → exit
     (i,) = step(mon, k.at(11, 1), 301.5, 24.75)
-    assert i.target_qty == 0.0 and i.reason.startswith("stop")
+    assert i.target_qty == 0.0 and i.reason.startswith("decay monitor: stop")
     # without deviation the same −100 bp loss is inside the 150 bp stop
     mon2 = DecayMonitor(DecayMonitorSettings(enabled=True), k.universe())
     step(mon2, k.at(11, 0), 300.0, 25.0)

@@ -14,6 +14,7 @@ default) the venue lives in memory and dies with the process.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import orjson
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Account, FillListener, OrderListener
+from inavd.brokers.capabilities import AccountRules, AssetRules, ConfiguredRules
 from inavd.clock import Clock
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import (
@@ -56,7 +58,9 @@ class PaperBroker:
         moc_cutoff_ns: int | None = None,
         id_prefix: str = "paper",
         state_path: Path | None = None,
+        rules: ConfiguredRules | None = None,
     ) -> None:
+        self.rules = rules or ConfiguredRules()  # what the simulated venue lends, account rules
         self.id_prefix = id_prefix  # keeps broker and execution ids unique across runs
         self.book = book
         self.clock = clock
@@ -151,6 +155,16 @@ class PaperBroker:
         marks = {s: float(self.book.mid[self.book.index[s]]) for s in self.ledger.qty}
         equity = self.ledger.cash_usd + sum(q * marks[s] for s, q in self.ledger.qty.items())
         return Account(self.ledger.cash_usd, equity, max(self.ledger.cash_usd, 0.0))
+
+    # ------------------------------------------------------------------ venue rules (capabilities)
+    async def asset_rules(self, symbols: Sequence[str]) -> dict[str, AssetRules]:
+        return self.rules.assets(symbols)
+
+    async def account_rules(self) -> AccountRules:
+        # at the start of the day there may be no quote yet: the prior close is held at cost
+        held = sum(q * self.ledger.avg_price.get(s, 0.0) for s, q in self.ledger.qty.items())
+        last = self.ledger.cash_usd + held
+        return self.rules.account(last, last)
 
     # ------------------------------------------------------------------ market events
     def on_market(self, now_ns: int) -> None:

@@ -15,7 +15,7 @@ from inavd.summary import render_text
 
 def register(sub: Any) -> None:
     for name, help_ in (
-        ("run", "run the daemon on a config (default: config/default.toml)"),
+        ("run", "run the daemon on a config (default: the embedded default config)"),
         ("replay", "replay a recorded session (same as run, with --input to pick the file)"),
     ):
         p: argparse.ArgumentParser = sub.add_parser(name, help=help_)

@@ -1,6 +1,8 @@
 """The execution engine: intents → orders through gates, the state machine and the journal.
 
-Position targets become order deltas with deterministic client order ids. Every order, including
+Position targets are kept per strategy and summed per symbol: an intent moves only its own
+strategy's share of a symbol (its fills plus its working orders), so two signals can share a fund.
+The order delta gets a deterministic client order id. Every order, including
 each iceberg child, passes the built-in checks (reconciled, not stopping, MOC cutoff) and then
 every function in `gates` right before it is sent. The order row is committed to the journal
 *before* the submit leaves the process (write-ahead), so a crash can never leave an order the
@@ -141,6 +143,38 @@ class OrderRouter:
     def expected_position(self, symbol: str) -> float:
         return self.ledger.position(symbol) + self.working_qty(symbol)
 
+    def strategy_positions(self) -> dict[str, dict[str, float]]:
+        """strategy → symbol → signed shares: its fills plus its working orders."""
+        out: dict[str, dict[str, float]] = {}
+        for (strategy, symbol), q in self.by_strategy.items():
+            if q:
+                out.setdefault(strategy, {})[symbol] = q
+        working = [
+            (o.request.strategy, o.symbol, o.request.side.sign * o.remaining_qty)
+            for o in self.open.values()
+        ]
+        working += [
+            (p.strategy, p.symbol, p.side.sign * p.unshown) for p in self.icebergs.working()
+        ]
+        for strategy, symbol, q in working:
+            mine = out.setdefault(strategy, {})
+            mine[symbol] = mine.get(symbol, 0.0) + q
+        return out
+
+    def own_position(self, strategy: str, symbol: str) -> float:
+        """One strategy's share of a symbol, including its working orders."""
+        shown = sum(
+            o.request.side.sign * o.remaining_qty
+            for o in self.open.values()
+            if o.symbol == symbol and o.request.strategy == strategy
+        )
+        hidden = sum(
+            p.side.sign * p.unshown
+            for p in self.icebergs.working()
+            if p.symbol == symbol and p.strategy == strategy
+        )
+        return self.by_strategy.get((strategy, symbol), 0.0) + shown + hidden
+
     # ------------------------------------------------------------------ intents
     async def handle(self, intent: Intent) -> Order | None:
         if self.stopping:
@@ -165,10 +199,10 @@ class OrderRouter:
         self.bus.publish(
             SignalEmitted(now, intent.strategy, intent.symbol, intent.target_qty, intent.reason)
         )
-        if self.moc.blocks(intent, self.ledger.position(intent.symbol)):
+        if self.moc.blocks(intent, self.by_strategy.get((intent.strategy, intent.symbol), 0.0)):
             return None  # the strategy has exited at the close: its auction orders stand
         await self._cancel_opposing(intent)
-        delta = intent.target_qty - self.expected_position(intent.symbol)
+        delta = intent.target_qty - self.own_position(intent.strategy, intent.symbol)
         qty = math.floor(abs(delta) + 1e-9)
         if qty < self.min_qty:
             return None
@@ -267,13 +301,16 @@ class OrderRouter:
                 self.on_order(order)
 
     async def _cancel_opposing(self, intent: Intent) -> None:
-        want_up = intent.target_qty > self.ledger.position(intent.symbol)
+        """Cancel the strategy's own working orders that point away from its new target."""
+        sym, strategy = intent.symbol, intent.strategy
+        want_up = intent.target_qty > self.by_strategy.get((strategy, sym), 0.0)
         now = self.clock.now_ns()
         for p in self.icebergs.working():
-            if p.symbol == intent.symbol and (p.side is Side.BUY) != want_up:
+            if p.symbol == sym and p.strategy == strategy and (p.side is Side.BUY) != want_up:
                 await self.icebergs.cancel(p, self, now)
         for o in list(self.open.values()):
-            if o.symbol == intent.symbol and (o.request.side is Side.BUY) != want_up:
+            mine = o.symbol == sym and o.request.strategy == strategy
+            if mine and (o.request.side is Side.BUY) != want_up:
                 await self.cancel_order(o.client_order_id)
 
     # ------------------------------------------------------------------ the run loop's hooks
@@ -288,8 +325,7 @@ class OrderRouter:
                 await self.reconciler(startup=True)
             return
         if self.moc.exit_due(now):
-            held = dict(self.ledger.qty)
-            for intent in self.moc.exit_intents(held, self.by_strategy):
+            for intent in self.moc.exit_intents(self.by_strategy):
                 await self.handle(intent)
         await self.icebergs.step(self, now)
         interval = int(self.cfg.reconcile_interval_s * NS_PER_S)

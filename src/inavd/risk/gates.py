@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from inavd.brokers.capabilities import PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_USD
 from inavd.domain.events import TradingState
 from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from inavd.domain.units import PRICE_EPS, QTY_EPS
@@ -20,6 +21,7 @@ _AUCTIONS = frozenset({TimeInForce.CLS, TimeInForce.OPG})
 # enum members bound once: `TradingState.HALTED` is a class-attribute lookup costing ~0.1 µs
 _HALTED, _REDUCING = TradingState.HALTED, TradingState.REDUCING
 _BUY, _CLS, _LIMIT = Side.BUY, TimeInForce.CLS, OrderType.LIMIT
+_DAY, _MARKET = TimeInForce.DAY, OrderType.MARKET
 
 
 @dataclass(slots=True)
@@ -52,6 +54,13 @@ class OrderCheck:
     after_moc_cutoff: bool = False
     short_enabled: bool = False
     venue_shortable: bool = False
+    # the venue's own rules (risk/venue_rules.py); the defaults leave these gates open
+    easy_to_borrow: bool = True
+    fractionable: bool = True
+    day_trade: bool = False  # this order closes shares opened today
+    day_trades: int = 0  # day trades in the last five sessions before this order
+    pdt_equity_usd: float = float("nan")  # equity at the prior close; nan: no PDT rule
+    pdt_flagged: bool = False
 
     # derived once in __post_init__ (gates read them many times; properties cost a call each)
     delta: float = field(init=False)  # signed shares of this order
@@ -59,6 +68,7 @@ class OrderCheck:
     price: float = field(init=False)  # expected execution price: the limit, else the touch
     reducing: bool = field(init=False)  # shrinks |position| without crossing through zero
     auction: bool = field(init=False)  # closing/opening auction: no spread is crossed
+    fractional: bool = field(init=False)  # a quantity that is not a whole number of shares
 
     def __post_init__(self) -> None:
         r = self.req
@@ -71,6 +81,7 @@ class OrderCheck:
         p = self.position
         self.reducing = abs(p) > QTY_EPS and (p > 0) != (d > 0) and abs(d) <= abs(p) + QTY_EPS
         self.auction = r.time_in_force in _AUCTIONS
+        self.fractional = abs(r.qty - round(r.qty)) > QTY_EPS
 
     def exposure_after(self) -> tuple[float, float]:
         """(gross, net) after the order, marked at the mid."""
@@ -95,8 +106,12 @@ def known_symbol(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
 
 
 def session(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
-    if not c.in_session and not cfg.extended_hours:
-        return "session", "outside regular hours"
+    if not c.in_session:
+        if not cfg.extended_hours:
+            return "session", "outside regular hours"
+        denial = extended_hours(c, cfg)
+        if denial is not None:
+            return denial
     if c.req.time_in_force is _CLS and c.after_moc_cutoff:
         return "moc_cutoff", f"closing-auction order after close − {cfg.moc_cutoff_min:g} min"
     return None
@@ -110,6 +125,45 @@ def short_sale(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
         return "short_sale", f"short sales of {c.req.symbol} are not enabled"
     if not c.venue_shortable:
         return "short_sale", f"{c.req.symbol} is not shortable at the venue"
+    if not c.easy_to_borrow:
+        return "hard_to_borrow", f"{c.req.symbol} is hard to borrow: never shorted"
+    return None
+
+
+def extended_hours(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    """Outside regular hours the venue takes only limit DAY orders (auction orders queue); run by
+    `session`, which alone knows the hour."""
+    r = c.req
+    if c.in_session or c.auction or (r.order_type is _LIMIT and r.time_in_force is _DAY):
+        return None
+    return "extended_hours", f"outside regular hours only limit DAY orders, not {r.order_type}"
+
+
+def fractional(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    """Fractional shares: market DAY orders only, never short, and only where the venue allows."""
+    if not c.fractional:
+        return None
+    r = c.req
+    if r.order_type is not _MARKET or r.time_in_force is not _DAY:
+        return "fractional", f"fractional {r.qty:g} shares only on market DAY orders"
+    if c.delta < 0 and min(c.position, c.settled_position) + c.delta < -QTY_EPS:
+        return "fractional", f"fractional {r.qty:g} shares of {r.symbol} cannot be sold short"
+    if not c.fractionable:
+        return "fractional", f"{r.symbol} is not fractionable at the venue"
+    return None
+
+
+def pattern_day_trader(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
+    """Below 25,000 USD of equity at the prior close, no fourth day trade in five sessions (the
+    venue would flag the account); a flagged account below it makes no day trade at all."""
+    eq = c.pdt_equity_usd
+    if not c.day_trade or not eq < PDT_MIN_EQUITY_USD:  # nan: the venue has no such rule
+        return None
+    if c.pdt_flagged:
+        return "pattern_day_trader", f"flagged day trader, equity {eq:,.0f} < 25,000 USD"
+    if c.day_trades >= PDT_MAX_DAY_TRADES:
+        n = c.day_trades
+        return "pattern_day_trader", f"{n} day trades in 5 sessions, equity {eq:,.0f} < 25,000 USD"
     return None
 
 
@@ -204,8 +258,10 @@ def daily_loss(c: OrderCheck, cfg: RiskSettings) -> Denial | None:
 GATES: tuple[Gate, ...] = (
     trading_state,
     known_symbol,
-    session,
+    session,  # and extended_hours
     short_sale,
+    fractional,
+    pattern_day_trader,
     stale_data,
     crossed_or_locked,
     spread,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +11,7 @@ import numpy.typing as npt
 from inavd.domain.instruments import Universe
 from inavd.domain.units import NS_PER_S
 from inavd.signals.base import Context
+from inavd.sizing.kelly import Sizer
 
 MIN_NS = 60 * NS_PER_S
 
@@ -30,9 +31,21 @@ def book_mid(ctx: Context, symbol: str) -> float:
 
 
 def half_spread_bp(ctx: Context, symbol: str) -> float:
-    i = ctx.book.index[symbol]
+    i = ctx.book.index.get(symbol)
+    if i is None:
+        return math.nan
     bid, ask = float(ctx.book.bid[i]), float(ctx.book.ask[i])
     return (ask - bid) / (ask + bid) * 1e4
+
+
+def round_trip_bp(sizer: Sizer, ctx: Context, symbol: str, close_exit: bool = False) -> float:
+    """The estimated round trip of one clip of `symbol` at the current quote (bp)."""
+    return sizer.round_trip_bp(book_mid(ctx, symbol), half_spread_bp(ctx, symbol), close_exit)
+
+
+def clears_costs(edge_bp: float, cost_bp: float) -> bool:
+    """An entry is worth taking only when its expected edge beats the round trip (nan: never)."""
+    return edge_bp > cost_bp
 
 
 def default_inverse(universe: Universe, benchmark: str) -> str | None:
@@ -69,11 +82,13 @@ class FundIndex:
         self.mask = np.array([self.selected(s) for s in symbols], dtype=bool)
         return True
 
-    def visit(self, candidates: npt.NDArray[np.bool_] | None, ctx: Context) -> list[int]:
-        """Indices to look at, in event order: the `candidates` among ours, and ours held."""
+    def visit(
+        self, candidates: npt.NDArray[np.bool_] | None, held: Mapping[str, float]
+    ) -> list[int]:
+        """Indices to look at, in event order: the `candidates` among ours, and ours `held`."""
         js: set[int] = set()
         if candidates is not None:
             js.update(np.flatnonzero(candidates & self.mask).tolist())
         pos = self.pos
-        js.update(pos[s] for s in ctx.held if s in pos)
+        js.update(pos[s] for s in held if s in pos)
         return sorted(js)

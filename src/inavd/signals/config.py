@@ -67,7 +67,8 @@ class PremiumArbSettings(SignalSettings):
     window_start_min: float = Field(30.0, gt=0)  # minutes before the close (15:30 ET)
     window_end_min: float = Field(10.0, ge=0)  # exit by then (15:50 ET)
     half_spread_mult: float = Field(1.0, ge=0)  # |premium| must also exceed this × half spread
-    hedge: bool = False  # hedge leg in the benchmark proxy
+    # hedge leg in the benchmark proxy: the trade is on the premium, not on the market
+    hedge: bool = True
 
     @model_validator(mode="after")
     def _window(self) -> Self:
@@ -127,6 +128,8 @@ class DecayMonitorSettings(SignalSettings):
     benefit_bp: float = Field(100.0, ge=0)  # expected hedge benefit over the holding period
     ewma_lambda: float = Field(0.94, gt=0, lt=1)
     min_samples: int = Field(20, ge=2)  # evaluations before the drag estimate is trusted
+    # strategies whose positions are hedges (or are hedged): never stopped out
+    exempt_strategies: list[str] = ["volhedge", "premarb"]
 
 
 def check_references(strategies: Any, funds: Iterable[str], benchmarks: Iterable[str]) -> list[str]:
@@ -135,7 +138,10 @@ def check_references(strategies: Any, funds: Iterable[str], benchmarks: Iterable
     out: list[str] = []
 
     def need(key: str, syms: Iterable[str], pool: set[str], what: str) -> None:
-        out.extend(f"strategies.{key}: {s!r} is not a {what}" for s in syms if s not in pool)
+        # a disabled strategy's symbols do not matter (a user's small universe layered over the
+        # default must not trip over the default's strategies it switched off)
+        if getattr(strategies, key.split(".")[0]).enabled:
+            out.extend(f"strategies.{key}: {s!r} is not a {what}" for s in syms if s not in pool)
 
     need("premium_arb.symbols", strategies.premium_arb.symbols, f, "fund")
     need("moc_flow.symbols", strategies.moc_flow.symbols, b, "benchmark")

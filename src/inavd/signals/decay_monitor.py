@@ -5,6 +5,10 @@ dev = (P/P₀ − 1) − L·(B/B₀ − 1), and the expected volatility drag ove
 period, drag = (L² − L)·σ²·T/2 (DOMAIN.md §4). The stop on the position's own return tightens as
 |dev| widens, stop = base_stop / (1 + |dev| / tighten_scale); it exits on the stop, when |dev|
 exceeds `max_deviation_bp`, or when the expected drag exceeds the hedge's expected benefit.
+
+Positions are watched per owning strategy, and the exit sets that strategy's target to 0 (targets
+are per strategy). Strategies in `exempt_strategies` are never stopped: a hedge that is stopped
+out is re-bought by its own signal at the next evaluation, paying the round trip each time.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ class DecayMonitor:
     def __init__(self, cfg: DecayMonitorSettings, universe: Universe) -> None:
         self.cfg = cfg
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
-        self.entries: dict[str, Entry] = {}
+        self.exempt = frozenset(cfg.exempt_strategies)
+        self.entries: dict[tuple[str, str], Entry] = {}  # (owner, fund) → at first sight
         self.index = FundIndex(self.funds.__contains__)
         self.vol = {b: EwmaVol(cfg.ewma_lambda) for b in {f.benchmark for f in self.funds.values()}}
 
@@ -56,27 +61,38 @@ class DecayMonitor:
         bench_px = {b: book_mid(ctx, b) for b in self.vol}
         for b, v in self.vol.items():
             v.update(ctx.now_ns, bench_px[b])
-        index = self.index
-        index.update(ev.symbols)
-        # a position that went flat forgets its entry; only held funds are watched
-        for sym in [s for s in self.entries if s in index.pos and not ctx.positions.get(s)]:
-            del self.entries[sym]
+        self.index.update(ev.symbols)
+        pos = self.index.pos
+        watched = self._watched(ctx)
+        # a position that went flat forgets its entry
+        for key in [key for key in self.entries if key not in watched]:
+            del self.entries[key]
         out: list[Intent] = []
-        for j in index.visit(None, ctx):
-            sym = ev.symbols[j]
+        for (owner, sym), held in sorted(watched.items()):
             fund = self.funds[sym]
-            held = ctx.positions.get(sym, 0.0)
-            intent = self._watch(fund, held, float(ev.mid[j]), bench_px[fund.benchmark])
+            px = float(ev.mid[pos[sym]])
+            intent = self._watch(owner, fund, held, px, bench_px[fund.benchmark])
             if intent is not None:
                 out.append(intent)
         return out
 
-    def _watch(self, fund: Fund, held: float, px: float, bpx: float) -> Intent | None:
+    def _watched(self, ctx: Context) -> dict[tuple[str, str], float]:
+        """(owner, fund) → shares, for the fund positions of every strategy that is not exempt."""
+        pos = self.index.pos
+        return {
+            (owner, sym): q
+            for owner, held in ctx.owners().items()
+            if owner not in self.exempt
+            for sym, q in held.items()
+            if q and sym in pos
+        }
+
+    def _watch(self, owner: str, fund: Fund, held: float, px: float, bpx: float) -> Intent | None:
         if not (px > 0 and bpx > 0):
             return None
-        e = self.entries.get(fund.symbol)
+        e = self.entries.get((owner, fund.symbol))
         if e is None:
-            self.entries[fund.symbol] = Entry(px, bpx)
+            self.entries[(owner, fund.symbol)] = Entry(px, bpx)
             return None
         c = self.cfg.for_symbol(fund.symbol)
         dev = deviation_bp(fund, e, px, bpx)
@@ -93,4 +109,5 @@ class DecayMonitor:
                 why = f"expected drag {drag:.0f} bp > benefit {c.benefit_bp:.0f} bp"
         if not why:
             return None
-        return Intent(self.name, fund.symbol, 0.0, why)
+        # the exit moves the owner's target; a position no strategy claims is the monitor's own
+        return Intent(owner or self.name, fund.symbol, 0.0, f"decay monitor: {why}")

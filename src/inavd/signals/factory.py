@@ -1,7 +1,7 @@
 """`build_signals`: the configured signals, each wrapped in the short-sale policy.
 
-The order matters only for symbols two signals share (targets are absolute positions: the later
-signal's target wins within one evaluation); give signals disjoint symbols where you can.
+Targets are kept per strategy and summed per symbol by the router, so signals may share symbols;
+the order of the list is the order their intents reach the router within one evaluation.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def build_signals(
     enabled = set(risk.short_symbols) & venue
     policy = ShortPolicy(universe, enabled.__contains__)
     funds = tuple(f.symbol for f in universe.funds)
-    out: list[Signal] = [PremiumReversion(st.premium_reversion, funds)]
+    out: list[Signal] = [PremiumReversion(st.premium_reversion, funds, sizer)]
     if st.premium_arb.enabled:
         arb = PremiumArb(st.premium_arb, universe, sizer)
         out.append(ShortAware(arb, policy, st.premium_arb.short_mode))

@@ -4,6 +4,10 @@ The benchmark mid is sampled every `sample_s` seconds. An overextended rally —
 `rsi_overbought` and the price above the upper Bollinger band (mean + k·σ of the last `bb_period`
 samples) — buys the inverse fund; RSI back below `rsi_exit` or the price back to the mean exits.
 Flat `flat_before_close_min` before the close: inverse funds decay overnight.
+
+The expected edge of an entry is what the fund earns if the benchmark falls back to the mean,
+|L|·(price − mean)/price; it must exceed the fund's estimated round trip. Kelly sizes the edge left
+after costs, with the realised volatility of the sampled benchmark for the vol target.
 """
 
 from __future__ import annotations
@@ -15,9 +19,16 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
-from inavd.signals._common import book_mid, default_inverse, minutes_to_close
+from inavd.signals._common import (
+    book_mid,
+    clears_costs,
+    default_inverse,
+    minutes_to_close,
+    round_trip_bp,
+)
 from inavd.signals.base import Context
 from inavd.signals.config import MeanReversionSettings
+from inavd.signals.volatility import EwmaVol
 from inavd.sizing.kelly import Sizer
 
 
@@ -62,8 +73,10 @@ def bollinger(window: deque[float] | list[float], k: float) -> tuple[float, floa
 
 
 class _Bench:
-    def __init__(self, cfg: MeanReversionSettings, fund: str) -> None:
+    def __init__(self, cfg: MeanReversionSettings, fund: str, leverage: float) -> None:
         self.fund = fund
+        self.leverage = leverage
+        self.vol = EwmaVol(0.94)  # of the sampled benchmark: the realised volatility sized on
         self.rsi = Rsi(cfg.rsi_period)
         self.window: deque[float] = deque(maxlen=cfg.bb_period)
         self.next_ns = 0
@@ -79,9 +92,9 @@ class MeanReversion:
         self.state: dict[str, _Bench] = {}
         for b in universe.benchmarks:
             fund = cfg.inverse_fund.get(b) or default_inverse(universe, b)
-            known = fund is not None and any(f.symbol == fund for f in universe.funds)
-            if cfg.selects(b) and fund is not None and known:
-                self.state[b] = _Bench(cfg, fund)
+            lev = next((f.leverage for f in universe.funds if f.symbol == fund), None)
+            if cfg.selects(b) and fund is not None and lev is not None:
+                self.state[b] = _Bench(cfg, fund, lev)
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
@@ -94,6 +107,7 @@ class MeanReversion:
                 continue
             if ctx.now_ns >= st.next_ns:
                 st.rsi.update(price)
+                st.vol.update(ctx.now_ns, price)
                 st.window.append(price)
                 st.bands = None
                 st.next_ns = ctx.now_ns + int(self.cfg.sample_s * NS_PER_S)
@@ -106,7 +120,7 @@ class MeanReversion:
         self, bench: str, st: _Bench, price: float, left: float, ctx: Context
     ) -> Intent | None:
         c = self.cfg.for_symbol(bench)
-        held = ctx.positions.get(st.fund, 0.0)
+        held = ctx.own(self.name).get(st.fund, 0.0)
         rsi = st.rsi.value
         if len(st.window) < c.bb_period or math.isnan(rsi):
             return None
@@ -121,8 +135,17 @@ class MeanReversion:
             return None
         if left <= c.flat_before_close_min or rsi <= c.rsi_overbought or price <= upper:
             return None
-        qty = self.sizer.shares(st.fund, book_mid(ctx, st.fund), c.edge_bp, c.stdev_bp)
+        edge = abs(st.leverage) * (price - mean) / price * 1e4
+        cost = round_trip_bp(self.sizer, ctx, st.fund)
+        if not clears_costs(edge, cost):
+            return None
+        vol = st.vol.warm(c.bb_period)
+        px = book_mid(ctx, st.fund)
+        qty = self.sizer.shares(st.fund, px, edge - cost, c.stdev_bp, vol, st.leverage)
         if qty <= 0:
             return None
-        reason = f"{bench} overextended: RSI {rsi:.0f}, {price:.2f} > upper band {upper:.2f}"
+        reason = (
+            f"{bench} overextended: RSI {rsi:.0f}, {price:.2f} > upper band {upper:.2f};"
+            f" edge {edge:.1f} bp > round trip {cost:.1f} bp"
+        )
         return Intent(self.name, st.fund, qty, reason)

@@ -7,6 +7,11 @@ the benchmark's move: on a down day inverse funds **sell** (SH, A = 100, R = −
 When |flow| is at least `min_flow_fraction` of the benchmark's typical closing volume, take a
 position in the benchmark proxy in the flow's direction `entry_min_before_close` minutes before
 the close and exit it in the closing auction with a market-on-close (`cls`) order.
+
+The expected edge is the configured `edge_bp` (the close's expected move towards the flow); the
+entry must beat the round trip of the benchmark, which crosses the spread once and pays only fees
+on the auction exit. Kelly sizes the edge left after costs with the benchmark's realised
+volatility (an EWMA of its mid) for the vol target.
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
 from inavd.domain.orders import TimeInForce
-from inavd.signals._common import book_mid, minutes_to_close
+from inavd.signals._common import book_mid, clears_costs, minutes_to_close, round_trip_bp
 from inavd.signals.base import Context
 from inavd.signals.config import MocFlowSettings
+from inavd.signals.volatility import EwmaVol
 from inavd.sizing.kelly import Sizer
+
+WARM_SAMPLES = 20
 
 
 class Phase(Enum):
@@ -46,6 +54,7 @@ class MocFlow:
         )
         self.phase: dict[str, Phase] = {}
         self.day: date | None = None
+        self.vol = {b: EwmaVol(0.94) for b in self.benchmarks}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled or ctx.session is None:
@@ -55,6 +64,7 @@ class MocFlow:
         left = minutes_to_close(ctx)
         out: list[Intent] = []
         for bench in self.benchmarks:
+            self.vol[bench].update(ctx.now_ns, book_mid(ctx, bench))
             intent = self._step(bench, ev.flow_by_benchmark.get(bench, 0.0), left, ctx)
             if intent is not None:
                 out.append(intent)
@@ -75,10 +85,17 @@ class MocFlow:
         frac = flow_fraction(flow, c.closing_volume_usd[bench])
         if not math.isfinite(flow) or frac < c.min_flow_fraction:
             return None
-        qty = self.sizer.shares(bench, book_mid(ctx, bench), c.edge_bp, c.stdev_bp)
+        cost = round_trip_bp(self.sizer, ctx, bench, close_exit=True)
+        if not clears_costs(c.edge_bp, cost):
+            return None
+        vol = self.vol[bench].warm(WARM_SAMPLES)
+        qty = self.sizer.shares(bench, book_mid(ctx, bench), c.edge_bp - cost, c.stdev_bp, vol)
         if qty <= 0:
             return None
         self.phase[bench] = Phase.ENTERED
         side = "buy" if flow > 0 else "sell"
-        reason = f"MOC flow {flow / 1e6:+,.0f} M USD = {frac:.1%} of closing volume: {side}"
+        reason = (
+            f"MOC flow {flow / 1e6:+,.0f} M USD = {frac:.1%} of closing volume: {side}"
+            f" (edge {c.edge_bp:.1f} bp > round trip {cost:.1f} bp)"
+        )
         return Intent(self.name, bench, qty if flow > 0 else -qty, reason)

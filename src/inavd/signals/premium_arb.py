@@ -1,9 +1,14 @@
 """Premium/discount arbitrage inside the rebalance window before the close.
 
 When a fund's mid is more than `threshold_bp` away from its iNAV (and beyond `half_spread_mult`
-half-spreads, so the edge survives crossing the spread), buy it at a discount or sell it at a
-premium; optionally hedge the fund's benchmark exposure (q·P·L dollars) in the benchmark proxy.
-Exit when the premium is back within `exit_bp` (or has flipped), or at the window's end.
+half-spreads), buy it at a discount or sell it at a premium, and hedge the fund's benchmark
+exposure (q·P·L dollars) in the benchmark proxy. Exit when the premium is back within `exit_bp`
+(or has flipped), or at the window's end.
+
+The expected edge of an entry is what the premium gives back before the exit, |premium| − exit_bp;
+it must exceed the estimated round trip of the fund plus, when hedged, |L| times the round trip
+of the benchmark leg (the hedge is |L| times the fund's notional). Kelly sizes the edge left after
+those costs, with the benchmark's realised volatility (an EWMA of its mid) for the vol target.
 """
 
 from __future__ import annotations
@@ -16,10 +21,20 @@ import numpy.typing as npt
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
-from inavd.signals._common import FundIndex, book_mid, half_spread_bp, minutes_to_close
+from inavd.signals._common import (
+    FundIndex,
+    book_mid,
+    clears_costs,
+    half_spread_bp,
+    minutes_to_close,
+    round_trip_bp,
+)
 from inavd.signals.base import Context
 from inavd.signals.config import PremiumArbSettings
+from inavd.signals.volatility import EwmaVol
 from inavd.sizing.kelly import Sizer
+
+WARM_SAMPLES = 20  # evaluations of the benchmark before its realised volatility is used
 
 
 class PremiumArb:
@@ -32,19 +47,23 @@ class PremiumArb:
         self.hedges: dict[str, float] = {}  # benchmark → hedge shares last asked for
         self.index = FundIndex(self.funds.__contains__)
         self._thr = self._start = self._end = np.zeros(0)
+        self.vol = {b: EwmaVol(0.94) for b in {f.benchmark for f in self.funds.values()}}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
         left = minutes_to_close(ctx)
+        for bench, v in self.vol.items():
+            v.update(ctx.now_ns, book_mid(ctx, bench))
         if self.index.update(ev.symbols):
             self._per_fund(ev.symbols)
         out: list[Intent] = []
-        for j in self.index.visit(self._entries(ev, left), ctx):
+        mine = ctx.own(self.name)
+        for j in self.index.visit(self._entries(ev, left), mine):
             sym = ev.symbols[j]
             c = self.cfg.for_symbol(sym)
             in_window = c.window_end_min < left <= c.window_start_min
-            held = ctx.positions.get(sym, 0.0)
+            held = mine.get(sym, 0.0)
             p, mid = float(ev.premium_bp[j]), float(ev.mid[j])
             intent = self._decide(sym, c, held, p, mid, in_window, ctx)
             if intent is not None:
@@ -85,18 +104,33 @@ class PremiumArb:
             return None
         if abs(p) < c.half_spread_mult * half_spread_bp(ctx, sym):
             return None
-        qty = self.sizer.shares(sym, mid, c.edge_bp, c.stdev_bp)
+        fund = self.funds[sym]
+        edge, cost = abs(p) - c.exit_bp, self.round_trip(ctx, sym)
+        if not clears_costs(edge, cost):
+            return None
+        vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
+        qty = self.sizer.shares(sym, mid, edge - cost, c.stdev_bp, vol, fund.leverage)
         if qty <= 0:
             return None
         side = "discount" if p < 0 else "premium"
-        return Intent(self.name, sym, qty if p < 0 else -qty, f"{side} {p:+.1f} bp to iNAV")
+        reason = f"{side} {p:+.1f} bp to iNAV: edge {edge:.1f} bp > round trip {cost:.1f} bp"
+        return Intent(self.name, sym, qty if p < 0 else -qty, reason)
+
+    def round_trip(self, ctx: Context, sym: str) -> float:
+        """The fund's round trip, plus the hedge's: |L| × the benchmark's, per fund notional."""
+        cost = round_trip_bp(self.sizer, ctx, sym)
+        if self.cfg.hedge:
+            fund = self.funds[sym]
+            cost += abs(fund.leverage) * round_trip_bp(self.sizer, ctx, fund.benchmark)
+        return cost
 
     def _hedge_legs(self, ev: InavEvaluated, ctx: Context, now: list[Intent]) -> list[Intent]:
         """Benchmark shares offsetting the funds' exposure after this step's intents."""
         want = {i.symbol: i.target_qty for i in now if i.symbol in self.funds}
         exposure: dict[str, float] = {}
+        mine = ctx.own(self.name)
         for sym, fund in self.funds.items():
-            q = want.get(sym, ctx.positions.get(sym, 0.0))
+            q = want.get(sym, mine.get(sym, 0.0))
             if q:
                 e = q * book_mid(ctx, sym) * fund.leverage
                 exposure[fund.benchmark] = exposure.get(fund.benchmark, 0.0) + e

@@ -3,6 +3,9 @@
 Buy a fund when it trades at a discount deeper than `entry_bp` to its iNAV and the spread is sane;
 sell back when the discount has closed to within `exit_bp`; be flat `flat_before_close_min` before
 the close (inverse funds decay overnight). Long only: shorting these funds is often restricted.
+
+The expected edge of an entry is the discount it expects back, |premium| − exit_bp; it must exceed
+the estimated round trip of the fund (`Sizer.round_trip_bp`: two half spreads, slippage, fees).
 """
 
 from __future__ import annotations
@@ -13,15 +16,20 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex
+from inavd.signals._common import FundIndex, clears_costs, round_trip_bp
 from inavd.signals.base import Context
+from inavd.sizing.config import SizingSettings
+from inavd.sizing.kelly import Sizer
 
 
 class PremiumReversion:
     name = "premrev"
 
-    def __init__(self, cfg: PremiumReversionSettings, funds: tuple[str, ...]) -> None:
+    def __init__(
+        self, cfg: PremiumReversionSettings, funds: tuple[str, ...], sizer: Sizer | None = None
+    ) -> None:
         self.cfg = cfg
+        self.sizer = sizer or Sizer(SizingSettings())
         self.symbols = frozenset(cfg.symbols or funds)
         self.index = FundIndex(self.symbols.__contains__)
 
@@ -33,9 +41,10 @@ class PremiumReversion:
         # only a fund deep enough at a discount can enter; held funds may exit (nan compares False)
         entries = None if closing else ev.premium_bp <= -self.cfg.entry_bp
         out: list[Intent] = []
-        for j in self.index.visit(entries, ctx):
+        mine = ctx.own(self.name)
+        for j in self.index.visit(entries, mine):
             sym = ev.symbols[j]
-            held = ctx.positions.get(sym, 0.0)
+            held = mine.get(sym, 0.0)
             prem = float(ev.premium_bp[j])
             if closing or not math.isfinite(prem):
                 if held != 0.0:
@@ -44,12 +53,20 @@ class PremiumReversion:
                     )
                 continue
             if held == 0.0 and prem <= -self.cfg.entry_bp and self._spread_ok(ctx, sym):
-                qty = math.floor(self.cfg.order_notional_usd / float(ev.mid[j]))
-                if qty > 0:
-                    out.append(Intent(self.name, sym, float(qty), f"discount {prem:.1f} bp"))
+                intent = self._enter(sym, prem, float(ev.mid[j]), ctx)
+                if intent is not None:
+                    out.append(intent)
             elif held > 0 and prem >= -self.cfg.exit_bp:
                 out.append(Intent(self.name, sym, 0.0, f"discount closed ({prem:.1f} bp)"))
         return out
+
+    def _enter(self, sym: str, prem: float, mid: float, ctx: Context) -> Intent | None:
+        edge, cost = -prem - self.cfg.exit_bp, round_trip_bp(self.sizer, ctx, sym)
+        qty = math.floor(self.cfg.order_notional_usd / mid) if mid > 0 else 0
+        if qty <= 0 or not clears_costs(edge, cost):
+            return None
+        reason = f"discount {prem:.1f} bp: edge {edge:.1f} bp > round trip {cost:.1f} bp"
+        return Intent(self.name, sym, float(qty), reason)
 
     def _near_close(self, ctx: Context) -> bool:
         if ctx.session is None:

@@ -83,7 +83,7 @@ class VolHedge:
         usd = c.portfolio_beta_usd[bench] * ratio
         px = book_mid(ctx, fund.symbol)
         qty = self.sizer.shares_for_notional(fund.symbol, px, usd / abs(fund.leverage))
-        held = ctx.positions.get(fund.symbol, 0.0)
+        held = ctx.own(self.name).get(fund.symbol, 0.0)
         if qty == held or abs(qty - held) <= c.rebalance_band * abs(held):
             return None
         beta = c.portfolio_beta_usd[bench]

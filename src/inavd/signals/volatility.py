@@ -48,6 +48,10 @@ class EwmaVol:
         """Annualised volatility over trading time (nan before the first return)."""
         return math.sqrt(self.var_per_s * YEAR_TRADING_S) if self.n else math.nan
 
+    def warm(self, min_samples: int) -> float | None:
+        """`annual` once `min_samples` returns are in, else None (too noisy to size on)."""
+        return self.annual if self.n >= min_samples else None
+
 
 @dataclass(frozen=True, slots=True)
 class DailyVol:

@@ -4,6 +4,11 @@ Kelly for a small edge μ with return variance σ²: f* = μ / σ² of capital. 
 of it (estimates of μ are noisy; full Kelly on a wrong μ is ruinous), clamp it to
 [floor_fraction, cap_fraction], scale by `vol_target / realised_vol` (capped), and round down to
 whole shares; an order below `min_order_notional_usd` is not worth its costs and becomes zero.
+
+A fund of daily leverage L moves L times its benchmark, so a signal's per-trade standard deviation
+and realised volatility (both stated for the benchmark) are scaled by |L| before they are used:
+Kelly's variance by L² and the volatility the multiplier sees by |L|. The edge that is sized is the
+edge after the estimated round-trip costs (`inavd.sizing.costs`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import math
 
 from inavd.sizing.config import SizingSettings
+from inavd.sizing.costs import CostModel, RoundTripCosts
 
 
 def kelly_fraction(
@@ -45,9 +51,17 @@ def to_shares(
 class Sizer:
     """One per app: the sizing every signal shares."""
 
-    def __init__(self, cfg: SizingSettings) -> None:
+    def __init__(self, cfg: SizingSettings, costs: CostModel | None = None) -> None:
         self.cfg = cfg
+        self.costs: CostModel = costs or RoundTripCosts(cfg.costs)
         self._fractional = frozenset(cfg.fractional_symbols)
+
+    def round_trip_bp(self, price: float, half_spread_bp: float, close_exit: bool = False) -> float:
+        """Estimated round trip of one capped clip at `price` (bp); nan without a price."""
+        if not price > 0:
+            return math.nan
+        qty = max(math.floor(self.cfg.capital_usd * self.cfg.cap_fraction / price), 1.0)
+        return self.costs.round_trip_bp(price, qty, half_spread_bp, close_exit)
 
     def notional(self, edge: float, variance: float, realised_vol: float | None = None) -> float:
         c = self.cfg
@@ -61,10 +75,15 @@ class Sizer:
         edge_bp: float,
         stdev_bp: float,
         realised_vol: float | None = None,
+        leverage: float = 1.0,
     ) -> float:
-        """Unsigned shares for a trade with the given edge and standard deviation (bp)."""
-        sd = stdev_bp * 1e-4
-        notional = self.notional(edge_bp * 1e-4, sd * sd, realised_vol)
+        """Unsigned shares for a trade with the given net edge (bp of the fund's notional) and the
+        benchmark's per-trade standard deviation (bp) and realised volatility, in a fund of
+        daily leverage `leverage` (1 for the benchmark itself)."""
+        lev = abs(leverage) or 1.0
+        sd = stdev_bp * 1e-4 * lev
+        vol = None if realised_vol is None else realised_vol * lev
+        notional = self.notional(edge_bp * 1e-4, sd * sd, vol)
         return to_shares(
             notional, price, symbol in self._fractional, self.cfg.min_order_notional_usd
         )

@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import structlog
 from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import ReplaceOrderRequest
 
-from inavd.brokers.alpaca import mapping
+from inavd.brokers.alpaca import mapping, rules
 from inavd.brokers.alpaca.errors import (
     DuplicateClientOrderId,
     OrderNotFound,
@@ -28,6 +28,7 @@ from inavd.brokers.alpaca.errors import (
 )
 from inavd.brokers.alpaca.stream import TradeUpdates
 from inavd.brokers.base import Account, FillListener, OrderListener
+from inavd.brokers.capabilities import AccountRules, AssetRules
 from inavd.domain.orders import Order, OrderRequest, Position
 from inavd.errors import OrderRejected, RateLimited, UnknownOutcome
 from inavd.execution.ratelimit import Backoff, RateLimiter
@@ -300,6 +301,24 @@ class AlpacaBroker:
     async def clock(self) -> dict[str, Any]:
         d: Any = await self._call(self.client.get_clock)
         return dict(d)
+
+    # ------------------------------------------------------------------ venue rules (capabilities)
+    async def asset_rules(self, symbols: Sequence[str]) -> dict[str, AssetRules]:
+        """One request for the active US equities, whatever the size of the universe."""
+        out: Any = await self._call(self._active_assets_json)
+        return rules.assets_for(out, symbols)
+
+    def _active_assets_json(self) -> list[dict[str, Any]]:
+        from alpaca.trading.enums import AssetClass, AssetStatus
+        from alpaca.trading.requests import GetAssetsRequest
+
+        req = GetAssetsRequest(status=AssetStatus.ACTIVE, asset_class=AssetClass.US_EQUITY)
+        out: Any = self.client.get_all_assets(req)
+        return list(out)
+
+    async def account_rules(self) -> AccountRules:
+        d: Any = await self._call(self.client.get_account)
+        return rules.account_rules_from_json(d)
 
     # ------------------------------------------------------------------ trade_updates
     async def _on_update(self, msg: dict[str, Any]) -> None:

@@ -58,14 +58,12 @@ class MocPlanner:
             return False
         return cutoff - int(self.cfg.exit_lead_s * NS_PER_S) <= now_ns < cutoff
 
-    def exit_intents(
-        self, held: Mapping[str, float], by_strategy: Mapping[tuple[str, str], float]
-    ) -> list[Intent]:
-        """One MOC intent per (strategy, symbol) with a position: target = what others hold."""
+    def exit_intents(self, by_strategy: Mapping[tuple[str, str], float]) -> list[Intent]:
+        """One MOC intent per (strategy, symbol) with a position: the strategy's target is 0
+        (targets are per strategy, so what other strategies hold stays)."""
         self.exited = True
         out = []
         for (strategy, symbol), qty in sorted(by_strategy.items()):
             if strategy in self.exit_strategies and not qty_is_zero(qty):
-                target = held.get(symbol, 0.0) - qty
-                out.append(moc_intent(strategy, symbol, target, "exit at close"))
+                out.append(moc_intent(strategy, symbol, 0.0, "exit at close"))
         return out
