@@ -23,6 +23,7 @@ from inavd.domain.instruments import Fund, Universe
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import Fill, Order, OrderRequest, Side
 from inavd.domain.quotes import QuoteBatch
+from inavd.execution.positions import PositionView
 from inavd.inav.engine import InavEngine, Reference
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
@@ -42,6 +43,10 @@ class Positions:
 
     def expected_position(self, symbol: str) -> float:
         return self.ledger.position(symbol)
+
+    def expected_positions(self, universe: dict[str, int]) -> PositionView:
+        """As the router builds it once per evaluation (the bench never has working orders)."""
+        return PositionView(self.ledger.qty, (), universe)
 
 
 def setup(busy: bool) -> tuple[Universe, QuoteBook, InavEngine, int]:
@@ -135,7 +140,7 @@ def run(busy: bool) -> tuple[int, float, float, float]:
     bus.publish(ev)
 
     def step() -> int:
-        positions = {sym: pos.expected_position(sym) for sym in book.symbols}
+        positions = pos.expected_positions(book.index)
         ctx = Context(now, s, book, positions)
         n = 0
         for sig in signals:
@@ -153,7 +158,7 @@ def run(busy: bool) -> tuple[int, float, float, float]:
         # steady state: every order a step wants is filled (as the router and venue would do)
         # until the signals' targets and the positions agree; later steps then gate nothing
         for _ in range(10):
-            held = {sym: pos.expected_position(sym) for sym in book.symbols}
+            held = pos.expected_positions(book.index)
             wanted = [
                 it for sig in signals for it in sig.on_inav(ev, Context(now, s, book, held))
             ]

@@ -68,7 +68,7 @@ async def order_path(tmp: Path, orders: int, gc_policy: bool = True) -> tuple[li
     router = OrderRouter("bench", paper, bus, clock, settings=ExecutionSettings(), journal=journal,
                          book=book)  # fmt: skip
     router.gates += [notional_gate, spread_gate(book)]
-    JournalRecorder(journal, "bench", book.index, None).attach(bus)
+    JournalRecorder(journal, "bench").attach(bus)
     paper.set_listener(router.on_order, router.on_fill)
     rng = np.random.default_rng(7)
     book.apply(batch(1, 1000, rng))
@@ -111,7 +111,7 @@ async def order_path(tmp: Path, orders: int, gc_policy: bool = True) -> tuple[li
 
 def journal_rate(tmp: Path, sync: str, n: int) -> float:
     journal = Journal(tmp / f"fills-{sync}.sqlite", sync)
-    rec = JournalRecorder(journal, "bench", {}, None)
+    rec = JournalRecorder(journal, "bench")
     t0 = time.perf_counter()
     for k in range(n):
         f = Fill(k, f"c{k // 3}", "b", "SH", Side.BUY if k % 2 else Side.SELL, 10, 24.0, f"e{k}")

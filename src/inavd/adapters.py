@@ -25,7 +25,6 @@ from inavd.feeds.sample import (
     sample_session_path,
     session_file,
 )
-from inavd.feeds.synthetic import generate_session
 from inavd.inav.engine import Reference
 from inavd.official_nav import apply_official_navs, read_nav_file
 from inavd.settings import Config
@@ -50,7 +49,7 @@ def make_feed(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> F
             path = session_file(day, build_universe(cfg.universe), cache)
         else:
             path = sample_session_path() if s.path == "sample" else Path(s.path)
-        feed = ReplayFeed(path, index, s.session, s.batch_max)
+        feed = ReplayFeed(path, index, s.session, s.batch_max, s.tz)
         return FeedBundle(feed, feed.day, len(feed), replay=True)
     if s.kind == "synthetic":
         return _synthetic(cfg, index, symbols)
@@ -83,6 +82,7 @@ def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
 
 def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> FeedBundle:
     from inavd.feeds.replay import ArrayFeed
+    from inavd.feeds.synthetic import generate_session  # scipy: only for this feed
     from inavd.universe import build_universe
 
     s = cfg.settings.feed
@@ -175,11 +175,18 @@ def make_broker(
 
         check_live_opt_in(cfg.settings.alpaca)
         rl = ex.rate_limit  # one limiter for every request this process sends the broker
+        extended = None
+        if cfg.settings.risk.extended_hours:  # limit DAY orders outside the session carry the flag
+
+            def extended() -> bool:
+                return not session.contains(clock.now_ns())
+
         return AlpacaBroker(
             load_credentials(),
             cfg.settings.alpaca,
             limiter=RateLimiter(rl.per_minute, rl.headroom),
             backoff=Backoff(rl.backoff_base_ms / 1000, rl.backoff_max_ms / 1000),
             max_attempts=rl.max_attempts,
+            extended_hours=extended,
         )
     raise ConfigError(f"{cfg.path}: broker.kind: {s.kind!r} is not available in this build")

@@ -17,7 +17,7 @@ import structlog
 
 from inavd import __version__, gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
-from inavd.book.quote_book import QuoteBook
+from inavd.book.quote_book import QuoteBook, SanityBand
 from inavd.brokers.paper import PaperBroker
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
@@ -33,6 +33,7 @@ from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
+from inavd.execution.storage import build_snapshot_writer, storage_summary
 from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock, Supervisor
@@ -96,7 +97,11 @@ class App:
         # a bundled session covers only the funds that have real bars that day
         only = bundled_funds(s.feed.path) if s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
-        self.book = QuoteBook(self.universe.symbols)
+        f = s.feed
+        self.book = QuoteBook(
+            self.universe.symbols,
+            sanity=SanityBand(f.jump_ratio, f.jump_window_s, f.close_ratio),
+        )
         bundle = make_feed(cfg, self.book.index, self.universe.symbols)
         self.feed = bundle.feed
         self.feed_total = bundle.total
@@ -127,6 +132,7 @@ class App:
         self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
         if self.reference.adjustments:
             log.info("corporate actions applied", adjustments=self.reference_doc()["adjustments"])
+        self.book.set_prior_close(self.reference.prior_close)
         excluded = self.engine.set_reference(self.reference)
         if excluded:
             log.warning("funds without a reference are not priced", funds=excluded)
@@ -136,7 +142,9 @@ class App:
     def _build_execution(self) -> None:
         """Journal, broker, trading state, router and the gates in front of it."""
         cfg, s, session = self.cfg, self.cfg.settings, self.session
-        self.journal = Journal(cfg.journal_path, s.journal.synchronous)
+        self.journal = Journal(
+            cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
+        )
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.router = OrderRouter(
@@ -177,10 +185,9 @@ class App:
 
     def _build_bookkeeping(self) -> None:
         """Journal recorder, crash resume, reconciliation, summary, supervision, services."""
-        self.recorder = JournalRecorder(
-            self.journal, self.run_id, self.book.index, lambda: self.book.spread_bp
-        )
+        self.recorder = JournalRecorder(self.journal, self.run_id)
         self.recorder.attach(self.bus)
+        self.snapshots = build_snapshot_writer(self)
         self.resume = ReplayResume(self.journal, self.run_id)  # refuses a completed run id
         self.reconciler = Reconciler(self.router, self.journal, self.bus, [self.recorder.ledger])
         self.router.reconciler = self.reconciler.run
@@ -197,7 +204,9 @@ class App:
         return reference_document(self.reference, self.universe, self.reference.actions_source)
 
     def _signals(self) -> list[Signal]:
-        return build_signals(self.cfg.settings, self.universe, self.day)
+        # a short the venue will not lend becomes the same exposure long, before any gate
+        lends = self.gates.rules.lends
+        return build_signals(self.cfg.settings, self.universe, self.day, venue_lends=lends)
 
     def _on_order(self, order: Order) -> None:
         self.router.on_order(order)  # publishes OrderUpdated unless the transition is illegal
@@ -240,6 +249,7 @@ class App:
         if not self.stop_event.is_set():
             await self.core.close_session()
         wall = time.perf_counter() - started
+        self.close_history()
         summary = self._summary(wall)
         self._record_run_end(summary)
         return summary
@@ -320,9 +330,20 @@ class App:
             },
             "reference": self.reference_doc(),
             "journal_path": str(self.journal.path),
+            "storage": storage_summary(self),
+            "step_ms": {  # whole evaluation steps (iNAV, listeners, signals, orders)
+                "mean": round(1e3 * self.core.step_s_total / max(self.core.evaluations, 1), 4),
+                "max": round(1e3 * self.core.step_s_max, 4),
+            },
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }
+
+    def close_history(self) -> None:
+        """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""
+        if self.snapshots is not None:
+            self.snapshots.close()
+        self.recorder.flush()
 
     def _record_run_start(self) -> None:
         self.journal.execute(

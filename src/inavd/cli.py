@@ -19,16 +19,34 @@ COMMAND_MODULES = (
     "analysis",
     "record",
     "doctor",
+    "backtest",
 )
+# Which module defines a command: a known command imports only its own module (the run command
+# pulls in the whole daemon, so `inavd version` would otherwise pay for it). Anything else, and
+# `--help`, registers every module.
+COMMAND_MODULE_OF = {
+    "run": "run",
+    "replay": "run",
+    "check-config": "check_config",
+    "version": "version",
+    "sample": "sample",
+    "decay": "analysis",
+    "decay-table": "analysis",
+    "track": "analysis",
+    "report": "analysis",
+    "record": "record",
+    "doctor": "doctor",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="inavd",
         description="Live trading daemon for inverse and leveraged ETFs.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    only = COMMAND_MODULE_OF.get(command or "")
+    for name in (only,) if only else COMMAND_MODULES:
         try:
             module = importlib.import_module(f"inavd.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -40,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

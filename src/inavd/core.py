@@ -52,6 +52,8 @@ class Core:
         self.now_ns = 0
         self.evaluations = 0
         self.last_eval_s = 0.0  # wall time of the latest engine evaluation (metrics)
+        self.step_s_total = 0.0  # whole steps: evaluation, its listeners, signals and orders
+        self.step_s_max = 0.0
         self.quotes = 0
         self.closed = False
         start = session.open_ns if session else 0
@@ -120,10 +122,13 @@ class Core:
         self.bus.publish(ev)
         if self.session is not None and self.session.contains(self.now_ns):
             await self._run_signals(ev)
+        step = time.perf_counter() - t0
+        self.step_s_total += step
+        self.step_s_max = max(self.step_s_max, step)
         return ev
 
     async def _run_signals(self, ev: InavEvaluated) -> None:
-        positions = {s: self.router.expected_position(s) for s in self.book.symbols}
+        positions = self.router.expected_positions(self.book.index)
         by_strategy = self.router.strategy_positions()
         ctx = Context(self.now_ns, self.session, self.book, positions, by_strategy)
         for signal in self.signals:

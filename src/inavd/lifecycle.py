@@ -182,6 +182,8 @@ class Lifecycle:
         await self._bounded("broker close", app.broker.close())
         # last: every broker callback up to the close is journaled
         with contextlib.suppress(Exception):
+            app.close_history()
+        with contextlib.suppress(Exception):
             app.journal.close()
         loop = asyncio.get_running_loop()
         for sig in self._signals:

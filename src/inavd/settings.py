@@ -125,6 +125,15 @@ class FeedSettings(Strict):
     speed: float = Field(0.0, ge=0)  # 0 = as fast as possible, 1 = real time
     seed: int = 7
     batch_max: int = Field(8192, gt=0)
+    # zone of ISO timestamps written without an offset ("America/New_York", "UTC"); empty:
+    # such a file is refused with one line (epoch ns and offset timestamps need nothing)
+    tz: str = ""
+    # quote sanity band: a quote's mid more than `jump_ratio`× away from the symbol's last valid
+    # mid (if that is under `jump_window_s` old), or more than `close_ratio`× away from its
+    # prior close, is rejected as an outlier and counted
+    jump_ratio: float = Field(1.25, gt=1)
+    jump_window_s: float = Field(60.0, gt=0)
+    close_ratio: float = Field(4.0, gt=1)
 
 
 class InavSettings(Strict):
@@ -146,6 +155,13 @@ class BrokerSettings(Strict):
 class JournalSettings(Strict):
     path: Path = Path("journal.sqlite")  # relative paths are inside run.data_dir
     synchronous: Literal["off", "normal", "full"] = "normal"
+    # bounded disk: the WAL is checkpointed and cut back before it passes this size
+    wal_max_mb: float = Field(64.0, ge=1)
+    # iNAV history (Parquet segments beside the journal): every fund every `snapshot_every_s`
+    # of data time (0 = every evaluation); traded funds at every evaluation
+    snapshots: bool = True
+    snapshot_every_s: float = Field(0.0, ge=0)
+    snapshot_segment_rows: int = Field(262_144, gt=0)
 
 
 class PremiumReversionSettings(Strict):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from inavd.bus import Bus
 from inavd.domain.events import (
@@ -16,20 +17,52 @@ from inavd.domain.events import (
     OrderSubmitted,
     SignalEmitted,
 )
+from inavd.domain.quotes import F64
 
 
 @dataclass
-class _Stat:
-    n: int = 0
-    total: float = 0.0
-    lo: float = float("inf")
-    hi: float = float("-inf")
+class _PremiumStats:
+    """Per-fund premium count, sum, min and max as arrays: one vector update per evaluation.
+    Each fund's sum takes its values in the same order as a scalar loop would (bit-identical)."""
 
-    def add(self, x: float) -> None:
-        self.n += 1
-        self.total += x
-        self.lo = min(self.lo, x)
-        self.hi = max(self.hi, x)
+    slot: dict[str, int] = field(default_factory=dict)
+    n: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    total: F64 = field(default_factory=lambda: np.zeros(0))
+    lo: F64 = field(default_factory=lambda: np.zeros(0))
+    hi: F64 = field(default_factory=lambda: np.zeros(0))
+    _symbols: tuple[str, ...] = ()
+    _idx: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def add(self, symbols: tuple[str, ...], premium: F64) -> None:
+        if symbols is not self._symbols:
+            self._index(symbols)
+        idx = self._idx
+        ok = np.isfinite(premium)
+        self.n[idx] += ok
+        self.total[idx] += np.where(ok, premium, 0.0)
+        self.lo[idx] = np.fmin(self.lo[idx], premium)
+        self.hi[idx] = np.fmax(self.hi[idx], premium)
+
+    def _index(self, symbols: tuple[str, ...]) -> None:
+        new = [s for s in dict.fromkeys(symbols) if s not in self.slot]
+        for s in new:
+            self.slot[s] = len(self.slot)
+        k = len(new)
+        self.n = np.concatenate([self.n, np.zeros(k, np.int64)])
+        self.total = np.concatenate([self.total, np.zeros(k)])
+        self.lo = np.concatenate([self.lo, np.full(k, np.inf)])
+        self.hi = np.concatenate([self.hi, np.full(k, -np.inf)])
+        self._symbols = symbols
+        self._idx = np.array([self.slot[s] for s in symbols], dtype=np.int64)
+
+    def table(self) -> dict[str, dict[str, float]]:
+        out = {}
+        for s, i in sorted(self.slot.items()):
+            n = int(self.n[i])
+            if n:
+                lo, hi, mean = float(self.lo[i]), float(self.hi[i]), float(self.total[i]) / n
+                out[s] = {"min": round(lo, 3), "max": round(hi, 3), "mean": round(mean, 3)}
+        return out
 
 
 @dataclass
@@ -39,7 +72,7 @@ class SummaryCollector:
     fills: int = 0
     signals: Counter[str] = field(default_factory=Counter)
     denials: Counter[str] = field(default_factory=Counter)
-    premium: dict[str, _Stat] = field(default_factory=dict)
+    premium: _PremiumStats = field(default_factory=_PremiumStats)
 
     def attach(self, bus: Bus) -> None:
         bus.subscribe(InavEvaluated, self._on_inav)
@@ -53,16 +86,10 @@ class SummaryCollector:
 
     def _on_inav(self, ev: InavEvaluated) -> None:
         self.inav_evaluations += 1
-        finite = np.isfinite(ev.premium_bp)
-        for j in np.nonzero(finite)[0]:
-            self.premium.setdefault(ev.symbols[j], _Stat()).add(float(ev.premium_bp[j]))
+        self.premium.add(ev.symbols, ev.premium_bp)
 
     def premium_table(self) -> dict[str, dict[str, float]]:
-        return {
-            s: {"min": round(st.lo, 3), "max": round(st.hi, 3), "mean": round(st.total / st.n, 3)}
-            for s, st in sorted(self.premium.items())
-            if st.n
-        }
+        return self.premium.table()
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -85,4 +112,13 @@ def render_text(summary: dict[str, Any]) -> str:
             f"{'':26}{sym:<6} {st['min']:>7.2f} {st['mean']:>8.2f} {st['max']:>8.2f}"
         )
     lines.append(f"  journal           {summary['journal_path']}")
+    st = summary.get("storage")
+    if st:
+        mb = 1024 * 1024
+        lines.append(
+            f"  journal growth    {st['journal_growth_bytes'] / mb:>12.2f} MB"
+            f"  WAL peak {st['wal_peak_bytes'] / mb:.2f} MB (bound {st['wal_max_bytes'] / mb:g})"
+            f"  iNAV history {st.get('snapshot_bytes', 0) / mb:.2f} MB"
+            f" in {st.get('snapshot_segments', 0)} segment(s)"
+        )
     return "\n".join(lines)

@@ -46,7 +46,7 @@ class Engine:
             run_id, self.broker, self.bus, self.clock,  # type: ignore[arg-type]
             settings=settings, journal=self.journal, book=self.book, session=session,
         )  # fmt: skip
-        self.recorder = JournalRecorder(self.journal, run_id, self.book.index, None)
+        self.recorder = JournalRecorder(self.journal, run_id)
         self.recorder.attach(self.bus)
         self.reconciler = Reconciler(self.router, self.journal, self.bus, [self.recorder.ledger])
         self.paper.set_listener(self.router.on_order, self.router.on_fill)

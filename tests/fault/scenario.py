@@ -26,6 +26,7 @@ kind = "paper"
 latency_ms = 0
 [strategies.premium_reversion]
 enabled = true
+symbols = []
 entry_bp = 3
 exit_bp = 1
 order_notional_usd = 60000
@@ -58,6 +59,9 @@ max_inav_age_s = 900
 max_order_notional_usd = 1_000_000
 max_position_usd = 1_000_000
 max_orders_per_minute = 1000
+max_gross_usd = 500_000
+max_net_usd = 250_000
+daily_loss_limit_usd = 5_000
 """
 
 

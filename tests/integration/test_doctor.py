@@ -6,25 +6,20 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alpaca.trading.models import Asset, Clock, TradeAccount
 from tests.kit.alpaca_server import KEY, SECRET, AlpacaServer
 
-from inavd.brokers.alpaca.broker import AlpacaBroker
 from inavd.cli import main
-from inavd.live_config import AlpacaSettings, Credentials
 
 MOSQUITTO = ("127.0.0.1", 1883)
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[AlpacaServer]:
-    s = await AlpacaServer().start()
-    yield s
-    await s.stop()
+def server(alpaca_server: AlpacaServer) -> AlpacaServer:
+    return alpaca_server
 
 
 @pytest.fixture
@@ -217,29 +212,3 @@ def test_a_config_without_alpaca_checks_only_local_things(
     }
     assert out.rstrip().endswith("ready to trade")
     assert main(["doctor", "--config", str(tmp_path / "missing.toml")]) == 2
-
-
-# ---------------------------------------------------------------------- the wire server's objects
-async def test_the_servers_objects_are_alpacas_and_the_broker_reads_its_rules(
-    server: AlpacaServer,
-) -> None:
-    server.desk.add_assets("SDS", easy_to_borrow=False)
-    server.desk.daytrade_count, server.desk.last_equity = 2, 24_000.0
-    import aiohttp
-
-    hdrs = {"APCA-API-KEY-ID": KEY, "APCA-API-SECRET-KEY": SECRET}
-    async with aiohttp.ClientSession(server.base, headers=hdrs) as http:
-        TradeAccount(**await (await http.get("/v2/account")).json())
-        Clock(**await (await http.get("/v2/clock")).json())
-        rows = await (await http.get("/v2/assets", params={"status": "active"})).json()
-        assert len(rows) == 21 and all(Asset(**r).symbol for r in rows)
-        bad = await http.get("/v2/assets", params={"status": "listed"})
-        assert (bad.status, (await bad.json())["code"]) == (422, 42210000)
-    settings = AlpacaSettings(trading_url=server.base, trade_stream_url=server.trade_stream_url)
-    broker = AlpacaBroker(Credentials(KEY, SECRET), settings)
-    assets = await broker.asset_rules(["SPY", "SDS", "XYZ"])
-    assert sorted(assets) == ["SDS", "SPY"]
-    assert assets["SDS"].shortable and not assets["SDS"].easy_to_borrow
-    acct = await broker.account_rules()
-    assert (acct.daytrade_count, acct.pdt_equity_usd) == (2, 24_000.0)
-    assert ("GET", "/v2/assets", 200) in server.requests

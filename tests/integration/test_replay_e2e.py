@@ -11,6 +11,7 @@ import pytest
 from tests.kit.paths import DEFAULT_CONFIG
 
 from inavd.cli import main
+from inavd.execution.snapshots import read_snapshots
 from inavd.feeds.sample import sample_session_path
 
 SUMMARY_KEYS = {
@@ -72,12 +73,16 @@ def test_default_run_twice_is_deterministic_and_appends(
         " FROM orders WHERE run_id=? ORDER BY ts_ns, client_order_id",
         "SELECT ts_ns, client_order_id, symbol, side, qty, price FROM fills WHERE run_id=?"
         " ORDER BY ts_ns, execution_id",
-        "SELECT seq, symbol, inav, mid, premium_bp FROM inav_snapshots WHERE run_id=?"
-        " ORDER BY seq, symbol",
     ]
     for q in queries:
         ra, rb = rows(db, q, "runa"), rows(db, q, "runb")
         assert ra and ra == rb
+    # the iNAV history: every fund at every evaluation, identical across the two runs
+    ha, hb = read_snapshots(db, "runa"), read_snapshots(db, "runb")
+    assert len(ha) == a["inav_evaluations"] * len(a["premium_bp"])
+    pd.testing.assert_frame_equal(ha, hb)
+    assert a["storage"]["snapshot_rows"] == len(ha)
+    assert 0 < a["storage"]["wal_peak_bytes"] <= a["storage"]["wal_max_bytes"]
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -297,6 +297,8 @@ class AlpacaServer:
             return self._error(422, 40010000, "client_order_id must be no more than 128 characters")
         if float(body.get("qty") or 0) <= 0:
             return self._error(422, 40010000, "qty must be > 0")
+        if body.get("extended_hours") and (body["type"], body["time_in_force"]) != ("limit", "day"):
+            return self._error(422, 42210000, "extended hours order must be DAY limit orders")
         o = self.venue.new_order(body)
         await self.emit(event("new", o))
         px = self.venue.marketable(o)

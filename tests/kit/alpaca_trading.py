@@ -43,7 +43,8 @@ class Venue:
             "order_class": "simple", "order_type": body["type"], "type": body["type"],
             "side": body["side"], "time_in_force": body["time_in_force"],
             "limit_price": _num(body.get("limit_price")), "stop_price": None,
-            "status": "new", "extended_hours": False, "legs": None, "trail_percent": None,
+            "status": "new", "extended_hours": bool(body.get("extended_hours", False)),
+            "legs": None, "trail_percent": None,
             "trail_price": None, "hwm": None, "position_intent": None,
         }
         self.orders[oid] = o

@@ -87,6 +87,7 @@ def test_mixed_batch_keeps_good_quotes() -> None:
         "non_positive": 0,
         "crossed": 1,
         "out_of_order": 0,
+        "outlier": 0,
     }
 
 

@@ -259,3 +259,22 @@ def test_alpaca_asset_and_account_objects() -> None:
     rules = VenueRules(lambda s: True)
     rules.account = bare
     assert rules.prior_day_trades == 0 and not rules.pdt_flagged
+
+
+def test_signals_turn_a_short_the_venue_will_not_lend_into_long_exposure() -> None:
+    from inavd.domain.intents import Intent
+    from inavd.settings import load_config
+    from inavd.signals.factory import ShortAware, build_signals
+
+    risk = RiskSettings(short_symbols=["SPY", "QQQ"], shortable=["SPY", "QQQ"])
+    settings = load_config(None).settings.model_copy(update={"risk": risk})  # premium_arb on
+    venue = Venue(ConfiguredRules(frozenset({"SPY", "QQQ"}), hard_to_borrow=frozenset({"QQQ"})))
+    gates, _ = pipeline(venue)
+    signals = build_signals(settings, k.universe(), venue_lends=gates.rules.lends)
+    policy = next(s for s in signals if isinstance(s, ShortAware)).policy
+    short = Intent("premarb", "SPY", -10.0, "hedge")
+    assert not policy.needs_translation(short)  # lent: the gates let it through
+    assert policy.needs_translation(replace(short, symbol="QQQ"))  # hard to borrow
+    config_only = build_signals(settings, k.universe())  # no broker: the config's list
+    policy = next(s for s in config_only if isinstance(s, ShortAware)).policy
+    assert not policy.needs_translation(replace(short, symbol="QQQ"))

@@ -10,8 +10,17 @@ from typing import Any
 
 
 def pyplot() -> Any:
-    """matplotlib.pyplot with the Agg backend selected before pyplot is first imported."""
-    import matplotlib
+    """matplotlib.pyplot with the Agg backend selected before pyplot is first imported.
+
+    matplotlib is the optional `report` extra: without it, one line says how to install it."""
+    try:
+        import matplotlib
+    except ImportError:
+        from inavd.errors import ConfigError
+
+        raise ConfigError(
+            "the session report needs matplotlib: pip install 'inavd[report]'"
+        ) from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -129,7 +129,23 @@ def load_session(journal_path: Path, run_id: str | None = None) -> Session:
             frames = {name: _read(db, sql, run.run_id) for name, sql in QUERIES.items()}
     except sqlite3.Error as exc:
         raise JournalError(f"{journal_path}: cannot read journal ({exc})") from None
+    frames["snapshots"] = _with_segments(journal_path, run.run_id, frames["snapshots"])
     return Session(run=run, **frames)
+
+
+def _with_segments(journal_path: Path, run_id: str, table: pd.DataFrame) -> pd.DataFrame:
+    """iNAV history from the Parquet segments beside the journal, after any rows older
+    versions wrote into the journal's snapshot table."""
+    from inavd.execution.snapshots import read_snapshots
+
+    try:
+        segments = read_snapshots(journal_path, run_id)
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        raise JournalError(f"{journal_path}: cannot read iNAV history ({exc})") from None
+    if not len(segments):
+        return table
+    segments = segments.loc[:, list(table.columns)]
+    return pd.concat([table, segments], ignore_index=True) if len(table) else segments
 
 
 def _pick_run(path: Path, db: sqlite3.Connection, run_id: str | None) -> RunInfo:

@@ -6,6 +6,7 @@ exponentially weighted over quotes (half-life `spread_halflife` quotes) and feed
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -20,11 +21,30 @@ class RejectReason(IntEnum):
     NON_POSITIVE = 2
     CROSSED = 3
     OUT_OF_ORDER = 4
+    OUTLIER = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SanityBand:
+    """A quote whose mid is more than `jump_ratio`× from the symbol's last valid mid (when that
+    is at most `jump_window_s` old) or more than `close_ratio`× from its prior close is an
+    outlier. Ratios are symmetric: 1.25 accepts 0.8× … 1.25×."""
+
+    jump_ratio: float = 1.25
+    jump_window_s: float = 60.0
+    close_ratio: float = 4.0
 
 
 class QuoteBook:
-    def __init__(self, symbols: tuple[str, ...], spread_halflife: float = 200.0) -> None:
+    def __init__(
+        self,
+        symbols: tuple[str, ...],
+        spread_halflife: float = 200.0,
+        sanity: SanityBand | None = None,
+    ) -> None:
         n = len(symbols)
+        self.sanity = sanity
+        self.prior_close: F64 = np.full(n, np.nan)
         self.symbols = symbols
         self.index = {s: i for i, s in enumerate(symbols)}
         self.bid: F64 = np.full(n, np.nan)
@@ -65,6 +85,13 @@ class QuoteBook:
         return int(self.rejected.sum())
 
     # ------------------------------------------------------------------ writes
+    def set_prior_close(self, closes: dict[str, float]) -> None:
+        """The sanity band's second reference (the start-of-day prior closes)."""
+        for sym, px in closes.items():
+            i = self.index.get(sym)
+            if i is not None:
+                self.prior_close[i] = px
+
     def apply(self, q: QuoteBatch) -> int:
         """Validate and apply a batch; returns the number of quotes accepted."""
         n = len(q)
@@ -90,6 +117,8 @@ class QuoteBook:
         if not _is_sorted(q.ts_ns):
             out_of_order |= _out_of_order_within(q.ts_ns, sym)
         reasons[out_of_order] = RejectReason.OUT_OF_ORDER
+        if self.sanity is not None:
+            reasons[self._outliers(q, sym, self.sanity)] = RejectReason.OUTLIER
         reasons[q.bid > q.ask] = RejectReason.CROSSED
         reasons[(q.bid <= 0) | (q.ask <= 0) | (q.bid_size < 0) | (q.ask_size < 0)] = (
             RejectReason.NON_POSITIVE
@@ -106,6 +135,19 @@ class QuoteBook:
         if bad.any():
             self.rejected += np.bincount(reasons[bad], minlength=len(RejectReason))
         return ~bad
+
+    def _outliers(self, q: QuoteBatch, sym: np.ndarray, band: SanityBand) -> np.ndarray:
+        """Vectorised against the book as it was before the batch."""
+        with np.errstate(all="ignore"):
+            mid = (q.bid + q.ask) * 0.5
+            ref = (self.bid[sym] + self.ask[sym]) * 0.5
+            recent = (self.updates[sym] > 0) & (
+                q.ts_ns - self.last_ns[sym] <= band.jump_window_s * NS_PER_S
+            )
+            jump = recent & (np.abs(np.log(mid / ref)) > np.log(band.jump_ratio))
+            close = self.prior_close[sym]
+            far = np.abs(np.log(mid / close)) > np.log(band.close_ratio)
+        return np.asarray(jump | far, dtype=bool)
 
     def _apply_valid(self, q: QuoteBatch) -> None:
         nsym = len(self.symbols)

@@ -9,7 +9,7 @@ from typing import Any
 from inavd.app import App, RunOptions, install_event_loop_policy
 from inavd.errors import ConfigError
 from inavd.logging import configure_logging
-from inavd.settings import load_config
+from inavd.settings import Config, load_config
 from inavd.summary import render_text
 
 
@@ -38,25 +38,42 @@ def register(sub: Any) -> None:
             action="store_true",
             help="after a replay ends keep the ops endpoint and MQTT up until SIGTERM/SIGINT",
         )
+        p.add_argument(
+            "--tz",
+            default=None,
+            help="zone of a quote file's timestamps written without an offset (feed.tz)",
+        )
         if name == "replay":
             p.add_argument("--input", type=Path, default=None, help="quote file (CSV or Parquet)")
         p.set_defaults(func=_run)
 
 
+def run_session(cfg: Config, opts: RunOptions) -> dict[str, Any]:
+    """Build the daemon for `cfg` and run it until its feed ends (or it is stopped): the one code
+    path behind `inavd run`, `inavd replay` and every day of `inavd backtest` / `inavd sweep`."""
+    install_event_loop_policy()
+    return asyncio.run(App(cfg, opts).run())
+
+
 def _run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    if args.tz is not None:
+        feed = cfg.settings.feed.model_copy(update={"tz": args.tz})
+        cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
     if getattr(args, "input", None) is not None:
         feed = cfg.settings.feed.model_copy(update={"path": str(args.input), "kind": "replay"})
         cfg = cfg.model_copy(update={"settings": cfg.settings.model_copy(update={"feed": feed})})
     if args.speed is not None and args.speed < 0:
         raise ConfigError("--speed must be >= 0")
+    if args.report:
+        from inavd.analysis import pyplot
+
+        pyplot()  # without the optional plotting extra: one line now, not after the run
     configure_logging(cfg.settings.run.log_level)
-    install_event_loop_policy()
     opts = RunOptions(
         speed=args.speed, summary_json=args.summary_json, quiet=args.quiet, serve=args.serve
     )
-    app = App(cfg, opts)
-    summary = asyncio.run(app.run())
+    summary = run_session(cfg, opts)
     print(render_text(summary))
     if args.summary_json:
         args.summary_json.parent.mkdir(parents=True, exist_ok=True)

@@ -106,9 +106,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE signals_v3 RENAME TO signals;
     DELETE FROM sqlite_sequence WHERE name IN ('order_events', 'signals');
     """,
+    # v3 -> v4: repeated identical denials are one row with a count (docs/execution.md,
+    # 'Bounded journal'); iNAV history moved to Parquet segments beside the journal, so the
+    # snapshot table only keeps what older versions wrote
+    """
+    ALTER TABLE denials ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE denials ADD COLUMN last_ts_ns INTEGER;
+    ALTER TABLE denials ADD COLUMN last_reason TEXT;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0
+WAL_MAX_BYTES = 64 * 1024 * 1024
+CHECKPOINT_WAIT_MS = 20
 
 RECOVERY_HINT = (
     "move the file aside (keep it for inspection), then either restore the last backup or start "
@@ -118,8 +128,11 @@ RECOVERY_HINT = (
 
 
 class Journal:
-    def __init__(self, path: Path, synchronous: str = "normal") -> None:
+    def __init__(
+        self, path: Path, synchronous: str = "normal", wal_max_bytes: int = WAL_MAX_BYTES
+    ) -> None:
         self.path = path
+        self.wal = WalBound(Path(f"{path}-wal"), wal_max_bytes)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             if not path.exists():
@@ -134,12 +147,15 @@ class Journal:
             # checkpoints (the only fsyncs under synchronous=normal) run on a background thread,
             # off the order path; the WAL itself is the durable record
             self.db.execute("PRAGMA wal_autocheckpoint=0")
+            # after a checkpoint restarts the WAL, SQLite cuts the file back to the bound
+            self.db.execute(f"PRAGMA journal_size_limit={wal_max_bytes}")
         except sqlite3.DatabaseError as exc:
             raise JournalError(
                 f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
             ) from None
         self._depth = 0
         self._lazy_open = False  # a transaction holding only lazy writes (acknowledgements)
+        self.size_at_open = self.logical_size()
         # (seq, parent id) of an order about to be recorded: the router notes it, the recorder
         # writes it in the order's INSERT (one statement fewer per order than an UPDATE after)
         self.lineage: dict[str, tuple[int, str | None]] = {}
@@ -203,6 +219,7 @@ class Journal:
         if self._lazy_open and self._depth == 0:
             self.db.execute("COMMIT")
             self._lazy_open = False
+            self._bound_wal()
 
     def commit(self) -> None:
         if self._depth == 0:
@@ -210,6 +227,24 @@ class Journal:
         self._depth -= 1
         if self._depth == 0:
             self.db.execute("COMMIT")
+            if not self._lazy_open:
+                self._bound_wal()
+
+    def _bound_wal(self) -> None:
+        """Past its bound the WAL is checkpointed and restarted here, between transactions:
+        rare (the background thread's passive checkpoints usually keep up), and the only
+        thing that bounds the file while writes never pause."""
+        if self.wal.over():
+            # a reader in the middle of a read pins the WAL: wait for it at most briefly (the
+            # order path is waiting) and try again at the next commit
+            self.db.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+            try:
+                busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                self.wal.truncations += busy == 0
+            except sqlite3.Error:
+                pass
+            finally:
+                self.db.execute("PRAGMA busy_timeout=5000")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -237,6 +272,26 @@ class Journal:
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self.db.executemany(sql, rows)
 
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """An INSERT that returns the new row's id."""
+        return int(self.db.execute(sql, params).lastrowid or 0)
+
+    def logical_size(self) -> int:
+        """The database's size with everything committed folded in (pages × page size)."""
+        pages = int(self.db.execute("PRAGMA page_count").fetchone()[0])
+        return pages * int(self.db.execute("PRAGMA page_size").fetchone()[0])
+
+    def storage(self) -> dict[str, int]:
+        """Journal size, its growth since this process opened it, the WAL's peak (bytes)."""
+        now = self.logical_size()
+        return {
+            "journal_bytes": now,
+            "journal_growth_bytes": now - self.size_at_open,
+            "wal_peak_bytes": self.wal.peak,
+            "wal_max_bytes": self.wal.max_bytes,
+            "wal_truncations": self.wal.truncations,
+        }
+
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.db.execute(sql, params).fetchall()
 
@@ -249,6 +304,29 @@ class Journal:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         self.db.close()
+
+
+class WalBound:
+    """Watches the WAL file's size (one `stat` per commit) and remembers its peak."""
+
+    def __init__(self, wal_path: Path, max_bytes: int) -> None:
+        self.wal_path = wal_path
+        self.max_bytes = max_bytes
+        self.peak = 0
+        self.truncations = 0
+
+    def size(self) -> int:
+        try:
+            return os.stat(self.wal_path).st_size
+        except FileNotFoundError:
+            return 0
+
+    def over(self) -> bool:
+        """Half the bound: one more transaction then still fits under it."""
+        size = self.size()
+        if size > self.peak:
+            self.peak = size
+        return size > self.max_bytes // 2
 
 
 def _create(path: Path) -> None:

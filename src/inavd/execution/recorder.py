@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from inavd.bus import Bus
 from inavd.domain.events import (
     InavEvaluated,
@@ -15,6 +13,7 @@ from inavd.domain.events import (
 )
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import OrderStatus
+from inavd.execution.denials import DenialLog
 from inavd.execution.events import ReconciliationDiff
 from inavd.execution.journal import Journal
 
@@ -27,14 +26,11 @@ LAZY_STATUSES = frozenset({OrderStatus.PENDING_NEW, OrderStatus.NEW, OrderStatus
 
 
 class JournalRecorder:
-    def __init__(
-        self, journal: Journal, run_id: str, spread_of: dict[str, int], spread_bp: object
-    ) -> None:
+    def __init__(self, journal: Journal, run_id: str) -> None:
         self.j = journal
         self.run_id = run_id
         self.ledger = Ledger()
-        self._spread_idx = spread_of
-        self._spread_src = spread_bp  # callable returning the book's current spreads in bp
+        self.denials = DenialLog()
 
     def attach(self, bus: Bus) -> None:
         bus.subscribe(InavEvaluated, self.on_inav)
@@ -46,29 +42,9 @@ class JournalRecorder:
         bus.subscribe(ReconciliationDiff, self.on_reconciliation)
 
     def on_inav(self, ev: InavEvaluated) -> None:
-        spreads = self._spread_src() if callable(self._spread_src) else None
-        rows = []
-        for j, sym in enumerate(ev.symbols):
-            sp = float(spreads[self._spread_idx[sym]]) if spreads is not None else None
-            rows.append(
-                (
-                    self.run_id,
-                    ev.seq,
-                    ev.ts_ns,
-                    sym,
-                    _f(ev.inav[j]),
-                    _f(ev.mid[j]),
-                    _f(ev.premium_bp[j]),
-                    _f(ev.benchmark_move[j]),
-                    _f(ev.flow_usd[j]),
-                    _f(sp),
-                )
-            )
-        self.j.begin()
-        self.j.executemany(
-            "INSERT OR REPLACE INTO inav_snapshots VALUES (?,?,?,?,?,?,?,?,?,?)", rows
-        )
-        self.j.commit()
+        """Once per evaluation: the counts of repeated denials become (lazy) updates.
+        The iNAV history itself is written by `SnapshotWriter`, off the journal."""
+        self.denials.flush(self.j)
 
     def on_submitted(self, ev: OrderSubmitted) -> None:
         r = ev.request
@@ -153,18 +129,12 @@ class JournalRecorder:
         )
 
     def on_denied(self, ev: OrderDenied) -> None:
-        self.j.execute(
-            "INSERT INTO denials (run_id, ts_ns, gate, reason, symbol, client_order_id)"
-            " VALUES (?,?,?,?,?,?)",
-            (
-                self.run_id,
-                ev.ts_ns,
-                ev.gate,
-                ev.reason,
-                ev.request.symbol,
-                ev.request.client_order_id,
-            ),
-        )
+        self.denials.record(self.j, self.run_id, ev)
+
+    def flush(self) -> None:
+        """End of the run: the last counts of repeated denials become durable."""
+        self.denials.flush(self.j)
+        self.j.commit_lazy()
 
     def on_reconciliation(self, ev: ReconciliationDiff) -> None:
         self.j.execute(
@@ -176,8 +146,3 @@ class JournalRecorder:
     def _event(self, coid: str, ts: int, status: str, detail: str) -> None:
         self.j.execute(INSERT_EVENT, (coid, ts, status, detail))
 
-
-def _f(x: float | None) -> float | None:
-    if x is None:
-        return None
-    return float(x) if np.isfinite(x) else None

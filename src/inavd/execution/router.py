@@ -13,8 +13,9 @@ order id up, never by sending it again.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ from inavd.execution.fsm import OrderStateMachine
 from inavd.execution.gateway import BrokerGateway
 from inavd.execution.ids import client_order_id
 from inavd.execution.journal import Journal
+from inavd.execution.positions import PositionView
 from inavd.execution.ratelimit import Backoff, RateLimiter
 
 if TYPE_CHECKING:
@@ -142,6 +144,12 @@ class OrderRouter:
 
     def expected_position(self, symbol: str) -> float:
         return self.ledger.position(symbol) + self.working_qty(symbol)
+
+    def expected_positions(self, universe: Mapping[str, int]) -> PositionView:
+        """Every symbol's expected position at once (what `expected_position` gives one by one)."""
+        shown = ((o.symbol, o.request.side.sign * o.remaining_qty) for o in self.open.values())
+        hidden = ((p.symbol, p.side.sign * p.unshown) for p in self.icebergs.working())
+        return PositionView(self.ledger.qty, itertools.chain(shown, hidden), universe)
 
     def strategy_positions(self) -> dict[str, dict[str, float]]:
         """strategy → symbol → signed shares: its fills plus its working orders."""

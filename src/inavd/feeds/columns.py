@@ -60,9 +60,10 @@ def select_day(df: pd.DataFrame, day: date) -> pd.DataFrame:
 
 def to_batch(df: pd.DataFrame, index: dict[str, int]) -> QuoteBatch:
     """Map symbols onto universe slots (unknown → -1, rejected by the book)."""
-    codes, uniques = pd.factorize(df["symbol"].astype(str))
-    lut = np.array([index.get(s, UNKNOWN_SYMBOL) for s in uniques], dtype=np.int32)
-    sym = lut[codes] if len(uniques) else np.empty(0, np.int32)
+    # a null symbol factorizes to -1: it must stay unknown, not index the table from the end
+    codes, uniques = pd.factorize(df["symbol"])
+    lut = np.array([index.get(str(s), UNKNOWN_SYMBOL) for s in uniques] + [UNKNOWN_SYMBOL])
+    sym = lut[codes].astype(np.int32)
     return QuoteBatch(
         ts_ns=df["ts"].to_numpy(dtype=np.int64),
         sym=np.ascontiguousarray(sym, dtype=np.int32),

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from inavd.domain.quotes import QuoteBatch
 from inavd.errors import DataError
-from inavd.feeds.columns import read_quote_table, select_day, session_days, to_batch
+from inavd.feeds.columns import to_batch
+from inavd.feeds.quote_file import CHUNK_ROWS, QuoteFile
 
 
 class ArrayFeed:
@@ -33,8 +34,9 @@ class ArrayFeed:
             await asyncio.sleep(0)
 
 
-class ReplayFeed(ArrayFeed):
-    """Replay of a recorded quote file (CSV or Parquet), one session day at a time."""
+class ReplayFeed:
+    """Replay of a recorded quote file (CSV or Parquet), one session day at a time, streamed:
+    the file is read a chunk at a time, so memory does not grow with its length."""
 
     def __init__(
         self,
@@ -42,9 +44,12 @@ class ReplayFeed(ArrayFeed):
         index: dict[str, int],
         day: date | None = None,
         batch_max: int = 8192,
+        tz: str = "",
+        chunk_rows: int = CHUNK_ROWS,
     ) -> None:
-        df = read_quote_table(path)
-        days = session_days(df)
+        self.file = QuoteFile(path, tz, chunk_rows)
+        scan = self.file.scan()
+        days = scan.days
         if not days:
             raise DataError(f"{path}: no quotes")
         if day is None:
@@ -53,5 +58,21 @@ class ReplayFeed(ArrayFeed):
             raise DataError(f"{path}: no quotes on {day} (file has {days[0]} … {days[-1]})")
         self.path = path
         self.day = day
-        data = to_batch(select_day(df, day), index)
-        super().__init__(data, f"replay {path.name} {day}", batch_max)
+        self.index = index
+        self.batch_max = batch_max
+        self.in_order = scan.in_order
+        self.total = scan.per_day[day]
+
+    def describe(self) -> str:
+        return f"replay {self.path.name} {self.day} ({self.total:,} quotes)"
+
+    def __len__(self) -> int:
+        return self.total
+
+    async def batches(self) -> AsyncIterator[QuoteBatch]:
+        for chunk in self.file.chunks(self.day, self.in_order):
+            data = to_batch(chunk, self.index)
+            n = len(data)
+            for start in range(0, n, self.batch_max):
+                yield data.slice(start, min(start + self.batch_max, n))
+                await asyncio.sleep(0)

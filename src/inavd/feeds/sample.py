@@ -19,8 +19,6 @@ from inavd.domain.instruments import Universe
 from inavd.errors import DataError
 from inavd.feeds.columns import write_quote_table
 from inavd.feeds.days import DayBars, bars_prior_closes, day_bars, funds_of_day
-from inavd.feeds.real_session import build_real_session
-from inavd.feeds.synthetic import generate_session
 from inavd.inav.engine import Reference
 
 SAMPLE_DAY = date(2019, 12, 19)
@@ -81,7 +79,11 @@ def build_from_bars(
     if not u.funds:
         raise DataError(f"{db.day}: no configured fund has usable bars with its benchmark")
     if not synthetic:
+        from inavd.feeds.real_session import build_real_session  # only when building a session
+
         return build_real_session(db.day, db.bars, list(u.benchmarks), list(u.funds), seed)
+    from inavd.feeds.synthetic import generate_session  # scipy: only for the synthetic option
+
     ref = reference_for(db.day, u.symbols) if db.source != "user" else _user_reference(db)
     ref = apply_actions(ref, bundled_actions().on(db.day, u.symbols), u.benchmarks, db.day)
     return generate_session(

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from inavd.calendar import Session, previous_session_day, session_for
 from inavd.clock import NY
@@ -160,6 +159,8 @@ def _quote_from_mid(
 def _ou_premium_bp(
     rng: np.random.Generator, n_seconds: int, std_bp: float, halflife_s: float
 ) -> np.ndarray:
+    from scipy.signal import lfilter  # only the synthetic option needs scipy
+
     phi = 0.5 ** (1.0 / halflife_s)
     eps = rng.standard_normal(n_seconds) * std_bp * np.sqrt(1.0 - phi * phi)
     path: np.ndarray = lfilter([1.0], [1.0, -phi], eps)

@@ -71,6 +71,11 @@ class VenueRules:
         self.flags[sym] = f
         return f
 
+    def lends(self, sym: str) -> bool:
+        """Shortable and easy to borrow: a short the gates would let through."""
+        shortable, easy, _ = self.flags.get(sym) or self.flags_of(sym)
+        return shortable and easy
+
     def shortable(self, sym: str) -> bool:
         if self.assets is None:
             return self.configured_shortable(sym)

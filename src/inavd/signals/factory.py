@@ -7,6 +7,7 @@ the order of the list is the order their intents reach the router within one eva
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
@@ -91,14 +92,21 @@ def load_daily_returns(spec: str, before: date | None) -> dict[str, np.ndarray]:
 
 
 def build_signals(
-    settings: Settings, universe: Universe, day: date | None = None, sizer: Sizer | None = None
+    settings: Settings,
+    universe: Universe,
+    day: date | None = None,
+    sizer: Sizer | None = None,
+    venue_lends: Callable[[str], bool] | None = None,
 ) -> list[Signal]:
+    """`venue_lends`: the broker's word on borrow (the gates' venue rules), read when a signal
+    wants a short; without it, the config's `risk.shortable` list and the universe's flags."""
     st = settings.strategies
     sizer = sizer or Sizer(settings.sizing)
     risk = settings.risk
     venue = set(risk.shortable) | {f.symbol for f in universe.funds if f.shortable}
-    enabled = set(risk.short_symbols) & venue
-    policy = ShortPolicy(universe, enabled.__contains__)
+    enabled = set(risk.short_symbols)
+    lends = venue_lends or venue.__contains__
+    policy = ShortPolicy(universe, lambda s: s in enabled and lends(s))
     funds = tuple(f.symbol for f in universe.funds)
     out: list[Signal] = [PremiumReversion(st.premium_reversion, funds, sizer)]
     if st.premium_arb.enabled:

@@ -49,8 +49,10 @@ class AlpacaBroker:
         limiter: RateLimiter | None = None,
         backoff: Backoff | None = None,
         max_attempts: int = 6,
+        extended_hours: Callable[[], bool] | None = None,
     ) -> None:
         quiet_wire_loggers()
+        self.extended_hours = extended_hours or (lambda: False)  # True: outside regular hours
         self.settings = settings
         self.client = TradingClient(
             creds.key_id,
@@ -207,9 +209,8 @@ class AlpacaBroker:
         if fresh:  # before the call: its trade update may arrive before the answer
             self._requests[coid] = request
         try:
-            d: Any = await self._call(
-                self.client.submit_order, mapping.to_alpaca(request), submitting=True
-            )
+            order = mapping.to_alpaca(request, self.extended_hours())
+            d: Any = await self._call(self.client.submit_order, order, submitting=True)
         except DuplicateClientOrderId:
             d = await self._resolve_duplicate(request, fresh)
         except UnknownOutcome as exc:

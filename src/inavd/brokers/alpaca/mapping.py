@@ -34,8 +34,11 @@ STATUS.update(
 )
 
 
-def to_alpaca(req: OrderRequest) -> MarketOrderRequest | LimitOrderRequest:
-    """MOC = market + cls, LOC = limit + cls."""
+def to_alpaca(
+    req: OrderRequest, extended_hours: bool = False
+) -> MarketOrderRequest | LimitOrderRequest:
+    """MOC = market + cls, LOC = limit + cls. `extended_hours`: outside regular hours a limit DAY
+    order carries Alpaca's flag, or it waits for the open (the gates send no other kind then)."""
     common: dict[str, Any] = {
         "symbol": req.symbol,
         "qty": req.qty,
@@ -44,6 +47,8 @@ def to_alpaca(req: OrderRequest) -> MarketOrderRequest | LimitOrderRequest:
         "client_order_id": req.client_order_id,
     }
     if req.order_type is OrderType.LIMIT:
+        if extended_hours and req.time_in_force is TimeInForce.DAY:
+            common["extended_hours"] = True
         return LimitOrderRequest(limit_price=req.limit_price, **common)
     return MarketOrderRequest(**common)
 

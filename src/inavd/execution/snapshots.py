@@ -1,0 +1,198 @@
+"""iNAV history off the hot path: Parquet segments per run, written by a background thread.
+
+Every evaluation's arrays are kept by reference (the engine never reuses them); every
+`every_n`-th evaluation keeps all funds, the others only the funds traded this run. When
+`segment_rows` rows are pending they go to a writer thread as one batch, which builds the
+columns and writes `<journal stem>.snapshots/<run id>/seg-NNNNNN.parquet` (atomically: a
+temporary file renamed into place). The journal's SQLite file is not touched, so the order
+path's write-ahead commits never wait for history. History still in memory when the process is
+killed is lost; orders, fills and positions are not (they are in the journal).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from inavd.bus import Bus
+from inavd.domain.events import InavEvaluated, OrderFilled, OrderSubmitted
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+F64 = npt.NDArray[np.float64]
+I32 = npt.NDArray[np.int32]
+VALUE_COLUMNS = ("inav", "mid", "premium_bp", "bench_move", "flow_usd", "spread_bp")
+
+
+def snapshot_dir(journal_path: Path) -> Path:
+    """Where a journal's snapshot segments live (beside the journal file)."""
+    return journal_path.with_name(journal_path.stem + ".snapshots")
+
+
+@dataclass
+class _Pending:
+    seq: list[int] = field(default_factory=list)
+    ts_ns: list[int] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    funds: list[I32 | None] = field(default_factory=list)  # None: every fund
+    values: list[tuple[F64, ...]] = field(default_factory=list)
+    n: int = 0
+
+
+@dataclass
+class SnapshotStats:
+    evaluations: int = 0  # evaluations seen
+    kept_rows: int = 0  # rows written or pending
+    segments: int = 0
+    bytes: int = 0
+
+
+class SnapshotWriter:
+    def __init__(
+        self,
+        directory: Path,
+        run_id: str,
+        symbols: tuple[str, ...],
+        spread_of: dict[str, int],
+        spread_bp: Any,
+        *,
+        every_n: int = 1,
+        segment_rows: int = 262_144,
+    ) -> None:
+        self.dir = directory / run_id
+        self.symbols = symbols
+        self._fund_index = {s: j for j, s in enumerate(symbols)}
+        self._spread_idx = np.array([spread_of[s] for s in symbols], dtype=np.int64)
+        self._spread_src = spread_bp  # callable: the book's current spreads (bp)
+        self.every_n = max(1, every_n)
+        self.segment_rows = max(1, segment_rows)
+        self.traded = np.zeros(len(symbols), dtype=bool)
+        self._traded_idx: I32 = np.empty(0, dtype=np.int32)
+        self.stats = SnapshotStats()
+        self._pending = _Pending()
+        self._next_segment = _first_free_segment(self.dir)
+        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name="snapshots", daemon=True)
+        self._thread.start()
+
+    def attach(self, bus: Bus) -> None:
+        bus.subscribe(InavEvaluated, self.on_inav)
+        bus.subscribe(OrderSubmitted, lambda e: self.mark_traded(e.request.symbol))
+        bus.subscribe(OrderFilled, lambda e: self.mark_traded(e.fill.symbol))
+
+    def mark_traded(self, symbol: str) -> None:
+        j = self._fund_index.get(symbol)
+        if j is not None and not self.traded[j]:
+            self.traded[j] = True
+            self._traded_idx = np.flatnonzero(self.traded).astype(np.int32)
+
+    # ------------------------------------------------------------------ hot path
+    def on_inav(self, ev: InavEvaluated) -> None:
+        self.stats.evaluations += 1
+        full = (self.stats.evaluations - 1) % self.every_n == 0
+        funds: I32 | None = None if full else self._traded_idx
+        n = len(self.symbols) if funds is None else len(funds)
+        if n == 0:
+            return
+        spreads = np.asarray(self._spread_src(), dtype=np.float64)[self._spread_idx]
+        cols: tuple[F64, ...] = (ev.inav, ev.mid, ev.premium_bp, ev.benchmark_move, ev.flow_usd)
+        if funds is not None:
+            cols = tuple(c[funds] for c in cols)
+            spreads = spreads[funds]
+        p = self._pending
+        p.seq.append(ev.seq)
+        p.ts_ns.append(ev.ts_ns)
+        p.rows.append(n)
+        p.funds.append(funds)
+        p.values.append((*cols, spreads))
+        p.n += n
+        self.stats.kept_rows += n
+        if p.n >= self.segment_rows:
+            self._hand_off()
+
+    def _hand_off(self) -> None:
+        if self._error is not None:
+            raise RuntimeError(f"snapshot writer failed: {self._error}") from self._error
+        if self._pending.n:
+            self._queue.put(self._pending)  # blocks only if the writer is 4 segments behind
+            self._pending = _Pending()
+
+    def close(self) -> SnapshotStats:
+        """Write what is pending and wait for the writer (graceful stop)."""
+        if self._thread.is_alive():
+            self._hand_off()
+            self._queue.put(None)
+            self._thread.join()
+        return self.stats
+
+    # ------------------------------------------------------------------ writer thread
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            try:
+                self._write_segment(item)
+            except BaseException as exc:  # surfaced on the next hand-off
+                self._error = exc
+
+    def _write_segment(self, p: _Pending) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        every = np.arange(len(self.symbols), dtype=np.int32)
+        rows = np.asarray(p.rows, dtype=np.int64)
+        fund_idx = np.concatenate([every if f is None else f for f in p.funds])
+        arrays: dict[str, Any] = {
+            "seq": pa.array(np.repeat(np.asarray(p.seq, dtype=np.int64), rows)),
+            "ts_ns": pa.array(np.repeat(np.asarray(p.ts_ns, dtype=np.int64), rows)),
+            "symbol": pa.DictionaryArray.from_arrays(
+                pa.array(fund_idx), pa.array(list(self.symbols), pa.string())
+            ),
+        }
+        for k, name in enumerate(VALUE_COLUMNS):
+            arrays[name] = pa.array(np.concatenate([v[k] for v in p.values]))
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / f"seg-{self._next_segment:06d}.parquet"
+        tmp = path.with_suffix(".tmp")
+        pq.write_table(pa.table(arrays), tmp, compression="zstd")
+        os.replace(tmp, path)
+        self._next_segment += 1
+        self.stats.segments += 1
+        self.stats.bytes += path.stat().st_size
+
+
+def _first_free_segment(directory: Path) -> int:
+    """A resumed run appends after the segments already written."""
+    numbers = [int(p.stem[4:]) for p in _segments(directory)]
+    return max(numbers, default=0) + 1
+
+
+def _segments(directory: Path) -> Iterator[Path]:
+    if directory.is_dir():
+        yield from sorted(directory.glob("seg-*.parquet"))
+
+
+def read_snapshots(journal_path: Path, run_id: str) -> pd.DataFrame:
+    """A run's snapshot history as a pandas DataFrame (ts_ns, seq, symbol, values), in order."""
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = list(_segments(snapshot_dir(journal_path) / run_id))
+    if not files:
+        return pd.DataFrame(columns=["ts_ns", "seq", "symbol", *VALUE_COLUMNS])
+    table = pa.concat_tables([pq.read_table(f) for f in files], promote_options="permissive")
+    df: pd.DataFrame = table.to_pandas()
+    df["symbol"] = df["symbol"].astype(str)
+    return df.sort_values(["ts_ns", "seq", "symbol"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,115 @@
+"""Which days a backtest replays: bundled real-data days, or sessions in a user's quote files.
+
+A day is a `DaySource`: the session date and the quote file holding it ("sample" is the
+bundled data shipped inside the package, so it resolves on every worker of a cluster).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from inavd.errors import ConfigError
+from inavd.feeds.columns import read_quote_table, session_days
+from inavd.feeds.sample import sample_dir
+from inavd.settings import Config
+
+BUNDLED = "sample"
+_BUNDLED_PREFIX = "session-"
+
+
+@dataclass(frozen=True, slots=True)
+class DaySource:
+    day: date
+    path: str  # BUNDLED or a CSV/Parquet quote file
+
+    @property
+    def label(self) -> str:
+        return self.day.isoformat()
+
+
+def bundled_days() -> dict[date, str]:
+    """Every real-data session shipped with the package (one file per day)."""
+    out: dict[date, str] = {}
+    for f in sorted(sample_dir().glob(f"{_BUNDLED_PREFIX}*.parquet")):
+        day = _as_date(f.stem.removeprefix(_BUNDLED_PREFIX))
+        if day is not None:
+            out[day] = BUNDLED  # resolved from the package on the worker, not from this path
+    return out
+
+
+def file_days(path: Path) -> list[date]:
+    """Session days in a recorded quote file."""
+    return session_days(read_quote_table(path))
+
+
+def catalog(cfg: Config) -> dict[date, str]:
+    """The days `--days all` means: the config's own quote file if it names one, else every
+    bundled day."""
+    feed = cfg.settings.feed
+    if feed.kind == "replay" and feed.path != BUNDLED:
+        return dict.fromkeys(file_days(Path(feed.path)), feed.path)
+    return bundled_days()
+
+
+def resolve_days(
+    cfg: Config, spec: str | None, start: date | None = None, end: date | None = None
+) -> list[DaySource]:
+    """`--days all | D1,D2,… ` (a day is an ISO date, a quote file, or FILE@DATE) and
+    `--from/--to` → the ordered, de-duplicated list of days to run."""
+    known = catalog(cfg)
+    if spec is None or spec.strip() == "all":
+        chosen = [DaySource(d, p) for d, p in sorted(known.items())]
+    else:
+        chosen = [s for item in _items(spec) for s in _one(item, known)]
+    chosen = [
+        s for s in chosen if (start is None or s.day >= start) and (end is None or s.day <= end)
+    ]
+    unique = list(dict.fromkeys(chosen))
+    if not unique:
+        raise ConfigError(f"--days: no session selected (available: {_listed(known)})")
+    return unique
+
+
+def _items(spec: str) -> list[str]:
+    items = [x.strip() for x in spec.split(",")]
+    if any(not x for x in items):
+        raise ConfigError(f"--days {spec!r}: empty item")
+    return items
+
+
+def _one(item: str, known: dict[date, str]) -> list[DaySource]:
+    path_part, _, day_part = item.partition("@")
+    day = _as_date(item)
+    if day is not None:
+        if day not in known:
+            raise ConfigError(
+                f"--days: {day} is not an available day (available: {_listed(known)})"
+            )
+        return [DaySource(day, known[day])]
+    path = Path(path_part)
+    if not path.is_file():
+        raise ConfigError(f"--days: {item!r} is neither a date (YYYY-MM-DD) nor a quote file")
+    days = file_days(path)
+    if not day_part:
+        return [DaySource(d, str(path)) for d in days]
+    wanted = _as_date(day_part)
+    if wanted is None or wanted not in days:
+        raise ConfigError(f"--days: {path} has no session {day_part!r} (it has {_dates(days)})")
+    return [DaySource(wanted, str(path))]
+
+
+def _as_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _listed(known: dict[date, str]) -> str:
+    return _dates(sorted(known)) or "none"
+
+
+def _dates(days: list[date]) -> str:
+    return ", ".join(d.isoformat() for d in days[:10]) + (" …" if len(days) > 10 else "")

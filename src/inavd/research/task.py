@@ -1,0 +1,66 @@
+"""One research task: one day under one setting, replayed by the daemon into a private folder.
+
+The task writes nothing outside its folder and clears the folder when it starts, so a task that
+Dask runs again (a lost worker, a retry) starts from scratch and returns the same row.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inavd.errors import InavdError
+from inavd.research.days import DaySource
+from inavd.research.grid import Overrides, apply_overrides
+from inavd.settings import Config
+
+
+@dataclass(frozen=True)
+class DayTask:
+    key: str  # unique within a run; names the private folder
+    cfg: Config  # the user's config with this task's setting applied (validated by the client)
+    source: DaySource
+    folder: str  # absolute path of the task-private folder
+    setting: Overrides = field(default_factory=dict)  # the grid point, for the result row
+
+
+def runner_overrides(task: DayTask) -> Overrides:
+    """What every task sets: its day, its folder, a run id that depends only on the day, and
+    no side channels (parallel tasks must not fight over ports or publish to a live broker)."""
+    return {
+        "feed.kind": "replay",
+        "feed.path": task.source.path,
+        "feed.session": task.source.day,
+        "run.data_dir": task.folder,
+        "run.run_id": "bt" + task.source.day.strftime("%Y%m%d"),
+        "journal.path": "journal.sqlite",
+        "mqtt.enabled": False,
+        "ops.enabled": False,
+    }
+
+
+def run_task(task: DayTask) -> dict[str, Any]:
+    """Replay the day and return its compact row; a failure becomes a row with `error`."""
+    from inavd.app import RunOptions
+    from inavd.commands.run import run_session
+    from inavd.logging import configure_logging
+    from inavd.research.metrics import day_row
+
+    row: dict[str, Any] = {"day": task.source.label}
+    if task.setting:
+        row["setting"] = task.setting
+    folder = Path(task.folder)
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        folder.mkdir(parents=True)
+        configure_logging("warning")  # a task's progress is the runner's bar, not log lines
+        cfg = apply_overrides(task.cfg, runner_overrides(task), origin="backtest")
+        summary = run_session(cfg, RunOptions(quiet=True))
+        row.update(day_row(summary, cfg.journal_path))
+    except InavdError as exc:
+        row["error"] = str(exc)
+    except Exception as exc:  # a broken day must not take the others down; it is reported
+        row["error"] = f"{type(exc).__name__}: {exc}"
+    return row

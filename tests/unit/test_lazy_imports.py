@@ -1,0 +1,38 @@
+"""Start-up stays lean: a command imports only what it uses (numbers in bench/RESULTS.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HEAVY = ("pandas", "numpy", "scipy", "arch", "matplotlib", "pyarrow", "exchange_calendars")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = (
+        "import sys\n"
+        f"{code}\n"
+        f"print('loaded:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[-1]
+    return set(filter(None, out.removeprefix("loaded:").split(",")))
+
+
+def test_version_imports_nothing_heavy() -> None:
+    assert _loaded_after("from inavd.cli import main; main(['version'])") == set()
+
+
+def test_daemon_never_imports_plots_or_the_synthetic_generator() -> None:
+    loaded = _loaded_after("import inavd.app")
+    assert not loaded & {"scipy", "matplotlib", "arch"}
+    assert "pandas" in loaded  # the probe itself can see imports
+
+
+def test_unknown_command_still_lists_every_command() -> None:
+    from inavd.cli import build_parser
+
+    text = build_parser("no-such-command").format_help()
+    for name in ("run", "replay", "version", "check-config", "report", "record"):
+        assert name in text

@@ -1,0 +1,223 @@
+"""Replay input that is refused or repaired, never misread: null and unknown symbols, prices
+outside the sanity band, unparseable columns, naive timestamps, unsorted files, and a replay's
+memory that does not grow with the file."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import structlog
+
+from inavd.book.quote_book import QuoteBook, SanityBand
+from inavd.domain.quotes import QuoteBatch
+from inavd.errors import DataError
+from inavd.feeds.columns import to_batch
+from inavd.feeds.replay import ReplayFeed
+
+SYMS = ("SPY", "SH", "UPRO")
+INDEX = {s: i for i, s in enumerate(SYMS)}
+T0 = 1576765800_000_000_000  # 2019-12-19 09:30 New York, epoch ns
+S = 1_000_000_000
+
+
+def _frame(n: int = 6) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts": T0 + np.arange(n, dtype=np.int64) * S,
+            "symbol": (["SPY", "SH", "UPRO"] * n)[:n],
+            "bid": ([319.0, 25.0, 75.0] * n)[:n],
+            "ask": ([319.02, 25.01, 75.05] * n)[:n],
+            "bid_size": 100.0,
+            "ask_size": 100.0,
+        }
+    )
+
+
+def _collect(feed: ReplayFeed) -> QuoteBatch:
+    async def run() -> list[QuoteBatch]:
+        return [b async for b in feed.batches()]
+
+    parts = asyncio.run(run())
+    cols = [np.concatenate([getattr(p, c) for p in parts]) for c in QuoteBatch.__slots__]
+    return QuoteBatch(*cols)
+
+
+# ------------------------------------------------------------------ symbols
+def test_null_symbols_are_unknown_never_the_last_symbol_of_the_table() -> None:
+    df = _frame(6)
+    df["symbol"] = pd.array(["SPY", None, "SH", None, "UPRO", "XYZ"], dtype="string")
+    b = to_batch(df, INDEX)
+    assert b.sym.tolist() == [0, -1, 1, -1, 2, -1]
+    book = QuoteBook(SYMS)
+    assert book.apply(b) == 3
+    assert book.rejected_by_reason()["unknown_symbol"] == 3
+    assert book.updates.tolist() == [1, 1, 1]  # UPRO got its one real quote, not the nulls
+
+
+# ------------------------------------------------------------------ sanity band
+def _one(book: QuoteBook, ts: int, i: int, bid: float, ask: float) -> int:
+    return book.apply(QuoteBatch.of([ts], [i], [bid], [ask], [100], [100]))
+
+
+def test_prices_outside_the_band_are_outliers_counted_not_applied() -> None:
+    book = QuoteBook(SYMS, sanity=SanityBand(jump_ratio=1.25, jump_window_s=60, close_ratio=4))
+    book.set_prior_close({"SH": 25.0, "UPRO": 75.0})
+    assert _one(book, T0, 1, 1e300, 1e300) == 0  # 1e300: 4e298 × the prior close
+    assert _one(book, T0 + S, 1, 5.0, 5.02) == 0  # 0.2 × the prior close, no mid yet
+    assert _one(book, T0 + 2 * S, 1, 24.9, 24.92) == 1
+    assert _one(book, T0 + 3 * S, 1, 31.5, 31.6) == 0  # +26.6 % in one second: a jump
+    assert _one(book, T0 + 4 * S, 1, 30.9, 31.0) == 1  # +24.3 %: inside 1.25×
+    # a gap after a 2-minute halt: the last mid is too old to judge, the prior close decides
+    assert _one(book, T0 + 200 * S, 1, 45.0, 45.1) == 1
+    assert _one(book, T0 + 201 * S, 2, 1e-4, 2e-4) == 0  # UPRO: no mid, far below its close
+    assert book.rejected_by_reason()["outlier"] == 4
+    assert book.bid[1] == pytest.approx(45.0)
+    assert 1e300 not in book.bid
+
+
+def test_without_a_band_nothing_is_an_outlier() -> None:
+    book = QuoteBook(SYMS)
+    book.set_prior_close({"SH": 25.0})
+    assert _one(book, T0, 1, 1e6, 1e6 + 1) == 1
+
+
+# ------------------------------------------------------------------ unparseable columns
+def test_text_in_a_price_column_is_one_line_naming_file_column_and_row(tmp_path: Path) -> None:
+    df = _frame(6).astype({"ask": object})
+    df.loc[4, "ask"] = "n/a?"
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(DataError) as err:
+        ReplayFeed(path, INDEX)
+    assert str(err.value) == f"{path}: column ask: row 5: 'n/a?' is not a number"
+
+
+def test_an_empty_ts_is_one_line_naming_the_row(tmp_path: Path) -> None:
+    df = _frame(6).astype({"ts": "Int64"})
+    df.loc[3, "ts"] = pd.NA
+    path = tmp_path / "bad.parquet"
+    df.to_parquet(path, index=False)
+    with pytest.raises(DataError, match=r"bad.parquet: column ts: row 4: empty timestamp$"):
+        ReplayFeed(path, INDEX)
+
+
+def test_a_ts_that_is_not_a_time_names_the_row_even_in_a_later_chunk(tmp_path: Path) -> None:
+    df = _frame(10)
+    text = pd.to_datetime(df["ts"], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    df["ts"] = text.where(df.index != 8, "yesterday")
+    path = tmp_path / "bad.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column ts: row 9: 'yesterday' is not a time$"):
+        ReplayFeed(path, INDEX, chunk_rows=3)
+
+
+# ------------------------------------------------------------------ time zones
+def _naive_csv(tmp: Path) -> Path:
+    df = _frame(3)
+    df["ts"] = ["2019-12-19 09:30:00", "2019-12-19 09:30:01", "2019-12-19 09:30:02"]
+    path = tmp / "naive.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_naive_timestamps_are_refused_without_a_zone(tmp_path: Path) -> None:
+    path = _naive_csv(tmp_path)
+    with pytest.raises(DataError, match=r"row 1: '2019-12-19 09:30:00' has no UTC offset.*--tz"):
+        ReplayFeed(path, INDEX)
+
+
+def test_naive_timestamps_are_read_in_the_zone_given(tmp_path: Path) -> None:
+    feed = ReplayFeed(_naive_csv(tmp_path), INDEX, tz="America/New_York")
+    assert _collect(feed).ts_ns.tolist() == [T0, T0 + S, T0 + 2 * S]  # 14:30 UTC
+    utc = ReplayFeed(_naive_csv(tmp_path), INDEX, tz="UTC")  # 09:30 UTC is 04:30 in New York
+    assert _collect(utc).ts_ns[0] == T0 - 5 * 3600 * S
+    with pytest.raises(DataError, match=r"'Mars/Olympus' is not a known time zone"):
+        ReplayFeed(_naive_csv(tmp_path), INDEX, tz="Mars/Olympus")
+
+
+def test_cli_refuses_naive_timestamps_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    from tests.kit.paths import DEFAULT_CONFIG
+
+    cmd = [sys.executable, "-m", "inavd", "replay", "--config", str(DEFAULT_CONFIG)]
+    env = {**os.environ, "INAVD_RUN__DATA_DIR": str(tmp_path)}
+    p = subprocess.run(
+        [*cmd, "--input", str(_naive_csv(tmp_path))], capture_output=True, text=True, env=env
+    )
+    err = p.stderr.strip().splitlines()
+    assert p.returncode == 2 and len(err) == 1 and "has no UTC offset" in err[0], p.stderr
+
+
+# ------------------------------------------------------------------ order
+def test_an_unsorted_file_is_sorted_with_a_warning_not_dropped(tmp_path: Path) -> None:
+    df = _frame(9)
+    shuffled = df.sample(frac=1.0, random_state=4).reset_index(drop=True)
+    path = tmp_path / "unsorted.parquet"
+    shuffled.to_parquet(path, index=False)
+    feed = ReplayFeed(path, INDEX, chunk_rows=4)
+    assert not feed.in_order and len(feed) == 9
+    with structlog.testing.capture_logs() as logs:
+        got = _collect(feed)
+    assert [e["event"] for e in logs] == [
+        "quote file is not in time order: sorted in memory (stable, by ts)"
+    ]
+    assert got.ts_ns.tolist() == df["ts"].tolist()
+    book = QuoteBook(SYMS)
+    assert book.apply(got) == 9 and book.rejected_by_reason()["out_of_order"] == 0
+
+
+def test_a_sorted_file_is_streamed_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    _frame(10).to_csv(path, index=False)
+    feed = ReplayFeed(path, INDEX, chunk_rows=3)
+    assert feed.in_order and len(feed) == 10
+    assert _collect(feed).ts_ns.tolist() == _frame(10)["ts"].tolist()
+
+
+# ------------------------------------------------------------------ streaming
+def _big(tmp: Path, n: int) -> Path:
+    rng = np.random.default_rng(n)
+    df = pd.DataFrame(
+        {
+            "ts": T0 + np.sort(rng.integers(0, 6 * 3600 * S, n)),
+            "symbol": pd.Categorical(rng.choice(SYMS, n)),
+            "bid": rng.uniform(20, 30, n),
+            "ask": rng.uniform(30, 31, n),
+            "bid_size": 100.0,
+            "ask_size": 100.0,
+        }
+    )
+    path = tmp / f"q{n}.parquet"
+    df.to_parquet(path, index=False, row_group_size=50_000)
+    return path
+
+
+def _peak_bytes(path: Path) -> int:
+    feed = ReplayFeed(path, INDEX, chunk_rows=50_000, batch_max=8192)
+
+    async def drain() -> int:
+        n = 0
+        async for b in feed.batches():
+            n += len(b)
+        return n
+
+    tracemalloc.start()
+    try:
+        assert asyncio.run(drain()) == len(feed)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_replay_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
+    small, large = _big(tmp_path, 200_000), _big(tmp_path, 1_000_000)
+    a, b = _peak_bytes(small), _peak_bytes(large)
+    # the whole large file as quote arrays alone is 1e6 × 44 bytes = 44 MB
+    assert b < 1.3 * a and b < 25e6, (a, b)
