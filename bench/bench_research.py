@@ -1,13 +1,14 @@
 """Research runner: days per minute serially and on a 2-worker local Dask cluster, the per-task
 overhead (a near-empty day), and peak memory per worker.
 
-Days: real sessions rebuilt from the bundled 1-minute bars (2019-12-17 … 12-20 and 12-23) plus the
+Days: real sessions rebuilt from the bundled 1-minute bars (2019-12-18, 12-20 and 12-23) plus the
 bundled 2019-12-19 — the same days in both modes. Run: `.venv/bin/python -m bench.bench_research`.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import statistics
 import tempfile
@@ -27,7 +28,7 @@ from inavd.research.task import DayTask, run_task
 from inavd.settings import load_config
 from inavd.universe import build_universe
 
-BUILT_DAYS = (date(2019, 12, 17), date(2019, 12, 18), date(2019, 12, 20), date(2019, 12, 23))
+BUILT_DAYS = (date(2019, 12, 18), date(2019, 12, 20), date(2019, 12, 23))
 
 
 def build_days(folder: Path) -> list[DaySource]:
@@ -67,7 +68,11 @@ def cluster_round(tasks: list[DayTask], empties: list[DayTask]) -> dict[str, flo
 
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -77,25 +82,35 @@ def cluster_round(tasks: list[DayTask], empties: list[DayTask]) -> dict[str, flo
         rows = client.gather(futures)
         wall = time.perf_counter() - t0
         assert all("error" not in r for r in rows), rows
-        empty = []
-        for task in empties[1:]:
-            t1 = time.perf_counter()
-            client.submit(run_task, task, pure=False).result()
-            empty.append(time.perf_counter() - t1)
+        empty = [_timed_call(lambda t=t: client.submit(run_task, t, pure=False).result())
+                 for t in empties[1:]]  # fmt: skip
+        noop = [_timed_call(lambda: client.submit(_noop, pure=False).result()) for _ in range(20)]
         rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    return {"wall": wall, "empty": statistics.median(empty), "rss_mb": max(rss.values()) / 1024}
+    return {
+        "wall": wall,
+        "empty": statistics.median(empty),
+        "dispatch": statistics.median(noop),
+        "rss_mb": max(rss.values()) / 1024,
+    }
 
 
-def serial_round(tasks: list[DayTask]) -> dict[str, float]:
+def _noop() -> int:
+    return 1
+
+
+def _timed_call(fn: Any) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def serial_round(tasks: list[DayTask], empties: list[DayTask]) -> dict[str, float]:
     run_task(tasks[0])  # warm: imports and caches, as a cluster worker would be after its first
     wall, rows = timed(tasks, Target(serial=True))
     assert all("error" not in r for r in rows), rows
-    one = []
-    for task in tasks[:2]:
-        t0 = time.perf_counter()
-        run_task(task)
-        one.append(time.perf_counter() - t0)
-    return {"wall": wall, "day": statistics.median(one)}
+    one = [_timed_call(lambda t=t: run_task(t)) for t in tasks[:2]]
+    empty = [_timed_call(lambda t=t: run_task(t)) for t in empties]
+    return {"wall": wall, "day": statistics.median(one), "empty": statistics.median(empty)}
 
 
 def main() -> None:
@@ -110,8 +125,8 @@ def main() -> None:
         print(f"{len(days)} days: {', '.join(d.label for d in days)}")
         serial, cluster = [], []
         for r in range(args.rounds):
-            serial.append(serial_round(tasks_for(days, folder / f"s{r}", "d")))
             empties = tasks_for([empty] * 6, folder / f"e{r}", "e")
+            serial.append(serial_round(tasks_for(days, folder / f"s{r}", "d"), empties[:3]))
             cluster.append(cluster_round(tasks_for(days, folder / f"c{r}", "d"), empties))
             print(f"round {r}: serial {serial[-1]}, 2 workers {cluster[-1]}")
         report(len(days), serial, cluster)
@@ -121,12 +136,16 @@ def report(n: int, serial: list[dict[str, float]], cluster: list[dict[str, float
     s_wall = statistics.median(x["wall"] for x in serial)
     c_wall = statistics.median(x["wall"] for x in cluster)
     day = statistics.median(x["day"] for x in serial)
-    empty = statistics.median(x["empty"] for x in cluster)
     rss = max(x["rss_mb"] for x in cluster)
     print(f"serial: {n / s_wall * 60:.2f} days/min ({s_wall:.1f} s for {n} days)")
     print(f"2 workers: {n / c_wall * 60:.2f} days/min ({c_wall:.1f} s), {s_wall / c_wall:.2f} ×")
     print(f"one default day (serial, warm): {day:.2f} s")
-    print(f"near-empty task through Dask: {empty:.3f} s = {100 * empty / day:.1f} % of a day")
+    for label, x in (
+        ("Dask dispatch of an empty task", statistics.median(c["dispatch"] for c in cluster)),
+        ("near-empty day in process", statistics.median(x["empty"] for x in serial)),
+        ("near-empty day through Dask", statistics.median(c["empty"] for c in cluster)),
+    ):
+        print(f"{label}: {x * 1000:.0f} ms = {100 * x / day:.1f} % of a day")
     print(f"peak RSS per worker: {rss:.0f} MB")
 
 

@@ -112,7 +112,7 @@ def write_session(path: Path, spec: dict[str, tuple], n_quotes: int, seed: int) 
             )
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-            writer.write_table(table)
+            writer.write_table(table, row_group_size=65_536)  # as `inavd record` and `sample` write
     finally:
         if writer is not None:
             writer.close()

@@ -11,9 +11,12 @@ from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Broker
 from inavd.brokers.capabilities import ConfiguredRules
 from inavd.brokers.paper import PaperBroker
+from inavd.brokers.paper_close import ClosingAuction, official_closes
 from inavd.calendar import Session
 from inavd.clock import Clock
 from inavd.corporate_actions import CorporateActions, apply_actions, bundled_actions, read_actions
+from inavd.costs import CostModel
+from inavd.domain.instruments import Universe
 from inavd.errors import ConfigError
 from inavd.feeds.base import QuoteFeed
 from inavd.feeds.columns import to_batch
@@ -104,6 +107,22 @@ def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> 
     return FeedBundle(feed, s.session, len(df), replay=True)
 
 
+def make_auction(
+    cfg: Config, day: date, symbols: tuple[str, ...], universe: Universe | None
+) -> ClosingAuction:
+    """The paper venue's closing auction: official closes where the bundled daily data has them."""
+    p, feed = cfg.settings.paper, cfg.settings.feed
+    official: dict[str, float] = {}
+    if p.close_price == "official" and feed.path == "sample" and feed.kind != "alpaca":
+        official = official_closes(day, symbols, sample_dir())
+    return ClosingAuction(
+        official,
+        impact_fraction=p.close_impact_fraction,
+        closing_volume_usd=cfg.settings.strategies.moc_flow.closing_volume_usd,
+        funds=universe.funds if universe is not None else (),
+    )
+
+
 def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Reference:
     """Prior closes/NAVs, then today's corporate actions, then official NAVs when configured."""
     r = cfg.settings.reference
@@ -153,7 +172,12 @@ def configured_rules(cfg: Config) -> ConfiguredRules:
 
 
 def make_broker(
-    cfg: Config, book: QuoteBook, clock: Clock, session: Session, run_id: str = "paper"
+    cfg: Config,
+    book: QuoteBook,
+    clock: Clock,
+    session: Session,
+    run_id: str = "paper",
+    universe: Universe | None = None,
 ) -> Broker:
     s = cfg.settings.broker
     ex = cfg.settings.execution
@@ -167,6 +191,9 @@ def make_broker(
             id_prefix=run_id,
             state_path=cfg.settings.run.data_dir / ex.paper_state if ex.paper_state else None,
             rules=configured_rules(cfg),
+            settings=cfg.settings.paper,
+            costs=CostModel(cfg.settings.costs),
+            auction=make_auction(cfg, session.day, book.symbols, universe),
         )
     if s.kind == "alpaca":
         from inavd.brokers.alpaca.broker import AlpacaBroker

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as dtime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -19,24 +22,31 @@ from inavd import __version__, gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
 from inavd.book.quote_book import QuoteBook, SanityBand
 from inavd.brokers.paper import PaperBroker
+from inavd.brokers.paper_close import ClosingAuction
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
-from inavd.clock import SimClock, WallClock
+from inavd.clock import NY, SimClock, WallClock, dt_to_ns
 from inavd.core import Core
+from inavd.costs import CostModel
+from inavd.domain.events import InavEvaluated, TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
 from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import NS_PER_S
 from inavd.errors import ConfigError
 from inavd.execution.journal import Journal
+from inavd.execution.operator import OperatorDesk
 from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
+from inavd.execution.state_store import TradingStateStore
 from inavd.execution.storage import build_snapshot_writer, storage_summary
 from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
-from inavd.lifecycle import Lifecycle, StateLock, Supervisor
+from inavd.lifecycle import Lifecycle, StateLock
+from inavd.pnl import journal_counts, journal_fills, pnl_summary
+from inavd.ports import Service
 from inavd.reference import report_excluded
 from inavd.reference_report import reference_document
 from inavd.risk.pipeline import build_gates
@@ -45,7 +55,8 @@ from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
-from inavd.summary import SummaryCollector
+from inavd.summary import SummaryCollector, thresholds_by_fund
+from inavd.supervisor import Supervisor
 from inavd.universe import build_universe
 
 log = structlog.get_logger(__name__)
@@ -68,14 +79,6 @@ def new_run_id() -> str:
         n, r = divmod(n, 36)
         out = digits[r] + out
     return "r" + out
-
-
-class Service(Protocol):
-    """A side channel or background job (MQTT, ops endpoint): started first, stopped last."""
-
-    async def start(self, app: App) -> None: ...
-
-    async def stop(self) -> None: ...
 
 
 class App:
@@ -145,7 +148,8 @@ class App:
         self.journal = Journal(
             cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
         )
-        self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id)
+        self.journal.on_failure = self._on_journal_failure
+        self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id, self.universe)
         self.trading_state = TradingStateController(self.bus, self.clock)
         self.router = OrderRouter(
             self.run_id, self.broker, self.bus, self.clock,
@@ -162,11 +166,31 @@ class App:
             bus=self.bus,
         )
         self.router.gates.append(self.gates)
+        self._restore_trading_state()
+        self.operator = OperatorDesk(self.router, self.trading_state)  # the side channels' hand
         for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
             gate = getattr(venue, "gate", None)
             if gate is not None:
                 self.router.gates.append(gate)
         self.broker.set_listener(self._on_order, self._on_fill)
+        self.router.costs = CostModel(s.costs)  # fees of fills that arrive without them
+
+    def _on_journal_failure(self, error: str) -> None:
+        """Nothing may trade unrecorded: halt (not durable: the journal cannot take it) and stop."""
+        self.trading_state.set(TradingState.HALTED, f"journal write failed: {error}", durable=False)
+        self.request_stop()
+
+    def _restore_trading_state(self) -> None:
+        """Come back in the state the journal says this session (live) or run (replay) left."""
+        self.state_store = store = TradingStateStore(
+            self.journal, self.day.isoformat(), self.run_id, whole_session=self.live
+        )
+        carried = self.gates.carried_pnl_usd = store.carried_pnl_usd()
+        store.realized = lambda: carried + self.router.ledger.realized_pnl_usd
+        last = store.last()
+        if last is not None:
+            self.trading_state.restore(last.state, last.reason)
+        self.trading_state.store = store
 
     def _build_core(self) -> None:
         self.core = Core(
@@ -180,8 +204,9 @@ class App:
             advance_clock=self.clock.advance_to if isinstance(self.clock, SimClock) else _no_op,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
-            self.core.market_listeners.append(self.broker.on_market)
+            self.core.venue = self.broker
             self.core.close_listeners.append(self.broker.on_session_close)
+            self.bus.subscribe(InavEvaluated, self.broker.auction.on_inav)
 
     def _build_bookkeeping(self) -> None:
         """Journal recorder, crash resume, reconciliation, summary, supervision, services."""
@@ -202,6 +227,14 @@ class App:
     def reference_doc(self) -> dict[str, Any]:
         """Corporate-action adjustments and NAV sources of this session (status, journal)."""
         return reference_document(self.reference, self.universe, self.reference.actions_source)
+
+    def _seed_day_trades(self) -> None:
+        """A live restart: shares this journal saw bought (or shorted) earlier today still make a
+        day trade when closed. Replays start from their own journal state and skip this."""
+        if self.live:
+            midnight = dt_to_ns(datetime.combine(self.day, dtime(0), NY))
+            sql = "SELECT symbol, side, qty FROM fills WHERE ts_ns >= ? ORDER BY ts_ns"
+            self.gates.day_trades.seed(self.journal.query(sql, (midnight,)), self.router.ledger.qty)
 
     def _signals(self) -> list[Signal]:
         # a short the venue will not lend becomes the same exposure long, before any gate
@@ -230,18 +263,25 @@ class App:
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
             await self.reconciler.run(startup=True)  # retried by the run loop until it succeeds
+            self._seed_day_trades()
             for service in self.services:
                 await service.start(self)
             life.install_signal_handlers()
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()
-            return summary
+        except Exception:
+            if self.journal.failure is not None:  # the cause, whatever surfaced first
+                raise self.journal.failure from None
+            raise
         finally:
             await life.shutdown(started)
             lock.release()
             if gc_state is not None:
                 gcpolicy.thaw(gc_state)
+        if self.journal.failure is not None:  # noticed by a step that carried on
+            raise self.journal.failure
+        return summary
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()
@@ -269,7 +309,10 @@ class App:
                 if not len(batch):
                     continue
             for part in self._paced(batch):
-                await self.clock.sleep_until(int(part.ts_ns[0]))
+                # pace to the part's first quote, but never move the clock past the next tick:
+                # the tick's evaluation (and its orders) must carry the tick's time, whatever the
+                # batch boundaries are
+                await self.clock.sleep_until(min(int(part.ts_ns[0]), self.core.next_tick_ns))
                 await self.core.on_batch(part)
                 await self.router.pump()  # iceberg slices, exit at close, periodic reconcile
                 self.journal.commit_lazy()  # acknowledgements of this batch become durable
@@ -306,8 +349,16 @@ class App:
         )
 
     def _summary(self, wall: float) -> dict[str, Any]:
-        ledger = self.router.ledger
         c = self.collector
+        # counts and P&L from the journal: after a restart they cover the whole run
+        counts = journal_counts(self.journal, self.run_id)
+        marks, marked_at = self._marks()
+        pnl = pnl_summary(
+            journal_fills(self.journal, self.run_id),
+            marks,
+            CostModel(self.cfg.settings.costs),
+            overnight=self.core.closed,
+        )
         return {
             "run_id": self.run_id,
             "version": __version__,
@@ -316,19 +367,21 @@ class App:
             "quotes": self.core.quotes,
             "quotes_rejected": self.book.rejected_total,
             "quotes_rejected_by_reason": self.book.rejected_by_reason(),
-            "inav_evaluations": c.inav_evaluations,
-            "signals": dict(c.signals),
-            "orders": c.orders,
-            "fills": c.fills,
-            "denials": dict(c.denials),
-            "realized_pnl": round(ledger.realized_pnl_usd, 2),
-            "final_positions": {s: q for s, q in sorted(ledger.qty.items())},
+            "inav_evaluations": max(c.inav_evaluations, self.core.evaluations),
+            **counts,
+            "realized_pnl": pnl["pnl"]["realized"],
+            **pnl,
+            "marked_at": marked_at,
+            "final_positions": {s: q for s, q in sorted(self.router.ledger.qty.items())},
             "premium_bp": c.premium_table(),
             "thresholds": {
                 "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
             "reference": self.reference_doc(),
+            "thresholds_by_fund": thresholds_by_fund(
+                self.cfg.settings.strategies, tuple(f.symbol for f in self.universe.funds)
+            ),
             "journal_path": str(self.journal.path),
             "storage": storage_summary(self),
             "step_ms": {  # whole evaluation steps (iNAV, listeners, signals, orders)
@@ -339,6 +392,18 @@ class App:
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }
 
+    def _marks(self) -> tuple[dict[str, float], str]:
+        """Where open positions are marked: the closing prints (official close where the venue
+        has one, else the closing mid) after the close, the book's mids before it."""
+        mids = self.book.mid
+        marks = {s: float(mids[i]) for s, i in self.book.index.items() if math.isfinite(mids[i])}
+        if not self.core.closed:
+            return marks, "mid"
+        auction = getattr(self.broker, "auction", None)
+        prints = dict(auction.prices) if isinstance(auction, ClosingAuction) else {}
+        official = isinstance(auction, ClosingAuction) and "official" in auction.source.values()
+        return {**marks, **prints}, "official_close" if official else "closing_mid"
+
     def close_history(self) -> None:
         """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""
         if self.snapshots is not None:
@@ -346,6 +411,8 @@ class App:
         self.recorder.flush()
 
     def _record_run_start(self) -> None:
+        ts = self.trading_state  # registers the run with its session (carried P&L, restore)
+        self.state_store.save(ts.state, ts.reason)
         self.journal.execute(
             "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version,"
             " summary_json) VALUES (?,?,?,?,?,?,?)",

@@ -1,13 +1,12 @@
 """In-process event bus.
 
 Hot-path subscribers are called synchronously in publish order (deterministic replays). Side
-channels (MQTT, ops) subscribe through `tap()`, which only appends to a bounded queue and never
-blocks or raises into the publisher.
+channels (MQTT, ops) subscribe with `subscribe_all`: observers whose failure is logged and
+counted, never raised into the publisher.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -40,12 +39,6 @@ class Bus:
         for handler in self._all:
             self._call_safely(handler, event)
 
-    def tap(self, maxsize: int = 10_000) -> EventTap:
-        """A bounded queue fed by every event; the oldest event is dropped when it is full."""
-        tap = EventTap(maxsize)
-        self._all.append(tap.offer)
-        return tap
-
     def _call_safely(self, handler: Handler, event: Event) -> None:
         # catch-all subscribers are observers: their failure must never stop trading
         try:
@@ -53,15 +46,3 @@ class Bus:
         except Exception:
             self.handler_errors += 1
             log.exception("bus observer failed", event=type(event).__name__)
-
-
-class EventTap:
-    def __init__(self, maxsize: int) -> None:
-        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize)
-        self.dropped = 0
-
-    def offer(self, event: Event) -> None:
-        if self.queue.full():
-            self.queue.get_nowait()
-            self.dropped += 1
-        self.queue.put_nowait(event)

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from inavd.errors import InavdError
+from inavd.redact import redact
 
 COMMAND_MODULES = (
     "run",
@@ -66,8 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
     except InavdError as exc:
         # user mistakes and bad input: one clear message, no traceback
-        print(f"inavd: error: {exc}", file=sys.stderr)
-        return 2
+        print(f"inavd: error: {redact(str(exc))}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -24,6 +25,14 @@ from inavd.signals.base import Context, Signal
 
 MarketListener = Callable[[int], None]
 CloseListener = Callable[[dict[str, float], int], None]
+
+
+class Venue(Protocol):
+    """A simulated venue that matches working orders against every quote (the paper broker)."""
+
+    def next_match(self, batch: QuoteBatch) -> int: ...
+
+    def on_market(self, now_ns: int) -> None: ...
 
 
 class Core:
@@ -47,6 +56,7 @@ class Core:
         self.session = session
         self.interval_ns = int(interval_s * NS_PER_S)
         self.advance_clock = advance_clock
+        self.venue: Venue | None = None  # stops the book at every quote an order may fill on
         self.market_listeners: list[MarketListener] = []
         self.close_listeners: list[CloseListener] = []
         self.now_ns = 0
@@ -85,13 +95,19 @@ class Core:
         self._apply(batch)
 
     def _apply(self, batch: QuoteBatch) -> None:
-        if not len(batch):
-            return
-        self.quotes += len(batch)
-        self.book.apply(batch)
-        self._set_time(int(batch.ts_ns[-1]))
-        for listener in self.market_listeners:
-            listener(self.now_ns)
+        """Apply quotes; with a venue, stop at each quote a working order may fill against, so
+        it matches at that quote's time and price whatever the batch boundaries are."""
+        while len(batch):
+            k = self.venue.next_match(batch) if self.venue is not None else -1
+            part = batch if k < 0 else batch.slice(0, k + 1)
+            self.quotes += len(part)
+            self.book.apply(part)
+            self._set_time(int(part.ts_ns[-1]))
+            if self.venue is not None:
+                self.venue.on_market(self.now_ns)
+            for listener in self.market_listeners:
+                listener(self.now_ns)
+            batch = batch.slice(len(part), len(batch))
 
     def _set_time(self, ts_ns: int) -> None:
         if ts_ns > self.now_ns:

@@ -6,6 +6,8 @@ from __future__ import annotations
 class InavdError(Exception):
     """Base class: every error the daemon raises on purpose."""
 
+    exit_code = 2  # the service manager does not restart into it (RestartPreventExitStatus)
+
 
 class ConfigError(InavdError):
     """A user mistake in configuration or input: printed as one line, exit code 2."""
@@ -17,6 +19,13 @@ class DataError(InavdError):
 
 class JournalError(InavdError):
     """The journal cannot be opened or is damaged: stop, never reset silently."""
+
+
+class JournalWriteFailed(JournalError):
+    """A journal write failed (disk full, I/O error): trading halts and the process exits with
+    code 3, which the service manager must not restart into (a restart would fail the same way)."""
+
+    exit_code = 3
 
 
 class BrokerError(InavdError):

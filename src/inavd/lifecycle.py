@@ -16,8 +16,7 @@ import inspect
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from inavd.domain.events import TradingState
 from inavd.errors import InavdError
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.ports import DaemonHost
 
 log = structlog.get_logger(__name__)
 
@@ -72,59 +71,10 @@ class StateLock:
             self._fd = None
 
 
-@dataclass
-class Supervisor:
-    """Runs background tasks; an unexpected failure is logged with context and restarted with
-    backoff, and after `max_restarts` it is recorded in `failed`, which makes /healthz fail."""
-
-    max_restarts: int = 5
-    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    restarts: dict[str, int] = field(default_factory=dict)
-
-    def spawn(
-        self, name: str, factory: Callable[[], Awaitable[None]], restart: bool = True
-    ) -> None:
-        self.failed.pop(name, None)
-        self.tasks[name] = asyncio.create_task(self._guard(name, factory, restart), name=name)
-
-    async def _guard(
-        self, name: str, factory: Callable[[], Awaitable[None]], restart: bool
-    ) -> None:
-        n = 0
-        while True:
-            try:
-                await factory()
-                return
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                n += 1
-                self.restarts[name] = n
-                log.exception("background task failed", task=name, attempt=n, restart=restart)
-                if not restart or n > self.max_restarts:
-                    self.failed[name] = f"{type(exc).__name__}: {exc}"
-                    log.error("background task given up; daemon is unhealthy", task=name)
-                    return
-                await asyncio.sleep(min(0.1 * 2**n, 5.0))
-
-    async def cancel(self, name: str, timeout_s: float = 5.0) -> None:
-        task = self.tasks.pop(name, None)
-        if task is None or task.done():
-            return
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(task, timeout_s)
-
-    @property
-    def healthy(self) -> bool:
-        return not self.failed
-
-
 class Lifecycle:
-    """Signals, the stop request, lingering after a replay and the bounded shutdown of one App."""
+    """Signals, the stop request, lingering after a replay, the bounded shutdown of a daemon."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: DaemonHost) -> None:
         self.app = app
         self.timeout_s = app.cfg.settings.ops.shutdown_timeout_s
         self._signals: list[int] = []
@@ -171,7 +121,7 @@ class Lifecycle:
     async def shutdown(self, started: bool) -> None:
         app = self.app
         if app.stop_event.is_set():  # a stop request, not the natural end of a replay
-            app.trading_state.set(TradingState.HALTED, "shutdown")
+            app.trading_state.set(TradingState.HALTED, "shutdown", durable=False)
             if started:
                 await self._bounded("execution shutdown", self._execution_shutdown())
         stop_feed = getattr(app.feed, "stop", None)  # live feeds hold a socket and tasks
@@ -210,5 +160,7 @@ class Lifecycle:
             await asyncio.wait_for(step, self.timeout_s)
         except TimeoutError:
             log.error("shutdown step timed out", step=what, timeout_s=self.timeout_s)
+        except InavdError as exc:  # e.g. the journal cannot record the cancels: one line
+            log.error("shutdown step failed", step=what, error=str(exc))
         except Exception:
             log.exception("shutdown step failed", step=what)

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from inavd.redact import redact_processor
+
 
 def configure_logging(level: str = "info", json: bool | None = None) -> None:
     use_json = not sys.stderr.isatty() if json is None else json
@@ -20,6 +22,7 @@ def configure_logging(level: str = "info", json: bool | None = None) -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
+            redact_processor,  # no password inside a URL reaches a log line
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),

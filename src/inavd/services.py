@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from inavd.app import App, Service
+    from inavd.ports import DaemonView, Service
 
 
-def build_services(app: App) -> list[Service]:
+def build_services(app: DaemonView) -> list[Service]:
     """The services the config enables, in start order."""
     services: list[Service] = []
     s = app.cfg.settings

@@ -16,11 +16,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from inavd.brokers.paper_config import PaperSettings
+from inavd.costs import CostSettings
 from inavd.errors import ConfigError
 from inavd.execution.config import ExecutionSettings
 from inavd.live_config import AlpacaSettings, ReferenceSettings
 from inavd.ops.settings import OpsSettings
 from inavd.publish.settings import MqttSettings
+from inavd.redact import redact
 from inavd.risk.config import RiskSettings
 from inavd.signals.config import (
     DecayMonitorSettings,
@@ -208,6 +211,8 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     ops: OpsSettings = OpsSettings()
     execution: ExecutionSettings = ExecutionSettings()
+    paper: PaperSettings = PaperSettings()
+    costs: CostSettings = CostSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -246,6 +251,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:  # the parser recurses per nesting level
+        raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -350,4 +357,6 @@ def _mask(obj: Any) -> Any:
         return {k: ("***" if k.lower() in SECRET_KEYS and v else _mask(v)) for k, v in obj.items()}
     if isinstance(obj, list):
         return [_mask(v) for v in obj]
+    if isinstance(obj, str):
+        return redact(obj)  # a password inside a URL (INAVD_MQTT__URL=mqtt://u:p@host)
     return obj

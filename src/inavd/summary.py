@@ -18,6 +18,7 @@ from inavd.domain.events import (
     SignalEmitted,
 )
 from inavd.domain.quotes import F64
+from inavd.settings import StrategiesSettings
 
 
 @dataclass
@@ -31,13 +32,19 @@ class _PremiumStats:
     lo: F64 = field(default_factory=lambda: np.zeros(0))
     hi: F64 = field(default_factory=lambda: np.zeros(0))
     _symbols: tuple[str, ...] = ()
-    _idx: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    _idx: npt.NDArray[np.int64] | None = None
 
     def add(self, symbols: tuple[str, ...], premium: F64) -> None:
         if symbols is not self._symbols:
             self._index(symbols)
-        idx = self._idx
         ok = np.isfinite(premium)
+        if self._idx is None:  # the engine's fund order is the slot order: update in place
+            self.n += ok
+            self.total += np.where(ok, premium, 0.0)
+            np.fmin(self.lo, premium, out=self.lo)
+            np.fmax(self.hi, premium, out=self.hi)
+            return
+        idx = self._idx
         self.n[idx] += ok
         self.total[idx] += np.where(ok, premium, 0.0)
         self.lo[idx] = np.fmin(self.lo[idx], premium)
@@ -53,7 +60,9 @@ class _PremiumStats:
         self.lo = np.concatenate([self.lo, np.full(k, np.inf)])
         self.hi = np.concatenate([self.hi, np.full(k, -np.inf)])
         self._symbols = symbols
-        self._idx = np.array([self.slot[s] for s in symbols], dtype=np.int64)
+        idx = np.array([self.slot[s] for s in symbols], dtype=np.int64)
+        same = len(idx) == len(self.slot) and bool((idx == np.arange(len(idx))).all())
+        self._idx = None if same else idx
 
     def table(self) -> dict[str, dict[str, float]]:
         out = {}
@@ -92,6 +101,25 @@ class SummaryCollector:
         return self.premium.table()
 
 
+def thresholds_by_fund(
+    strategies: StrategiesSettings, funds: tuple[str, ...]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each fund's own premium thresholds (bp), per strategy that trades it on its premium: the
+    report draws these, not one strategy's pair on every fund."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    rev, arb = strategies.premium_reversion, strategies.premium_arb
+    for sym in funds:
+        lines: list[dict[str, Any]] = []
+        if rev.enabled and (not rev.symbols or sym in rev.symbols):
+            lines.append({"strategy": "premrev", "entry_bp": rev.entry_bp, "exit_bp": rev.exit_bp})
+        if arb.enabled and arb.selects(sym):
+            a = arb.for_symbol(sym)
+            lines.append({"strategy": "premarb", "entry_bp": a.threshold_bp, "exit_bp": a.exit_bp})
+        if lines:
+            out[sym] = lines
+    return out
+
+
 def render_text(summary: dict[str, Any]) -> str:
     lines = [
         f"inavd run {summary['run_id']} — {summary['feed']}",
@@ -101,7 +129,7 @@ def render_text(summary: dict[str, Any]) -> str:
         f"  signals           {sum(summary['signals'].values()):>12,}  {summary['signals']}",
         f"  orders            {summary['orders']:>12,}  fills {summary['fills']:,}",
         f"  denials           {sum(summary['denials'].values()):>12,}  {summary['denials']}",
-        f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD",
+        *_pnl_lines(summary),
         f"  final positions   {summary['final_positions'] or 'flat'}",
         f"  wall time         {summary['wall_seconds']:>12.2f} s"
         f"  ({summary['quotes_per_second']:,.0f} quotes/s)",
@@ -122,3 +150,24 @@ def render_text(summary: dict[str, Any]) -> str:
             f" in {st.get('snapshot_segments', 0)} segment(s)"
         )
     return "\n".join(lines)
+
+
+def _pnl_lines(summary: dict[str, Any]) -> list[str]:
+    """P&L after costs, account and per strategy (the same numbers as `--summary-json`)."""
+    pnl = summary.get("pnl")
+    if not pnl:
+        return [f"  realized P&L      {summary['realized_pnl']:>12,.2f} USD"]
+    marked = str(summary.get("marked_at", "mid")).replace("_", " ")
+    lines = [
+        f"  P&L after costs   {pnl['total']:>12,.2f} USD  (marked at the {marked})",
+        f"  turnover          {summary['turnover']:>12,.2f} USD  round trips"
+        f" {summary['round_trips']:,}",
+        "  P&L (USD):  strategy              realized  unrealized      fees     total",
+    ]
+    rows = [*pnl["by_strategy"].items(), ("all", pnl)]
+    for name, p in rows:
+        lines.append(
+            f"{'':14}{name:<18} {p['realized']:>11,.2f} {p['unrealized']:>11,.2f}"
+            f" {p['fees']:>9,.2f} {p['total']:>9,.2f}"
+        )
+    return lines

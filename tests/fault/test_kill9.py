@@ -7,48 +7,13 @@ import json
 import os
 import random
 import signal
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.fault.scenario import POSITIONS, make_quotes, net, q, write_config
+from tests.fault.scenario import POSITIONS, make_quotes, net, q, spawn, wait_exit, write_config
 
 KILLS = 50
-
-
-def _spawn(cfg: Path) -> int:
-    """Fork a daemon (the parent has imported everything already: a restart costs no imports)."""
-    pid = os.fork()
-    if pid == 0:  # child
-        code = 1
-        try:
-            log = open(cfg.with_suffix(".log"), "a")  # noqa: SIM115 - the child exits below
-            sys.stdout = sys.stderr = log
-            from inavd.cli import main
-
-            code = main(["run", "--config", str(cfg), "--quiet"])
-        except BaseException:
-            import traceback
-
-            traceback.print_exc()
-        finally:
-            sys.stderr.flush()
-            os._exit(code)
-    return pid
-
-
-def _wait(pid: int, timeout_s: float) -> int | None:
-    """Exit status, or None if still running after `timeout_s`."""
-    end = time.monotonic() + timeout_s
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() >= end:
-            return None
-        time.sleep(0.002)
 
 
 @pytest.mark.slow
@@ -63,11 +28,11 @@ def test_kill9_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> Non
         cfg = write_config(tmp_path, f"fault{runs}", quotes)
         while True:  # one run: restart after every kill until it completes
             lives += 1
-            pid = _spawn(cfg)
-            code = _wait(pid, rng.uniform(0.0, window))
+            pid = spawn(cfg)
+            code = wait_exit(pid, rng.uniform(0.0, window))
             if code is None:
                 os.kill(pid, signal.SIGKILL)
-                code = _wait(pid, 30)
+                code = wait_exit(pid, 30)
                 # the daemon may finish between the poll and the kill: then it exited by itself
                 assert code in (-signal.SIGKILL, 0)
                 if code == -signal.SIGKILL:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 import yaml
 from tests.kit.opskit import make_app, ops_of, unique_prefix, write_config
 from tests.kit.paths import ROOT
 
+from inavd.errors import ConfigError, JournalWriteFailed
 from inavd.settings import load_config
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
@@ -78,6 +81,13 @@ def test_kubernetes_probes_hit_real_endpoints() -> None:
     assert all(k.startswith(("INAVD_", "APCA_")) for k in secret["stringData"])
     unit = (ROOT / "deploy" / "systemd" / "inavd.service").read_text()
     assert re.search(r"^ExecStart=\S+/inavd run --config ", unit, re.M)
+    # the exit codes of errors a restart cannot cure: config (2) and an unwritable journal (3)
+    prevent = re.search(r"^RestartPreventExitStatus=(.+)$", unit, re.M)
+    assert prevent and {ConfigError.exit_code, JournalWriteFailed.exit_code} <= {
+        int(c) for c in prevent.group(1).split()
+    }
+    limit = re.search(r"^LimitNOFILE=(\d+)$", unit, re.M)
+    assert limit and int(limit.group(1)) >= 1024
 
 
 async def test_dashboard_queries_use_only_exported_metrics(tmp_path: Path) -> None:
@@ -107,3 +117,24 @@ async def test_dashboard_queries_use_only_exported_metrics(tmp_path: Path) -> No
     titles = " ".join(p["title"].lower() for p in dash["panels"])
     for topic in ("premium", "quote rate", "latency", "orders", "denials", "trading state"):
         assert topic in titles
+    for topic in ("p&l", "headroom", "exposure", "positions", "fees", "broker", "429"):
+        assert topic in titles
+    # every metric an alert rule reads is exported, and every alert has a runbook section
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "alerts.yml").read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"]]
+    alerted = {m for r in alerts for m in re.findall(r"\binavd_[a-z_]+", r["expr"])}
+    assert alerted <= exported, alerted - exported
+    guide = (ROOT / "docs" / "operations.md").read_text()
+    for r in alerts:
+        assert f"#### {r['alert']}\n" in guide, r["alert"]
+        assert r["annotations"]["runbook"] == f"docs/operations.md#{r['alert'].lower()}"
+
+
+def test_alert_rules_pass_their_promtool_unit_tests() -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (.ci/run installs Debian's prometheus package)")
+    rules = ROOT / "deploy" / "prometheus"
+    for args in (["check", "rules", "alerts.yml"], ["test", "rules", "tests/alerts_test.yml"]):
+        out = subprocess.run([promtool, *args], cwd=rules, capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr

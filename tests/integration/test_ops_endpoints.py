@@ -22,7 +22,13 @@ REQUIRED = (
     "inavd_quotes_rejected_total",
     "inavd_inav_evaluation_seconds",
     "inavd_premium_bp",
-    "inavd_orders_total",
+    "inavd_orders_submitted_total",
+    "inavd_fills_total",
+    "inavd_pnl_usd",
+    "inavd_exposure_usd",
+    "inavd_daily_loss_headroom_usd",
+    "inavd_broker_request_seconds",
+    "inavd_build_info",
     "inavd_denials_total",
     "inavd_feed_age_seconds",
     "inavd_trading_state",
@@ -83,7 +89,7 @@ async def test_metrics_exports_the_documented_names_with_real_values(
     assert quotes == app.core.quotes == 1_163_786
     evals = re.search(r"^inavd_inav_evaluation_seconds_count (\S+)$", text, re.M)
     assert evals and float(evals.group(1)) == app.core.evaluations
-    submitted = re.search(r'^inavd_orders_total\{status="submitted"\} (\S+)$', text, re.M)
+    submitted = re.search(r"^inavd_orders_submitted_total (\S+)$", text, re.M)
     assert submitted and float(submitted.group(1)) == app.collector.orders
     for reason, n in app.book.rejected_by_reason().items():
         assert f'inavd_quotes_rejected_total{{reason="{reason}"}} {float(n)}' in text
@@ -103,6 +109,17 @@ async def test_status_needs_the_token_and_has_the_tables(served: tuple[App, str]
     assert body["positions"] == {s: q for s, q in app.router.ledger.qty.items() if q}
     assert body["orders"] == app.collector.orders and body["fills"] == app.collector.fills
     assert set(body["denials"]) == {"by_gate", "recent"}
+    # times as the market reads them; money as the metrics report it
+    assert body["data_time_ny"].startswith("2019-12-19 1") and body["data_time_ny"].endswith(" EST")
+    assert body["wall_time_ny"].endswith((" EST", " EDT"))
+    money, ledger = body["money"], app.router.ledger
+    assert money["realized_pnl_usd"] == pytest.approx(ledger.realized_pnl_usd, abs=0.01)
+    assert set(money["positions_usd"]) == set(body["positions"])
+    gross = sum(abs(v) for v in money["positions_usd"].values())
+    assert money["gross_exposure_usd"] == pytest.approx(gross, abs=0.05)
+    limit = app.cfg.settings.risk.daily_loss_limit_usd
+    assert money["daily_loss_limit_usd"] == limit
+    assert money["daily_loss_headroom_usd"] == pytest.approx(max(limit + app.gates.pnl_usd(), 0))
 
 
 async def test_post_trading_state_requires_the_token(served: tuple[App, str]) -> None:
@@ -112,7 +129,17 @@ async def test_post_trading_state_requires_the_token(served: tuple[App, str]) ->
         async with s.post(url + "/trading-state", json=body) as r:
             assert r.status == 401
         assert app.trading_state.state is TradingState.ACTIVE
+        # a web page's cross-site POST: no preflight-free JSON, foreign Origin and Host
+        forged = {"Content-Type": "text/plain", "Origin": "http://evil.example"}
+        for headers in (forged, {**forged, "Host": "evil.example"}):
+            async with s.post(url + "/trading-state", data=b'{"state":"halted"}',
+                              headers=headers) as r:  # fmt: skip
+                assert r.status == 403, await r.text()
         auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with s.post(url + "/trading-state", data=b'{"state": "halted"}',
+                          headers={**auth, "Content-Type": "text/plain"}) as r:  # fmt: skip
+            assert r.status == 415
+        assert app.trading_state.state is TradingState.ACTIVE
         async with s.post(url + "/trading-state", json={"state": "nope"}, headers=auth) as r:
             assert r.status == 400
         async with s.post(url + "/trading-state", json=body, headers=auth) as r:

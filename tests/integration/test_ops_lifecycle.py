@@ -15,7 +15,8 @@ from tests.kit.opskit import free_port, unique_prefix, watch, write_config
 from tests.kit.paths import ROOT
 from tests.kit.waits import until
 
-from inavd.lifecycle import StateLock, StateLocked, Supervisor
+from inavd.lifecycle import StateLock, StateLocked
+from inavd.supervisor import Supervisor
 
 
 def _inavd(config: Path, *extra: str) -> subprocess.Popen[bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -132,15 +133,60 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def test_report_files_and_images(report: Path) -> None:
+def _images(page: str) -> dict[str, bytes]:
+    """alt text → PNG bytes of every embedded image (the page links to no other file)."""
+    found = re.findall(r"<img src='data:image/png;base64,([^']+)' alt='([^']+)'>", page)
+    assert len(found) == page.count("<img")
+    return {alt: base64.b64decode(data) for data, alt in found}
+
+
+def test_report_is_one_file_with_embedded_images(report: Path) -> None:
     page = report.read_text(encoding="utf-8")
-    sources = re.findall(r"<img src='([^']+)'", page)
-    assert sorted(sources) == ["fund_SDS.png", "fund_SH.png", "pnl_position.png"]
-    for name in sources:
-        data = (report.parent / name).read_bytes()
+    images = _images(page)
+    assert sorted(images) == ["Equity curve", "P&amp;L and position", "SDS", "SH"]
+    assert [p.name for p in report.parent.iterdir()] == ["index.html"]
+    for data in images.values():
         width, height = _png_size(data)
-        assert width >= 800 and height >= 500
-        assert len(data) > 30_000  # a plot with content, not a blank canvas
+        assert width >= 800 and height >= 300
+        assert len(data) > 20_000  # a plot with content, not a blank canvas
+
+
+def test_trade_list_and_fees(tmp_path: Path) -> None:
+    path = tmp_path / "fees.sqlite"
+    build_journal(path)
+    j = Journal(path)
+    j.execute("UPDATE fills SET fee_usd = 0.12 WHERE execution_id = 'e2'")  # the SH sale
+    j.close()
+    page = write_report(path, tmp_path / "out").read_text(encoding="utf-8")
+    trades = page.split("<h2>Trades</h2>")[1].split("</table>")[0]
+    assert trades.count("<tr>") == 1 + 3  # header and the three fills
+    assert "4,010.00" in trades and "0.12" in trades and "premrev" in trades
+    assert "<tr><th class='k'>fees</th><td class='k'>$0.12</td></tr>" in page
+
+
+def test_each_fund_gets_its_own_thresholds_and_funds_without_quotes_are_skipped(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "own.sqlite"
+    build_journal(path)
+    summary = {
+        "thresholds_by_fund": {
+            "SH": [{"strategy": "premrev", "entry_bp": 10, "exit_bp": 2}],
+            "SDS": [{"strategy": "premarb", "entry_bp": 2.5, "exit_bp": 0.5}],
+        }
+    }
+    j = Journal(path)
+    j.execute("UPDATE runs SET summary_json = ? WHERE run_id = 'r2'", (json.dumps(summary),))
+    # a fund that never had a quote: its snapshots carry no mid and no iNAV
+    j.executemany(
+        "INSERT INTO inav_snapshots (run_id, seq, ts_ns, symbol) VALUES ('r2', ?, ?, 'TZA')",
+        [(i, OPEN_NS + i * STEP_NS) for i in range(5)],
+    )
+    j.close()
+    page = write_report(path, tmp_path / "out").read_text(encoding="utf-8")
+    assert "SDS premarb ±2.5/±0.5 bp; SH premrev ±10/±2 bp" in page
+    assert "TZA" not in page  # no plot, no table row
+    assert sorted(_images(page)) == ["Equity curve", "P&amp;L and position", "SDS", "SH"]
 
 
 def test_report_summary_figures(
@@ -188,7 +234,7 @@ def test_older_run_by_id(journal: tuple[Path, dict[str, list[float]]], tmp_path:
     page = write_report(journal[0], tmp_path, run_id="r1").read_text(encoding="utf-8")
     assert "run r1" in page
     assert "entry ±10 bp, exit ±2 bp (default)" in page
-    assert (tmp_path / "fund_PSQ.png").exists() and not (tmp_path / "pnl_position.png").exists()
+    assert sorted(_images(page)) == ["PSQ"]  # one fund, nothing traded: no P&L plots
 
 
 def test_journal_is_not_modified(tmp_path: Path) -> None:

@@ -133,15 +133,18 @@ async def retained(topic_filter: str, port: int = 1883, settle: float = 0.5) -> 
 
 
 class PrivateMosquitto:
-    """`mosquitto -p PORT` on loopback, stoppable and restartable on the same port."""
+    """`mosquitto -p PORT` (or `-c CONFIG`, which must listen on PORT) on loopback, stoppable
+    and restartable on the same port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, config: Path | None = None) -> None:
         self.port = port
+        self.config = config
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        args = ["-c", str(self.config)] if self.config else ["-p", str(self.port)]
         self.proc = subprocess.Popen(
-            ["mosquitto", "-p", str(self.port)],
+            ["mosquitto", *args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -28,8 +28,10 @@ async def test_slices_go_out_one_at_a_time_until_the_parent_is_done(tmp_path: Pa
     await e.router.handle(Intent("s", "SH", 500, "test"))
     assert len(e.router.open) == 1 and len(children(e)) == 1
     assert e.router.expected_position("SH") == 500  # shown + hidden quantity
-    for _ in range(12):
-        e.quote("SH", 24.00, 24.02, size=60)  # 60 shown: a child fills in two quotes
+    for k in range(12):
+        # 60 or 61 shown, a new size each time (an unchanged quote would show only what is left
+        # after the last fill): a child fills in two quotes
+        e.quote("SH", 24.00, 24.02, size=60 + k % 2)
         await e.router.pump()
         assert len(e.router.open) <= 1  # never two children at once
     assert e.router.ledger.position("SH") == 500

@@ -74,6 +74,6 @@ def test_orders_and_denials_by_label_via_the_bus_observer() -> None:
     m.on_event(OrderDenied(2, "halted", "trading halted", req))
     m.on_event(OrderDenied(3, "halted", "trading halted", req))
     got = _samples(m)
-    assert got[("inavd_orders_total", (("status", "submitted"),))] == 1
+    assert got[("inavd_orders_submitted_total", ())] == 1
     assert got[("inavd_denials_total", (("gate", "halted"),))] == 2
     assert len(seen) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from inavd.book.quote_book import QuoteBook
@@ -13,11 +15,11 @@ from inavd.errors import OrderRejected
 
 
 class Venue:
-    def __init__(self, latency_ms: float = 0.0, cutoff: int | None = None) -> None:
+    def __init__(self, latency_ms: float = 0.0, cutoff: int | None = None, **kw: Any) -> None:
         self.book = QuoteBook(("SH",))
         self.clock = SimClock(0)
         self.broker = PaperBroker(
-            self.book, self.clock, latency_ms=latency_ms, moc_cutoff_ns=cutoff
+            self.book, self.clock, latency_ms=latency_ms, moc_cutoff_ns=cutoff, **kw
         )
         self.updates: list[Order] = []
         self.fills: list[tuple[Fill, float]] = []

@@ -42,3 +42,15 @@ def test_premium_table_equals_a_scalar_loop(values: list[list[float]]) -> None:
             }  # fmt: skip
     assert c.premium_table() == dict(sorted(expected.items()))
     assert c.inav_evaluations == len(values)
+
+
+def test_events_with_another_fund_order_land_on_the_right_funds() -> None:
+    c = SummaryCollector()
+    c._on_inav(InavEvaluated(1, SYMS, *(np.array([1.0, 2.0, 3.0, 4.0]),) * 5, seq=1))
+    other = ("PSQ", "SH", "QID")  # reordered, one fund new
+    c._on_inav(InavEvaluated(2, other, *(np.array([-4.0, 5.0, 7.0]),) * 5, seq=2))
+    t = c.premium_table()
+    assert t["SH"] == {"min": 1.0, "max": 5.0, "mean": 3.0}
+    assert t["PSQ"] == {"min": -4.0, "max": 4.0, "mean": 0.0}
+    assert t["QID"] == {"min": 7.0, "max": 7.0, "mean": 7.0}
+    assert t["SDS"] == {"min": 2.0, "max": 2.0, "mean": 2.0}

@@ -130,6 +130,23 @@ def test_day_trades_counted_as_finra_examples() -> None:
     assert trades(("ABC", -100), ("ABC", 100), position=100) == 0  # bought back: no round trip
 
 
+def test_a_restart_rebuilds_what_was_opened_today_from_its_fills() -> None:
+    dt = DayTrades()
+    # SPY: 100 held overnight, 50 bought and 50 sold today (a day trade the venue counted already);
+    # QQQ: 40 bought today; IWM: 30 sold short today
+    fills = [
+        ("SPY", "buy", 50.0),
+        ("SPY", "sell", 50.0),
+        ("QQQ", "buy", 40.0),
+        ("IWM", "sell", 30.0),
+    ]
+    dt.seed(fills, {"SPY": 100.0, "QQQ": 40.0, "IWM": -30.0})
+    assert dt.count == 0  # already in the account's daytrade_count
+    assert not dt.would_day_trade("SPY", -100.0, 100.0)  # the overnight shares
+    assert dt.would_day_trade("QQQ", -40.0, 40.0)
+    assert dt.would_day_trade("IWM", 30.0, -30.0)
+
+
 # ---------------------------------------------------------------------- the pipeline
 @dataclass
 class Positions:

@@ -1,8 +1,11 @@
-"""The report's plots (matplotlib, Agg): per fund price/premium/spread, and P&L with position."""
+"""The report's plots (matplotlib, Agg): per fund price/premium/spread, P&L with position and the
+equity curve. Each plot comes back as a PNG data URI, embedded in the one HTML file."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import base64
+import io
+import math
 from typing import Any
 
 import pandas as pd
@@ -21,10 +24,10 @@ from inavd.analysis.session import (
 )
 
 
-def plot_fund(session: Session, symbol: str, th: Thresholds, png: Path) -> str | None:
-    """Three panels for one fund; None when the fund has no snapshots to draw."""
+def plot_fund(session: Session, symbol: str, th: list[Thresholds]) -> str | None:
+    """Three panels for one fund; None when the fund has no priced snapshot to draw."""
     snaps = session.snapshots[session.snapshots["symbol"] == symbol].reset_index(drop=True)
-    if snaps.empty:
+    if snaps.empty or not snaps["mid"].notna().any():
         return None
     plt = pyplot()
     fig, (price, prem, spread) = plt.subplots(
@@ -38,7 +41,7 @@ def plot_fund(session: Session, symbol: str, th: Thresholds, png: Path) -> str |
     spread.set_xlabel("time (America/New_York)")
     for ax in (price, prem, spread):
         date_axis(ax)
-    return _save(plt, fig, png)
+    return _save(plt, fig)
 
 
 def _draw_price(
@@ -85,14 +88,20 @@ def _draw_premium(
     symbol: str,
     snaps: pd.DataFrame,
     t: pd.DatetimeIndex,
-    th: Thresholds,
+    th: list[Thresholds],
 ) -> None:
     premium = premium_bp(snaps)
     ax.plot(t, premium, lw=0.9, color="tab:purple", label="premium (+) / discount (−)")
     ax.axhline(0.0, color="black", lw=0.6)
-    for level, style, name in ((th.entry_bp, "--", "entry"), (th.exit_bp, ":", "exit")):
-        ax.axhline(level, color="tab:red", ls=style, lw=0.9, label=f"±{name} {level:g} bp")
-        ax.axhline(-level, color="tab:red", ls=style, lw=0.9)
+    colors = ("tab:red", "tab:green", "tab:brown")
+    for k, line in enumerate(th):  # each strategy trading this fund, with its own levels
+        who = f"{line.source} " if line.source not in ("default", "run summary") else ""
+        for level, style, name in ((line.entry_bp, "--", "entry"), (line.exit_bp, ":", "exit")):
+            if not math.isfinite(level) or level <= 0:
+                continue
+            c = colors[k % len(colors)]
+            ax.axhline(level, color=c, ls=style, lw=0.9, label=f"{who}±{name} {level:g} bp")
+            ax.axhline(-level, color=c, ls=style, lw=0.9)
     sig = session.signals[session.signals["symbol"] == symbol]
     if not sig.empty:
         ax.scatter(
@@ -138,7 +147,23 @@ def _draw_spread(
     ax.legend(loc="best", fontsize=8, ncol=2)
 
 
-def plot_pnl(pnl: PnL, png: Path) -> str:
+def plot_equity(equity: pd.Series, before_fees: pd.Series) -> str:
+    """The equity curve: the run's P&L after fees (marked at the mids) over time."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(12, 4))
+    t = local_times(equity.index.to_series())
+    ax.plot(t, before_fees, lw=0.9, ls="--", color="tab:gray", label="before fees")
+    ax.plot(t, equity, lw=1.8, color="black", label="after fees")
+    ax.axhline(0.0, color="gray", lw=0.6)
+    ax.set_ylabel("P&L (USD)")
+    ax.set_title("Equity curve")
+    ax.set_xlabel("time (America/New_York)")
+    ax.legend(loc="upper left", fontsize=8)
+    date_axis(ax)
+    return _save(plt, fig)
+
+
+def plot_pnl(pnl: PnL) -> str:
     plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(12, 6.5), sharex=True)
     t = local_times(pnl.pnl.index.to_series())
@@ -155,7 +180,7 @@ def plot_pnl(pnl: PnL, png: Path) -> str:
     for ax in (top, bottom):
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
         date_axis(ax)
-    return _save(plt, fig, png)
+    return _save(plt, fig)
 
 
 def _colors(plt: Any, n: int) -> list[Any]:
@@ -170,10 +195,12 @@ def _colors(plt: Any, n: int) -> list[Any]:
 # ------------------------------------------------------------------------------------------- html
 
 
-def _save(plt: Any, fig: Any, png: Path) -> str:
+def _save(plt: Any, fig: Any) -> str:
+    """The figure as a PNG data URI (the report is one file that works on its own)."""
     fig.tight_layout()
+    buf = io.BytesIO()
     try:
-        fig.savefig(png, dpi=100)
+        fig.savefig(buf, format="png", dpi=100)
     finally:
         plt.close(fig)  # pyplot keeps every open figure alive otherwise
-    return png.name
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")

@@ -1,8 +1,9 @@
-"""Session report: one HTML page with PNG plots of a replayed or live run, read from the journal.
+"""Session report: one self-contained HTML page (plots embedded) of a run, read from the journal.
 
-Per fund: iNAV vs mid with orders and fills, premium/discount against the signal thresholds, and the
-spread with its rolling 3σ band and the orders the risk gates denied. For the session: P&L and
-position over time and a table of summary figures. Times are shown in America/New_York.
+Per fund with data: iNAV vs mid with orders and fills, premium/discount against the thresholds of
+the strategies that trade that fund, and the spread with its rolling 3σ band and the orders the
+risk gates denied. For the session: the equity curve (P&L after fees), P&L and position over time,
+the trade list and a table of summary figures. Times are shown in America/New_York.
 
 The journal is opened read-only; a running daemon may keep writing to it.
 """
@@ -17,12 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from inavd.analysis.plots import (
-    plot_fund,
-    plot_pnl,
-)
+from inavd.analysis.plots import plot_equity, plot_fund, plot_pnl
 from inavd.analysis.session import (
     NY,
     SPREAD_K,
@@ -32,6 +31,7 @@ from inavd.analysis.session import (
     Thresholds,
     _is_number,
     compute_pnl,
+    fund_thresholds,
     load_session,
     premium_bp,
     symbols_of,
@@ -40,16 +40,14 @@ from inavd.analysis.session import (
 from inavd.errors import DataError
 
 MAX_TABLE_ROWS = 200
+MAX_TRADE_ROWS = 2000
 
 
 REPORT_FILE = "index.html"
 
 
-PNL_FILE = "pnl_position.png"
-
-
 def write_report(journal_path: Path, out_dir: Path, run_id: str | None = None) -> Path:
-    """Write `index.html` and its PNGs into `out_dir` for one run (default: the latest)."""
+    """Write `index.html` (images embedded) into `out_dir` for one run (default: the latest)."""
     session = load_session(journal_path, run_id)
     try:
         return _write(session, out_dir)
@@ -63,15 +61,26 @@ def _write(session: Session, out_dir: Path) -> Path:
     pnl = compute_pnl(session)
     images: list[tuple[str, str]] = []
     if pnl.traded:
-        images.append((plot_pnl(pnl, out_dir / PNL_FILE), "P&L and position"))
+        fees = equity_fees(session, pnl)
+        images.append((plot_equity(pnl.total - fees, pnl.total), "Equity curve"))
+        images.append((plot_pnl(pnl), "P&L and position"))
     for symbol in symbols_of(session):
-        png = out_dir / f"fund_{_safe_name(symbol)}.png"
-        if plot_fund(session, symbol, thresholds, png) is not None:
-            images.append((png.name, symbol))
+        uri = plot_fund(session, symbol, fund_thresholds(session.run, symbol))
+        if uri is not None:
+            images.append((uri, symbol))
     page = render_html(session, thresholds, pnl, images)
     target = out_dir / REPORT_FILE
     target.write_text(page, encoding="utf-8")
     return target
+
+
+def equity_fees(session: Session, pnl: PnL) -> pd.Series:
+    """Fees paid up to each time of the P&L grid."""
+    fills = session.fills.sort_values("ts_ns", kind="stable")
+    paid = np.concatenate(([0.0], np.cumsum(fills["fee_usd"].fillna(0.0).to_numpy())))
+    grid = pnl.pnl.index.to_numpy(dtype=np.float64)
+    done = np.searchsorted(fills["ts_ns"].to_numpy(dtype=np.float64), grid, side="right")
+    return pd.Series(paid[done], index=pnl.pnl.index)
 
 
 # ---------------------------------------------------------------------------------------- loading
@@ -88,7 +97,7 @@ def summary_rows(session: Session, th: Thresholds, pnl: PnL) -> list[tuple[str, 
         ("feed", run.feed or "—"),
         ("broker", run.broker or "—"),
         ("inavd version", run.version or "—"),
-        ("signal thresholds", f"entry ±{th.entry_bp:g} bp, exit ±{th.exit_bp:g} bp ({th.source})"),
+        ("signal thresholds", _thresholds_text(session, th)),
         ("funds", str(len(symbols_of(session)))),
         ("iNAV snapshots", str(session.snapshots["ts_ns"].nunique())),
         ("signals", str(len(session.signals))),
@@ -96,12 +105,27 @@ def summary_rows(session: Session, th: Thresholds, pnl: PnL) -> list[tuple[str, 
         ("fills", f"{len(fills)}: {fills['qty'].sum():,.0f} shares, ${notional:,.2f}"),
         ("denials", f"{len(session.denials)} ({_counts(session.denials['gate'])})"),
         ("session P&L (mark to mid)", _usd(float(pnl.total.iloc[-1])) if len(pnl.pnl) else "—"),
+        ("fees", _usd(float(fills["fee_usd"].sum()))),
         ("final positions", _positions_text(pnl)),
     ]
     realized = run.summary.get("realized_pnl")
     if _is_number(realized):
         rows.append(("realized P&L (run summary)", _usd(float(realized))))
+    total = (run.summary.get("pnl") or {}).get("total")
+    if _is_number(total):
+        rows.append(("P&L after costs (run summary)", _usd(float(total))))
     return rows
+
+
+def _thresholds_text(session: Session, th: Thresholds) -> str:
+    if "thresholds_by_fund" not in session.run.summary:
+        return f"entry ±{th.entry_bp:g} bp, exit ±{th.exit_bp:g} bp ({th.source})"
+    parts = []
+    for symbol in symbols_of(session):
+        for t in fund_thresholds(session.run, symbol):
+            exit_ = f"/±{t.exit_bp:g}" if math.isfinite(t.exit_bp) else ""
+            parts.append(f"{symbol} {t.source} ±{t.entry_bp:g}{exit_} bp")
+    return "; ".join(parts) or "no fund is traded on its premium"
 
 
 def fund_rows(session: Session, th: Thresholds, pnl: PnL) -> list[list[str]]:
@@ -109,7 +133,9 @@ def fund_rows(session: Session, th: Thresholds, pnl: PnL) -> list[list[str]]:
     for symbol in symbols_of(session):
         snaps = session.snapshots[session.snapshots["symbol"] == symbol]
         prem = premium_bp(snaps).dropna()
-        beyond = float((prem.abs() >= th.entry_bp).mean() * 100) if len(prem) else math.nan
+        own = fund_thresholds(session.run, symbol)
+        entry = own[0].entry_bp if own else math.nan
+        beyond = float((prem.abs() >= entry).mean() * 100) if len(prem) and own else math.nan
         fills = session.fills[session.fills["symbol"] == symbol]
         has_pnl = symbol in pnl.pnl.columns
         out.append(
@@ -137,7 +163,7 @@ FUND_HEADER = [
     "std bp",
     "min bp",
     "max bp",
-    "% time |premium| ≥ entry",
+    "% time |premium| ≥ own entry",
     "median spread bp",
     "fills",
     "final position",
@@ -164,6 +190,9 @@ ORDER_HEADER = [
 DENIAL_HEADER = ["time (ET)", "gate", "symbol", "reason", "client order id"]
 
 
+TRADE_HEADER = ["time (ET)", "symbol", "side", "qty", "price", "notional", "fee", "strategy"]
+
+
 def render_html(session: Session, th: Thresholds, pnl: PnL, images: list[tuple[str, str]]) -> str:
     run = session.run
     parts = [
@@ -176,8 +205,10 @@ def render_html(session: Session, th: Thresholds, pnl: PnL, images: list[tuple[s
     ]
     if not images:
         parts.append("<p>No snapshots or fills in this run: nothing to plot.</p>")
-    for name, caption in images:
-        parts.append(f"<h2>{_e(caption)}</h2><img src='{_e(name)}' alt='{_e(caption)}'>")
+    for uri, caption in images:
+        parts.append(f"<h2>{_e(caption)}</h2><img src='{uri}' alt='{_e(caption)}'>")
+    trades = _capped(TRADE_HEADER, _trade_rows(session.fills), MAX_TRADE_ROWS)
+    parts += ["<h2>Trades</h2>", trades]
     parts += ["<h2>Orders</h2>", _capped(ORDER_HEADER, _order_rows(session.orders))]
     parts += ["<h2>Denials</h2>", _capped(DENIAL_HEADER, _denial_rows(session.denials))]
     extra = _summary_extras(run.summary)
@@ -188,8 +219,9 @@ def render_html(session: Session, th: Thresholds, pnl: PnL, images: list[tuple[s
 
 
 NOTES = (
-    "P&L is marked to the journaled mid (no fees); a position held at the start is valued from "
-    "the session's first mark; symbols without snapshots are marked at their own fill prices. "
+    "P&L is marked to the journaled mid; the equity curve subtracts the fees the fills carried "
+    "(borrow over the close is in the run summary only); a position held at the start is valued "
+    "from the session's first mark; symbols without snapshots are marked at their own fill prices. "
     f"Spread band: trailing mean ± {SPREAD_K:g}σ over the previous "
     f"{SPREAD_WINDOW} snapshots, an approximation of the daemon's quote-level liquidity gate."
 )
@@ -236,6 +268,21 @@ def _order_rows(orders: pd.DataFrame) -> list[list[str]]:
     ]
 
 
+def _trade_rows(fills: pd.DataFrame) -> list[list[str]]:
+    return [
+        [
+            _fmt_ns(f["ts_ns"]),
+            *_texts(f, "symbol", "side"),
+            _num(f["qty"], 0),
+            _num(f["price"], 4),
+            _num(f["qty"] * f["price"]),
+            _num(f["fee_usd"]),
+            _text(f["strategy"]),
+        ]
+        for f in fills.to_dict("records")
+    ]
+
+
 def _denial_rows(denials: pd.DataFrame) -> list[list[str]]:
     return [
         [_fmt_ns(d["ts_ns"]), *_texts(d, "gate", "symbol", "reason", "client_order_id")]
@@ -277,13 +324,13 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _capped(header: list[str], rows: list[list[str]]) -> str:
+def _capped(header: list[str], rows: list[list[str]], cap: int = MAX_TABLE_ROWS) -> str:
     if not rows:
         return "<p>None.</p>"
     note = ""
-    if len(rows) > MAX_TABLE_ROWS:
-        note = f"<p class='muted'>First {MAX_TABLE_ROWS} of {len(rows)} rows.</p>"
-    return _table(header, rows[:MAX_TABLE_ROWS]) + note
+    if len(rows) > cap:
+        note = f"<p class='muted'>First {cap} of {len(rows)} rows.</p>"
+    return _table(header, rows[:cap]) + note
 
 
 def _e(x: object) -> str:

@@ -41,8 +41,9 @@ QUERIES: dict[str, str] = {
     "orders": "SELECT client_order_id, ts_ns, symbol, side, qty, order_type, time_in_force,"
     " limit_price, strategy, reason, status, filled_qty, avg_fill_price FROM orders"
     " WHERE run_id = ? ORDER BY ts_ns, client_order_id",
-    "fills": "SELECT ts_ns, client_order_id, symbol, side, qty, price FROM fills"
-    " WHERE run_id = ? ORDER BY ts_ns, execution_id",
+    "fills": "SELECT f.ts_ns, f.client_order_id, f.symbol, f.side, f.qty, f.price,"
+    " {fee} AS fee_usd, o.strategy FROM fills f LEFT JOIN orders o USING (client_order_id)"
+    " WHERE f.run_id = ? ORDER BY f.ts_ns, f.execution_id",
     "positions": "SELECT symbol, qty, avg_price FROM positions WHERE run_id = ?",
     "signals": "SELECT ts_ns, strategy, symbol, target_qty, reason FROM signals"
     " WHERE run_id = ? ORDER BY ts_ns, id",
@@ -63,6 +64,7 @@ NUMERIC = (
     "filled_qty",
     "avg_fill_price",
     "price",
+    "fee_usd",
     "avg_price",
     "target_qty",
 )
@@ -126,7 +128,13 @@ def load_session(journal_path: Path, run_id: str | None = None) -> Session:
         uri = f"{journal_path.resolve().as_uri()}?mode=ro"
         with closing(sqlite3.connect(uri, uri=True)) as db:
             run = _pick_run(journal_path, db, run_id)
-            frames = {name: _read(db, sql, run.run_id) for name, sql in QUERIES.items()}
+            # journals before schema v4 have no fee column: their fills read as fee 0
+            cols = {r[1] for r in db.execute("PRAGMA table_info(fills)")}
+            fee = "f.fee_usd" if "fee_usd" in cols else "0.0"
+            frames = {
+                name: _read(db, sql.replace("{fee}", fee), run.run_id)
+                for name, sql in QUERIES.items()
+            }
     except sqlite3.Error as exc:
         raise JournalError(f"{journal_path}: cannot read journal ({exc})") from None
     frames["snapshots"] = _with_segments(journal_path, run.run_id, frames["snapshots"])
@@ -206,15 +214,38 @@ def thresholds_of(run: RunInfo) -> Thresholds:
     return Thresholds(DEFAULT_ENTRY_BP, DEFAULT_EXIT_BP, "default")
 
 
+def fund_thresholds(run: RunInfo, symbol: str) -> list[Thresholds]:
+    """The premium thresholds of the strategies that trade `symbol` (none: no lines to draw).
+    Runs that recorded only one pair (older summaries) draw it on every fund."""
+    by_fund = run.summary.get("thresholds_by_fund")
+    if not isinstance(by_fund, dict):
+        return [thresholds_of(run)]
+    out = []
+    for raw in by_fund.get(symbol) or []:
+        if isinstance(raw, dict) and _is_number(raw.get("entry_bp")):
+            exit_ = raw.get("exit_bp")
+            exit_bp = float(exit_) if _is_number(exit_) else math.nan
+            out.append(Thresholds(float(raw["entry_bp"]), exit_bp, str(raw.get("strategy", ""))))
+    return out
+
+
+def has_data(session: Session, symbol: str) -> bool:
+    """A fund with at least one priced snapshot or one fill (others would draw empty axes)."""
+    snaps = session.snapshots[session.snapshots["symbol"] == symbol]
+    priced = bool(np.isfinite(snaps["mid"].to_numpy(dtype=np.float64)).any())
+    return priced or bool((session.fills["symbol"] == symbol).any())
+
+
 def _is_number(x: object) -> TypeGuard[float]:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
 def symbols_of(session: Session) -> list[str]:
-    """Funds with snapshots first (in journal order), then any symbol only seen in fills."""
+    """Funds with priced snapshots first (in journal order), then any symbol only seen in fills;
+    funds that never had a quote are left out."""
     seen = list(dict.fromkeys(session.snapshots["symbol"].astype(str)))
     extra = sorted(set(session.fills["symbol"].astype(str)) - set(seen))
-    return seen + extra
+    return [s for s in seen if has_data(session, s)] + extra
 
 
 def local_times(ts_ns: pd.Series | Sequence[float]) -> pd.DatetimeIndex:

@@ -1,9 +1,13 @@
-"""In-process paper venue: fills against the live quote book with a simulated latency.
+"""In-process paper venue: fills against the quotes with a simulated latency.
 
-Market orders take the touch up to the displayed size (a displayed quote is consumed once; the rest
-waits for the next quote). Limit orders fill when marketable, at the touch. Closing-auction (`cls`)
-orders fill at the session's closing price; DAY orders still open at the close expire.
-Everything runs on the injected clock, so replays are deterministic.
+A working order matches against the first quote of its symbol at or after its submit time plus the
+latency, and then against every later quote until it is done: the core stops at each such quote
+(`next_match`), so fills do not depend on how the feed batches quotes or on the iNAV interval.
+Market orders take the touch up to the displayed size that is left (paper_liquidity.py); limit
+orders fill when marketable, at the touch. Closing-auction (`cls`) orders fill at the session's
+official closing price (paper_close.py); DAY orders still open at the close expire. Every fill
+carries its fees (costs.py); shorts held over the close pay borrow. Everything runs on the injected
+clock, so replays are deterministic.
 
 With `state_path` the venue keeps its orders, fills and every submit attempt in a small SQLite file
 (committed before the daemon is told), so it survives a crash of the daemon the way a real broker
@@ -13,18 +17,19 @@ default) the venue lives in memory and dies with the process.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-
-import orjson
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Account, FillListener, OrderListener
 from inavd.brokers.capabilities import AccountRules, AssetRules, ConfiguredRules
+from inavd.brokers.paper_close import ClosingAuction
+from inavd.brokers.paper_config import PaperSettings
+from inavd.brokers.paper_liquidity import Liquidity, first_quote_at_or_after
+from inavd.brokers.paper_store import PaperStore
 from inavd.clock import Clock
+from inavd.costs import CostModel
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import (
     Fill,
@@ -36,6 +41,7 @@ from inavd.domain.orders import (
     Side,
     TimeInForce,
 )
+from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import PRICE_EPS
 from inavd.errors import OrderRejected
 
@@ -59,6 +65,10 @@ class PaperBroker:
         id_prefix: str = "paper",
         state_path: Path | None = None,
         rules: ConfiguredRules | None = None,
+        *,
+        settings: PaperSettings | None = None,
+        costs: CostModel | None = None,
+        auction: ClosingAuction | None = None,
     ) -> None:
         self.rules = rules or ConfiguredRules()  # what the simulated venue lends, account rules
         self.id_prefix = id_prefix  # keeps broker and execution ids unique across runs
@@ -69,7 +79,9 @@ class PaperBroker:
         self.moc_cutoff_ns = moc_cutoff_ns
         self.orders: dict[str, Order] = {}
         self._working: dict[str, _Working] = {}
-        self._consumed: dict[int, tuple[int, float, float]] = {}  # sym → (quote ns, bid, ask used)
+        self.liquidity = Liquidity(settings)
+        self.costs = costs or CostModel()
+        self.auction = auction or ClosingAuction()
         self._seq = 0
         self._exec_seq = 0
         self._on_order: OrderListener = lambda o: None
@@ -77,7 +89,7 @@ class PaperBroker:
         self.fills: list[Fill] = []
         self.duplicate_submits = 0
         self.ephemeral = state_path is None  # a new account every run
-        self._store = _Store(state_path) if state_path is not None else None
+        self._store = PaperStore(state_path) if state_path is not None else None
         if self._store is not None:
             self._load(self._store)
 
@@ -167,6 +179,26 @@ class PaperBroker:
         return self.rules.account(last, last)
 
     # ------------------------------------------------------------------ market events
+    def next_match(self, batch: QuoteBatch) -> int:
+        """Index of the first quote in `batch` a working order may fill against (-1: none).
+
+        The core applies the batch up to that quote, sets the clock to it and calls `on_market`,
+        so every order meets every quote it could fill on, whatever the batch boundaries.
+        """
+        first = -1
+        last_ns = int(batch.ts_ns[-1]) if len(batch) else -1
+        for w in self._working.values():
+            req = w.order.request
+            if w.live_at_ns > last_ns or req.time_in_force is TimeInForce.CLS:
+                continue
+            limit = req.limit_price if req.order_type is OrderType.LIMIT else None
+            k = first_quote_at_or_after(
+                batch, self.book.index[req.symbol], w.live_at_ns, req.side is Side.BUY, limit
+            )
+            if k >= 0 and (first < 0 or k < first):
+                first = k
+        return first
+
     def on_market(self, now_ns: int) -> None:
         """Match working orders against the current book (called after each book update)."""
         for coid in list(self._working):
@@ -179,8 +211,10 @@ class PaperBroker:
                 continue
             self._match(coid, w, now_ns)
 
-    def on_session_close(self, closing_price: dict[str, float], now_ns: int) -> None:
-        """Closing auction: fill `cls` orders at the closing price; expire what is left."""
+    def on_session_close(self, closing_mid: dict[str, float], now_ns: int) -> None:
+        """Closing auction: fill `cls` orders at the closing print; expire what is left; shorts
+        held over the close pay a day of borrow."""
+        closing_price = self.auction.run(closing_mid)
         for coid in list(self._working):
             w = self._working[coid]
             req = w.order.request
@@ -191,6 +225,9 @@ class PaperBroker:
                     continue
             if req.time_in_force in (TimeInForce.DAY, TimeInForce.CLS):
                 self._finish(coid, OrderStatus.EXPIRED)
+        for sym, q in self.ledger.qty.items():
+            if q < 0 and sym in closing_price:
+                self.ledger.charge(self.costs.borrow(sym, q, closing_price[sym]))
 
     # ------------------------------------------------------------------ internals
     def _reject_reason(self, req: OrderRequest, now: int) -> str:
@@ -211,27 +248,23 @@ class PaperBroker:
     def _match(self, coid: str, w: _Working, now_ns: int) -> None:
         req = w.order.request
         i = self.book.index[req.symbol]
+        if int(self.book.last_ns[i]) < w.live_at_ns:
+            return  # the order was not at the venue yet when this quote was shown
         buy = req.side is Side.BUY
         px = float(self.book.ask[i] if buy else self.book.bid[i])
         shown = float(self.book.ask_size[i] if buy else self.book.bid_size[i])
         if not px > 0 or shown <= 0:
             return
-        if req.order_type is OrderType.LIMIT and not _limit_ok(req, px):
+        market = req.order_type is OrderType.MARKET
+        if not market and not _limit_ok(req, px):
             return
-        quote_ns = int(self.book.last_ns[i])
-        used_ns, used_bid, used_ask = self._consumed.get(i, (-1, 0.0, 0.0))
-        used = (used_ask if buy else used_bid) if used_ns == quote_ns else 0.0
-        qty = min(w.order.remaining_qty, shown - used)
-        if qty <= 0:
-            return
-        if used_ns != quote_ns:
-            used_bid = used_ask = 0.0
-        self._consumed[i] = (
-            quote_ns,
-            used_bid + (0 if buy else qty),
-            used_ask + (qty if buy else 0),
-        )
-        self._fill(coid, w, qty, px, now_ns)
+        spread = float(self.book.ask[i] - self.book.bid[i])
+        for take in self.liquidity.take(i, buy, w.order.remaining_qty, px, shown, spread, market):
+            if not market and not _limit_ok(req, take.price):
+                break
+            self._fill(coid, w, take.qty, take.price, now_ns)
+            if coid not in self._working:
+                break
 
     def _fill(self, coid: str, w: _Working, qty: float, px: float, now_ns: int) -> None:
         o = w.order
@@ -251,6 +284,7 @@ class PaperBroker:
             qty,
             px,
             f"{self.id_prefix}-e{self._exec_seq}",
+            self.costs.fill_fees(o.request.side, qty, px),
         )
         position = self.ledger.apply(fill)
         self.fills.append(fill)
@@ -273,7 +307,7 @@ class PaperBroker:
         self._on_order(o)
         return o
 
-    def _load(self, store: _Store) -> None:
+    def _load(self, store: PaperStore) -> None:
         self.orders = store.load_orders()
         self._seq = len(self.orders)
         for f in store.load_fills():
@@ -290,110 +324,3 @@ def _limit_ok(req: OrderRequest, px: float) -> bool:
     assert req.limit_price is not None
     tol = PRICE_EPS * max(1.0, req.limit_price)
     return px <= req.limit_price + tol if req.side is Side.BUY else px >= req.limit_price - tol
-
-
-class _Store:
-    """The venue's durable state: orders, fills and a log of every submit attempt."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), isolation_level=None)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        for ddl in (
-            "CREATE TABLE IF NOT EXISTS orders (coid TEXT PRIMARY KEY, n INTEGER, body TEXT)",
-            "CREATE TABLE IF NOT EXISTS fills (n INTEGER PRIMARY KEY, exec_id TEXT UNIQUE,"
-            " body TEXT)",
-            "CREATE TABLE IF NOT EXISTS submits (n INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " coid TEXT, ts_ns INTEGER, duplicate INTEGER)",
-        ):
-            self.db.execute(ddl)
-
-    def log_submit(self, coid: str, ts: int, duplicate: bool, order: Order | None = None) -> None:
-        self.db.execute("BEGIN")
-        self.db.execute(
-            "INSERT INTO submits (coid, ts_ns, duplicate) VALUES (?,?,?)", (coid, ts, duplicate)
-        )
-        if order is not None:
-            self._put(order)
-        self.db.execute("COMMIT")
-
-    def save_order(self, order: Order) -> None:
-        self._put(order)
-
-    def save_fill(self, fill: Fill, order: Order) -> None:
-        self.db.execute("BEGIN")
-        self.db.execute(
-            "INSERT INTO fills (exec_id, body) VALUES (?,?)",
-            (fill.execution_id, orjson.dumps(asdict(fill)).decode()),
-        )
-        self._put(order)
-        self.db.execute("COMMIT")
-
-    def _put(self, o: Order) -> None:
-        self.db.execute(
-            "INSERT INTO orders (coid, n, body) VALUES (?, (SELECT count(*) FROM orders), ?)"
-            " ON CONFLICT(coid) DO UPDATE SET body=excluded.body",
-            (o.client_order_id, orjson.dumps(asdict(o))),
-        )
-
-    def load_orders(self) -> dict[str, Order]:
-        """Orders decoded on first access: a restart after a long session stays fast."""
-        rows = self.db.execute("SELECT coid, body FROM orders ORDER BY n").fetchall()
-        return _LazyOrders({coid: body for coid, body in rows})
-
-    def load_fills(self) -> list[Fill]:
-        out = []
-        for (body,) in self.db.execute("SELECT body FROM fills ORDER BY n"):
-            d = orjson.loads(body)
-            out.append(Fill(**{**d, "side": Side(d["side"])}))
-        return out
-
-    def open_ids(self) -> list[str]:
-        terminal = tuple(st.value for st in OrderStatus if st.is_terminal)
-        marks = ",".join("?" * len(terminal))
-        rows = self.db.execute(
-            f"SELECT coid FROM orders WHERE json_extract(body, '$.status') NOT IN ({marks})"
-            " ORDER BY n",
-            terminal,
-        )
-        return [c for (c,) in rows]
-
-    def duplicates(self) -> int:
-        return int(self.db.execute("SELECT count(*) FROM submits WHERE duplicate").fetchone()[0])
-
-
-class _LazyOrders(dict[str, Order]):
-    """coid → Order, decoding the stored JSON only for the orders that are looked at."""
-
-    def __init__(self, raw: dict[str, Any]) -> None:
-        super().__init__()
-        self._raw = raw
-
-    def __contains__(self, coid: object) -> bool:
-        return super().__contains__(coid) or coid in self._raw
-
-    def __missing__(self, coid: str) -> Order:
-        order = _decode_order(self._raw.pop(coid))
-        self[coid] = order
-        return order
-
-    def get(self, coid: str, default: Any = None) -> Any:
-        return self[coid] if coid in self else default  # noqa: SIM401 - triggers decoding
-
-    def __len__(self) -> int:
-        return super().__len__() + len(self._raw)
-
-
-def _decode_order(body: str | bytes) -> Order:
-    d = orjson.loads(body)
-    r = d.pop("request")
-    req = OrderRequest(
-        **{
-            **r,
-            "side": Side(r["side"]),
-            "order_type": OrderType(r["order_type"]),
-            "time_in_force": TimeInForce(r["time_in_force"]),
-        }
-    )
-    return Order(req, **{**d, "status": OrderStatus(d["status"])})

@@ -96,6 +96,7 @@ def _backtest(args: argparse.Namespace) -> int:
 def _sweep(args: argparse.Namespace) -> int:
     from inavd.research.grid import apply_overrides, grid_points, parse_grid
     from inavd.research.output import write_sweep
+    from inavd.research.report import can_plot
     from inavd.research.runner import run_all
     from inavd.research.task import DayTask
 
@@ -113,8 +114,8 @@ def _sweep(args: argparse.Namespace) -> int:
     print(f"sweep: {len(points)} setting(s) × {len(days)} day(s) on {target.describe()}")
     rows = run_all(tasks, target)
     per = write_sweep(args.out, grid, points, rows)
-    print(per.to_string(index=False))
-    heat = ", heatmap.png" if len(grid) == 2 else ""
+    print(per.astype(object).where(per.notna(), "—").to_string(index=False))
+    heat = ", heatmap.png" if len(grid) == 2 and can_plot() else ""
     print(f"wrote {args.out}/results.parquet, summary.csv{heat}")
     return 0
 

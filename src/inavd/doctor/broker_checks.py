@@ -9,7 +9,6 @@ import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import requests
 from alpaca.common.exceptions import APIError
@@ -18,15 +17,19 @@ from alpaca.trading.client import TradingClient
 from inavd.brokers.alpaca.errors import api_code, api_message
 from inavd.brokers.alpaca.rules import account_rules_from_json, asset_from_json
 from inavd.brokers.capabilities import PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_USD, AccountRules
+from inavd.clock import NY
 from inavd.doctor.report import Check, fail, ok, warn
 from inavd.live_config import KEY_ENV, SECRET_ENV, AlpacaSettings, Credentials
 
 T = TypeVar("T")
-NY = ZoneInfo("America/New_York")
 
 
 class Unanswered(Exception):
     """The call got no usable answer; the message says why in one line (never the keys)."""
+
+    def __init__(self, message: str, keys_refused: bool = False) -> None:
+        super().__init__(message)
+        self.keys_refused = keys_refused
 
 
 def client_for(creds: Credentials, s: AlpacaSettings, timeout_s: float) -> TradingClient:
@@ -46,20 +49,22 @@ async def call(fn: Callable[..., T], *args: Any) -> T:
     except APIError as exc:
         status, code = exc.status_code or 0, api_code(exc)
         if status in (401, 403) and code is None:
-            raise Unanswered(f"keys refused ({status}): check {KEY_ENV} and {SECRET_ENV}") from None
+            why = f"keys refused ({status}): check {KEY_ENV} and {SECRET_ENV}"
+            raise Unanswered(why, keys_refused=True) from None
         where = f"HTTP {status}" + (f"/{code}" if code else "")
         raise Unanswered(f"{where}: {api_message(exc)}") from None
     except requests.RequestException as exc:
         raise Unanswered(f"unreachable: {type(exc).__name__}") from None
 
 
-async def account(client: TradingClient) -> tuple[list[Check], AccountRules | None]:
+async def account(client: TradingClient) -> tuple[list[Check], bool]:
+    """The account's standing and day-trading rows; True when the keys were refused."""
     try:
         d: Any = await call(client.get_account)
     except Unanswered as exc:
-        return [fail("account", str(exc))], None
+        return [fail("account", str(exc))], exc.keys_refused
     rules = account_rules_from_json(d)
-    return [_standing(rules, dict(d)), _day_trading(rules)], rules
+    return [_standing(rules, dict(d)), _day_trading(rules)], False
 
 
 def _standing(r: AccountRules, d: dict[str, Any]) -> Check:

@@ -123,6 +123,7 @@ class Fill:
     qty: float  # shares, positive
     price: float  # USD per share
     execution_id: str
+    fee_usd: float = 0.0  # fees and commission charged on this execution (costs.py)
 
     @property
     def signed_qty(self) -> float:

@@ -11,6 +11,7 @@ What each failure means (see `inavd.errors`):
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ import structlog
 from inavd.brokers.base import Broker
 from inavd.domain.orders import Order, OrderRequest, Position
 from inavd.errors import RateLimited, RetryableBrokerError, UnknownOutcome
+from inavd.execution.call_stats import CallStats
 from inavd.execution.ratelimit import Backoff, RateLimiter, Sleep
 
 log = structlog.get_logger(__name__)
@@ -46,10 +48,21 @@ class BrokerGateway:
         self._sleep = sleep
         self.retries = 0
         self.lookups = 0
+        self.stats = CallStats()  # latency by operation, errors by kind (metrics)
 
-    async def _once(self, fn: Callable[[], Awaitable[T]]) -> T:
+    async def _once(self, fn: Callable[[], Awaitable[T]], op: str = "call") -> T:
         if self.limiter is not None:
             await self.limiter.acquire()
+        started = time.perf_counter()
+        try:
+            result = await self._timed(fn)
+        except Exception as exc:
+            self.stats.observe(op, time.perf_counter() - started, exc)
+            raise
+        self.stats.observe(op, time.perf_counter() - started)
+        return result
+
+    async def _timed(self, fn: Callable[[], Awaitable[T]]) -> T:
         if self.timeout_s is None:
             return await fn()
         try:
@@ -60,11 +73,11 @@ class BrokerGateway:
         except TimeoutError:
             raise UnknownOutcome(f"no answer within {self.timeout_s} s") from None
 
-    async def _retrying(self, fn: Callable[[], Awaitable[T]]) -> T:
+    async def _retrying(self, fn: Callable[[], Awaitable[T]], op: str = "call") -> T:
         """Reads and idempotent calls: retry transient failures with backoff."""
         for attempt in range(self.max_attempts):
             try:
-                return await self._once(fn)
+                return await self._once(fn, op)
             except (RetryableBrokerError, UnknownOutcome) as exc:
                 if attempt + 1 >= self.max_attempts:
                     raise
@@ -84,7 +97,7 @@ class BrokerGateway:
         """Raises OrderRejected, or UnknownOutcome when even the lookup cannot tell."""
         for attempt in range(self.max_attempts):
             try:
-                return await self._once(lambda: self.broker.submit(req))
+                return await self._once(lambda: self.broker.submit(req), "submit")
             except RateLimited as exc:  # refused before it was looked at: safe to send again
                 err: Exception = exc
             except (RetryableBrokerError, UnknownOutcome) as exc:
@@ -104,7 +117,7 @@ class BrokerGateway:
         self.lookups += 1
         for attempt in range(self.lookup_attempts):
             try:
-                return await self._once(lambda: self.broker.get_order(coid))
+                return await self._once(lambda: self.broker.get_order(coid), "lookup")
             except (RetryableBrokerError, UnknownOutcome) as exc:
                 if attempt + 1 >= self.lookup_attempts:
                     raise UnknownOutcome(f"{coid}: lookup failed: {exc}") from exc
@@ -112,13 +125,15 @@ class BrokerGateway:
         return None
 
     async def cancel(self, coid: str) -> Order:
-        return await self._retrying(lambda: self.broker.cancel(coid))
+        return await self._retrying(lambda: self.broker.cancel(coid), "cancel")
 
     async def replace(
         self, coid: str, new_coid: str, qty: float, limit_price: float | None
     ) -> Order:
         try:
-            return await self._once(lambda: self.broker.replace(coid, new_coid, qty, limit_price))
+            return await self._once(
+                lambda: self.broker.replace(coid, new_coid, qty, limit_price), "replace"
+            )
         except (RetryableBrokerError, UnknownOutcome):
             found = await self.lookup(new_coid)
             if found is None:
@@ -126,14 +141,14 @@ class BrokerGateway:
             return found
 
     async def get_order(self, coid: str) -> Order | None:
-        return await self._retrying(lambda: self.broker.get_order(coid))
+        return await self._retrying(lambda: self.broker.get_order(coid), "get_order")
 
     async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
         """Any other read (e.g. an adapter's fill history) under the same limits and retries."""
         return await self._retrying(fn)
 
     async def open_orders(self) -> list[Order]:
-        return await self._retrying(self.broker.open_orders)
+        return await self._retrying(self.broker.open_orders, "open_orders")
 
     async def positions(self) -> dict[str, Position]:
-        return await self._retrying(self.broker.positions)
+        return await self._retrying(self.broker.positions, "positions")

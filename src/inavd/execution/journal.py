@@ -10,12 +10,13 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from inavd.errors import JournalError
+from inavd.errors import JournalError, JournalWriteFailed
+from inavd.execution.journal_schema import check_schema, tables
 
 MIGRATIONS: list[str] = [
     # v0 -> v1
@@ -114,6 +115,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE denials ADD COLUMN last_ts_ns INTEGER;
     ALTER TABLE denials ADD COLUMN last_reason TEXT;
     """,
+    # v4 -> v5: every fill carries its fees; positions.realized_pnl is the symbol's own (it was
+    # the account's running total)
+    """
+    ALTER TABLE fills ADD COLUMN fee_usd REAL NOT NULL DEFAULT 0;
+    """,
+    # v5 -> v6: the trading state and its reason per session day and run, with the session's
+    # realized P&L when it changed, so a restart comes back in the state it left; the nonces of
+    # accepted operator commands, so a captured command stays refused after a restart
+    """
+    CREATE TABLE trading_states (
+        id INTEGER PRIMARY KEY, session TEXT NOT NULL, run_id TEXT NOT NULL,
+        wall_ns INTEGER NOT NULL, state TEXT NOT NULL, reason TEXT NOT NULL,
+        realized_pnl_usd REAL NOT NULL
+    );
+    CREATE INDEX trading_states_by_session ON trading_states(session, id);
+    CREATE TABLE control_nonces (nonce TEXT PRIMARY KEY, ts REAL NOT NULL);
+    CREATE INDEX control_nonces_by_ts ON control_nonces(ts);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0
@@ -135,6 +154,8 @@ class Journal:
         self.wal = WalBound(Path(f"{path}-wal"), wal_max_bytes)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if path.is_dir():
+                raise sqlite3.DatabaseError("it is a directory")
             if not path.exists():
                 _create(path)
             _check_file(path)
@@ -144,15 +165,20 @@ class Journal:
             self.db.execute("PRAGMA busy_timeout=5000")
             self._check_integrity()
             self._migrate()
+            check_schema(self.db, tuple(tuple(_statements(m)) for m in MIGRATIONS))
             # checkpoints (the only fsyncs under synchronous=normal) run on a background thread,
             # off the order path; the WAL itself is the durable record
             self.db.execute("PRAGMA wal_autocheckpoint=0")
             # after a checkpoint restarts the WAL, SQLite cuts the file back to the bound
             self.db.execute(f"PRAGMA journal_size_limit={wal_max_bytes}")
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             raise JournalError(
-                f"{path}: journal is damaged or not a journal ({exc}); {RECOVERY_HINT}"
+                f"{path}: journal is damaged or not a journal ({reason}); {RECOVERY_HINT}"
             ) from None
+        self.failed: str | None = None  # the first write failure (disk full, I/O error)
+        self.failure: JournalWriteFailed | None = None
+        self.on_failure: Callable[[str], None] | None = None  # the app halts trading
         self._depth = 0
         self._lazy_open = False  # a transaction holding only lazy writes (acknowledgements)
         self.size_at_open = self.logical_size()
@@ -182,6 +208,8 @@ class Journal:
 
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version == 0 and tables(self.db):  # someone else's database: never add ours to it
+            raise sqlite3.DatabaseError("a SQLite file of another program (no inavd schema)")
         if version > SCHEMA_VERSION:
             raise JournalError(
                 f"{self.path}: journal schema v{version} is newer than this inavd"
@@ -199,10 +227,23 @@ class Journal:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     # ------------------------------------------------------------------ writes
+    def _write_failed(self, exc: sqlite3.Error) -> JournalWriteFailed:
+        """One line for the operator; the app's callback halts trading and stops the run."""
+        if self.failure is None:
+            self.failed = f"{type(exc).__name__}: {exc}"
+            self.failure = JournalWriteFailed(
+                f"{self.path}: journal write failed ({self.failed}); trading halted. Fix the"
+                " cause (free disk space, the device, permissions), then restart: the journal is"
+                " intact up to its last commit"
+            )
+            if self.on_failure is not None:
+                self.on_failure(self.failed)
+        return self.failure
+
     def begin(self) -> None:
         """Transactions nest: only the outermost `commit` makes the work durable."""
         if self._depth == 0 and not self._lazy_open:
-            self.db.execute("BEGIN")
+            self._run("BEGIN")
         self._lazy_open = False  # an open lazy transaction becomes part of this one
         self._depth += 1
 
@@ -210,14 +251,14 @@ class Journal:
         """A write that may wait for the next commit (or `commit_lazy`). Only for records the
         broker can give back after a crash (acknowledgements): never for intents or fills."""
         if self._depth == 0 and not self._lazy_open:
-            self.db.execute("BEGIN")
+            self._run("BEGIN")
             self._lazy_open = True
-        self.db.execute(sql, params)
+        self._run(sql, params)
 
     def commit_lazy(self) -> None:
         """Make pending lazy writes durable (called between batches and on stop)."""
         if self._lazy_open and self._depth == 0:
-            self.db.execute("COMMIT")
+            self._run("COMMIT")
             self._lazy_open = False
             self._bound_wal()
 
@@ -226,7 +267,7 @@ class Journal:
             return
         self._depth -= 1
         if self._depth == 0:
-            self.db.execute("COMMIT")
+            self._run("COMMIT")
             if not self._lazy_open:
                 self._bound_wal()
 
@@ -254,8 +295,9 @@ class Journal:
             yield
         except BaseException:
             self._depth -= 1
-            if self._depth == 0:
-                self.db.execute("ROLLBACK")
+            if self._depth == 0 and self.db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended it
+                    self.db.execute("ROLLBACK")
             raise
         self.commit()
 
@@ -267,10 +309,23 @@ class Journal:
         self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.db.execute(sql, params)
+        self._run(sql, params)
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+        try:
+            self.db.execute(sql, params)
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise  # the caller's mistake or expectation (a duplicate key), not the disk's
+        except sqlite3.DatabaseError as exc:
+            raise self._write_failed(exc) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.db.executemany(sql, rows)
+        try:
+            self.db.executemany(sql, rows)
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise self._write_failed(exc) from None
 
     def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
         """An INSERT that returns the new row's id."""

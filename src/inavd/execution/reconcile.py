@@ -255,12 +255,14 @@ class Reconciler:
             (run,),
         ):
             r.by_strategy[(strat or "", sym)] = float(q)
-        pnl = self.journal.query(
-            "SELECT realized_pnl FROM positions WHERE run_id=? ORDER BY updated_ns DESC LIMIT 1",
-            (run,),
-        )
+        rows = self.journal.query(
+            "SELECT symbol, realized_pnl FROM positions WHERE run_id=?", (run,)
+        )  # one row per symbol: its own realised P&L
+        fees = self.journal.query("SELECT sum(fee_usd) FROM fills WHERE run_id=?", (run,))
         for ledger in [r.ledger, *self.ledgers]:
-            ledger.realized_pnl_usd = float(pnl[0][0]) if pnl else 0.0
+            ledger.realized_by_symbol = {str(s): float(p) for s, p in rows}
+            ledger.realized_pnl_usd = sum(ledger.realized_by_symbol.values())
+            ledger.fees_usd = float(fees[0][0] or 0.0)
 
 
 def _diff(now: int, kind: str, o: Order, detail: str) -> ReconciliationDiff:

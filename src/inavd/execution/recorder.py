@@ -96,7 +96,7 @@ class JournalRecorder:
         self.ledger.apply(f)
         self.j.begin()
         self.j.execute(
-            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO fills VALUES (?,?,?,?,?,?,?,?,?)",
             (
                 f.execution_id,
                 self.run_id,
@@ -106,6 +106,7 @@ class JournalRecorder:
                 f.side.value,
                 f.qty,
                 f.price,
+                f.fee_usd,
             ),
         )
         self.j.execute(
@@ -115,7 +116,7 @@ class JournalRecorder:
                 f.symbol,
                 self.ledger.position(f.symbol),
                 self.ledger.avg_price.get(f.symbol, 0.0),
-                self.ledger.realized_pnl_usd,
+                self.ledger.realized_by_symbol.get(f.symbol, 0.0),
                 f.ts_ns,
             ),
         )

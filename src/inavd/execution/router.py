@@ -16,7 +16,7 @@ import contextlib
 import itertools
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import structlog
@@ -25,6 +25,7 @@ from inavd.brokers.base import Broker
 from inavd.bus import Bus
 from inavd.calendar import Session
 from inavd.clock import Clock
+from inavd.costs import CostModel
 from inavd.domain.events import (
     OrderDenied,
     OrderFilled,
@@ -40,6 +41,7 @@ from inavd.errors import BrokerError, OrderRejected, UnknownOutcome
 from inavd.execution.algos.iceberg import LOST, IcebergAlgo, Parent
 from inavd.execution.algos.moc import MocPlanner
 from inavd.execution.config import ExecutionSettings
+from inavd.execution.events import ReconciliationDiff
 from inavd.execution.fsm import OrderStateMachine
 from inavd.execution.gateway import BrokerGateway
 from inavd.execution.ids import client_order_id
@@ -64,6 +66,7 @@ class RouterStats:
     denied: int = 0
     lost: int = 0
     duplicate_fills: int = 0
+    refused_fills: int = 0
 
 
 class OrderRouter:
@@ -106,6 +109,8 @@ class OrderRouter:
         self._next_reconcile_ns = 0
         # set by the app: `reconciler(startup=...)` repairs against the broker
         self.reconciler: Callable[..., Awaitable[object]] | None = None
+        # fees for fills that arrive without them (a live broker's trade updates carry none)
+        self.costs: CostModel | None = None
 
     # ------------------------------------------------------------------ broker callbacks
     def on_order(self, order: Order) -> bool:
@@ -125,6 +130,18 @@ class OrderRouter:
         if fill.execution_id in self._exec_ids:  # redelivered: fills are booked exactly once
             self.stats.duplicate_fills += 1
             return False
+        if not _fill_is_sane(fill):  # a NaN price would poison every P&L number after it
+            self.stats.refused_fills += 1
+            detail = f"refused fill {fill.execution_id}: qty {fill.qty} price {fill.price}"
+            log.error("fill refused", detail=detail)
+            self.bus.publish(
+                ReconciliationDiff(
+                    self.clock.now_ns(), "refused_fill", fill.symbol, fill.client_order_id, detail
+                )
+            )
+            return False
+        if self.costs is not None and fill.fee_usd == 0.0:  # the venue did not say: estimate
+            fill = replace(fill, fee_usd=self.costs.fill_fees(fill.side, fill.qty, fill.price))
         self._exec_ids.add(fill.execution_id)
         self.ledger.apply(fill)
         strategy = self.strategy_of.get(fill.client_order_id, "")
@@ -366,6 +383,16 @@ class OrderRouter:
             (self.run_id, self.run_id),
         )
         self._seq = int(row[0][0] or 0)
+
+
+def _fill_is_sane(fill: Fill) -> bool:
+    return (
+        math.isfinite(fill.price)
+        and fill.price > 0
+        and math.isfinite(fill.qty)
+        and fill.qty > 0
+        and math.isfinite(fill.fee_usd)
+    )
 
 
 def _gateway(broker: Broker, cfg: ExecutionSettings) -> BrokerGateway:

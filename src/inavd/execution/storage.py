@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from inavd.execution.snapshots import SnapshotWriter, snapshot_dir
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.book.quote_book import QuoteBook
+    from inavd.bus import Bus
+    from inavd.execution.journal import Journal
+    from inavd.execution.recorder import JournalRecorder
+    from inavd.inav.engine import InavEngine
+    from inavd.settings import Config
 
 
-def build_snapshot_writer(app: App) -> SnapshotWriter | None:
+class Built(Protocol):
+    """What these helpers read of the app (which satisfies it): no import of the app itself."""
+
+    @property
+    def cfg(self) -> Config: ...
+    @property
+    def journal(self) -> Journal: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def engine(self) -> InavEngine: ...
+    @property
+    def book(self) -> QuoteBook: ...
+    @property
+    def bus(self) -> Bus: ...
+    @property
+    def recorder(self) -> JournalRecorder: ...
+    @property
+    def snapshots(self) -> SnapshotWriter | None: ...
+
+
+def build_snapshot_writer(app: Built) -> SnapshotWriter | None:
     s = app.cfg.settings
     if not s.journal.snapshots:
         return None
@@ -28,7 +54,7 @@ def build_snapshot_writer(app: App) -> SnapshotWriter | None:
     return writer
 
 
-def storage_summary(app: App) -> dict[str, Any]:
+def storage_summary(app: Built) -> dict[str, Any]:
     """What this run added to disk: journal growth, the WAL's peak, iNAV history written."""
     out: dict[str, Any] = dict(app.journal.storage())
     out["denial_repeats_counted"] = app.recorder.denials.repeats

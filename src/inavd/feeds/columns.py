@@ -81,4 +81,5 @@ def write_quote_table(path: Path, df: pd.DataFrame) -> None:
     if path.suffix.lower() == ".csv":
         out.to_csv(path, index=False)
     else:
-        out.to_parquet(path, index=False, compression="zstd")
+        # row groups of 64 k quotes: a replay decodes one at a time (memory flat in the length)
+        out.to_parquet(path, index=False, compression="zstd", row_group_size=65_536)

@@ -34,7 +34,7 @@ log = structlog.get_logger(__name__)
 
 QUOTE_COLUMNS = ("ts", "symbol", "bid", "ask", "bid_size", "ask_size")
 NUMBER_COLUMNS = ("bid", "ask", "bid_size", "ask_size")
-CHUNK_ROWS = 262_144
+CHUNK_ROWS = 65_536
 _OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)\s*$"
 
 

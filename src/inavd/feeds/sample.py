@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from inavd.calendar import previous_session_day, session_for
+from inavd.clock import NY
 from inavd.corporate_actions import apply_actions, bundled_actions
 from inavd.domain.instruments import Universe
 from inavd.errors import DataError
@@ -53,6 +54,16 @@ def reference_for(day: date, symbols: tuple[str, ...], data_dir: Path | None = N
     return Reference(
         prior_close=prior, prior_nav=dict(prior), prior_strike_ns=prev_session.close_ns
     )
+
+
+def _last_bar_close(path: Path, day: date) -> float | None:
+    """The day's last 1-minute bar close in a bar file (a fund's closing print), if any."""
+    if not path.exists():
+        return None
+    bars = pd.read_csv(path)
+    ts = pd.to_datetime(bars.iloc[:, 0], utc=True).dt.tz_convert(NY)
+    on_day = bars[ts.dt.date == day]
+    return float(on_day["Close"].iloc[-1]) if len(on_day) else None
 
 
 def session_universe(universe: Universe, db: DayBars) -> Universe:

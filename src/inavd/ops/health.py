@@ -21,7 +21,7 @@ from inavd.ops.settings import OpsSettings
 from inavd.publish.mqtt import MqttPublisher
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.ports import DaemonView
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class FeedWatch:
 
 
 class Health:
-    def __init__(self, app: App, settings: OpsSettings) -> None:
+    def __init__(self, app: DaemonView, settings: OpsSettings) -> None:
         self.app = app
         self.s = settings
         self.heartbeat = Heartbeat(settings.heartbeat_interval_s)
@@ -127,6 +127,8 @@ class Health:
     def check_journal(self) -> Check:
         journal = self.app.journal
         path = journal.path
+        if journal.failed is not None:
+            return Check("journal", False, f"{path}: write failed: {journal.failed}")
         try:
             journal.query("PRAGMA user_version")
         except Exception as exc:  # closed or broken connection

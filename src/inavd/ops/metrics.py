@@ -36,15 +36,15 @@ from inavd.domain.events import (
 from inavd.publish.mqtt import MqttPublisher
 
 if TYPE_CHECKING:
-    from inavd.app import App
     from inavd.ops.health import Health
+    from inavd.ports import DaemonView
 
 STATE_CODE = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 EVAL_BUCKETS = (1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 0.1)
 
 
 class Metrics:
-    def __init__(self, app: App, health: Health) -> None:
+    def __init__(self, app: DaemonView, health: Health) -> None:
         self.app = app
         self.registry = CollectorRegistry(auto_describe=False)
         self.orders: Counter[str] = Counter()  # by status
@@ -91,12 +91,16 @@ class Metrics:
 
     def event_families(self) -> Iterator[Metric]:
         """The per-event counts as Prometheus families (scrape time)."""
-        orders = CounterMetricFamily(
-            "inavd_orders", "Order lifecycle events by status", labels=["status"]
+        yield CounterMetricFamily(
+            "inavd_orders_submitted", "Orders sent to the broker", value=self.orders["submitted"]
+        )
+        updates = CounterMetricFamily(
+            "inavd_order_updates", "Order status changes reported by the broker", labels=["status"]
         )
         for status, n in sorted(self.orders.items()):
-            orders.add_metric([status], n)
-        yield orders
+            if status != "submitted":
+                updates.add_metric([status], n)
+        yield updates
         denials = CounterMetricFamily(
             "inavd_denials", "Orders denied by a risk gate", labels=["gate"]
         )
@@ -122,7 +126,7 @@ class Metrics:
 class _LiveCollector(Collector):
     """Values read at scrape time from the running app."""
 
-    def __init__(self, app: App, health: Health, metrics: Metrics) -> None:
+    def __init__(self, app: DaemonView, health: Health, metrics: Metrics) -> None:
         self.app = app
         self.health = health
         self.metrics = metrics

@@ -28,6 +28,7 @@ th{background:#f0f0f0;text-align:left} td.num{text-align:right;font-variant-nume
 <p>Trading state: <span id="trading-state" class="state">unknown</span>
  <span id="state-reason" class="muted"></span></p>
 <p id="summary" class="muted">loading…</p>
+<p id="money">P&amp;L –</p>
 <h2>Premium / discount to iNAV</h2>
 <table id="funds"><thead><tr><th>Fund</th><th>iNAV</th><th>Mid</th><th>Premium (bp)</th>
 <th>Benchmark move</th><th>Rebalance flow (USD)</th></tr></thead><tbody></tbody></table>
@@ -55,7 +56,8 @@ function render(s) {
   st.className = "state " + s.trading_state.state;
   document.getElementById("state-reason").textContent = "(" + s.trading_state.reason + ")";
   document.getElementById("summary").textContent =
-    "session " + s.session + " · data time " + (s.data_time || "–") + " · quotes " +
+    "session " + s.session + " · data time " + (s.data_time_ny || "–") + " · now " +
+    (s.wall_time_ny || "–") + " (New York) · quotes " +
     s.feed.quotes.toLocaleString("en-US") + " · orders " + s.orders + " · fills " + s.fills +
     " · " + (s.health.ready ? "ready" : "NOT READY") + (s.mqtt ? " · mqtt " + s.mqtt : "");
   rows("funds", s.inav.funds, (tr, f) => {
@@ -64,8 +66,16 @@ function render(s) {
     cell(tr, f.benchmark_move === null ? "–" : (100 * f.benchmark_move).toFixed(3) + " %", "num");
     cell(tr, fmt(f.flow_usd, 0), "num");
   });
+  const m = s.money;
+  document.getElementById("money").textContent =
+    "P&L realized " + fmt(m.realized_pnl_usd, 2) + " · unrealized " +
+    fmt(m.unrealized_pnl_usd, 2) + " · fees " + fmt(m.fees_usd, 2) + " USD · exposure gross " +
+    fmt(m.gross_exposure_usd, 0) + " · net " + fmt(m.net_exposure_usd, 0) +
+    " USD · daily-loss headroom " + fmt(m.daily_loss_headroom_usd, 0) + " of " +
+    fmt(m.daily_loss_limit_usd, 0) + " USD";
   rows("positions", Object.entries(s.positions), (tr, [sym, q]) => {
-    cell(tr, sym); cell(tr, fmt(q, 0), "num"); });
+    cell(tr, sym); cell(tr, fmt(q, 0), "num");
+    cell(tr, fmt(m.positions_usd[sym], 0) + " USD", "num"); });
   rows("orders", s.open_orders, (tr, o) => {
     cell(tr, o.symbol); cell(tr, o.side); cell(tr, fmt(o.qty, 0), "num");
     cell(tr, o.status); cell(tr, o.client_order_id, "muted"); });

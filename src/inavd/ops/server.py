@@ -6,8 +6,7 @@ times out or reports an old heartbeat) instead of being hidden by a separate thr
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -16,14 +15,17 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from inavd.domain.events import TradingState
+from inavd.ops.connections import ConnectionGuard
+from inavd.ops.guard import Refusal, control_denial, read_denial
 from inavd.ops.health import Health
 from inavd.ops.metrics import Metrics
 from inavd.ops.page import render_page
 from inavd.ops.settings import OpsSettings
 from inavd.ops.status import StatusView
+from inavd.ops.trading_metrics import TradingMetrics
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.ports import DaemonView
 
 log = structlog.get_logger(__name__)
 
@@ -33,23 +35,29 @@ def _json(body: Any, status: int = 200) -> web.Response:
 
 
 class OpsService:
-    def __init__(self, app: App, settings: OpsSettings) -> None:
+    def __init__(self, app: DaemonView, settings: OpsSettings) -> None:
         self.app = app
         self.s = settings
         self.health = Health(app, settings)
         self.metrics = Metrics(app, self.health)
-        self.status = StatusView(app, self.health, self.metrics)
         # observers only: nothing here can raise into, or wait inside, the trading path
         app.core.market_listeners.append(self.health.feed.on_market)
         self.metrics.attach()
+        self.trading = TradingMetrics(app, self.health)  # P&L, exposure, broker calls, build
+        self.trading.attach()
+        self.metrics.registry.register(self.trading)
+        self.status = StatusView(app, self.health, self.metrics, self.trading)
         self.metrics.extra.append(self.status.on_event)  # denials: one bus observer, not two
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
+        self.guard = ConnectionGuard(settings.max_connections, settings.request_timeout_s)
         self.port: int | None = None
 
     # ------------------------------------------------------------------ service
-    async def start(self, app: App) -> None:
+    async def start(self, app: DaemonView) -> None:
         app.supervisor.spawn("heartbeat", self.health.heartbeat.run)
-        web_app = web.Application()
+        app.supervisor.spawn("ops-connections", self.guard.run)
+        web_app = web.Application(middlewares=[self.guard.middleware])
         web_app.add_routes(
             [
                 web.get("/healthz", self.healthz),
@@ -60,11 +68,20 @@ class OpsService:
                 web.post("/trading-state", self.set_trading_state),
             ]
         )
-        runner = web.AppRunner(web_app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+        runner = web.AppRunner(
+            web_app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=1.0,
+            keepalive_timeout=self.s.request_timeout_s,
+        )
         await runner.setup()
-        site = web.TCPSite(runner, self.s.host, self.s.port)
-        try:
-            await site.start()
+        assert runner.server is not None
+        loop = asyncio.get_running_loop()
+        try:  # not TCPSite: every connection goes through the guard's limits
+            self._listener = await loop.create_server(
+                self.guard.wrap(runner.server), self.s.host, self.s.port, backlog=128
+            )
         except OSError as exc:  # the daemon keeps trading; liveness probes will notice
             log.error(
                 "ops endpoint cannot listen", host=self.s.host, port=self.s.port, error=str(exc)
@@ -72,14 +89,18 @@ class OpsService:
             await runner.cleanup()
             return
         self._runner = runner
-        sockets = [s for s in (runner.addresses or [])]
-        self.port = int(sockets[0][1]) if sockets else self.s.port
+        sockets = self._listener.sockets
+        self.port = int(sockets[0].getsockname()[1]) if sockets else self.s.port
         log.info("ops endpoint listening", url=self.url)
 
     async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        await self.app.supervisor.cancel("ops-connections")
         await self.app.supervisor.cancel("heartbeat")
 
     @property
@@ -101,7 +122,7 @@ class OpsService:
         return resp
 
     async def status_handler(self, request: web.Request) -> web.Response:
-        denied = self._auth(request)
+        denied = _refused(read_denial(self.s, request.headers))
         return denied or _json(self.status.document())
 
     async def page(self, request: web.Request) -> web.Response:
@@ -109,9 +130,10 @@ class OpsService:
         return web.Response(text=render_page(initial), content_type="text/html")
 
     async def set_trading_state(self, request: web.Request) -> web.Response:
-        denied = self._auth(request, state_changing=True)
-        if denied:
-            return denied
+        denied = control_denial(self.s, request.headers)
+        if denied is not None:
+            log.warning("trading state change refused", status=denied.status, error=denied.error)
+            return _json({"error": denied.error}, denied.status)
         try:
             body = orjson.loads(await request.read())
             state = TradingState(body["state"])
@@ -120,27 +142,10 @@ class OpsService:
             return _json(
                 {"error": 'expected {"state": "active|reducing|halted", "reason": "…"}'}, 400
             )
-        changed = self.app.trading_state.set(state, reason)
+        changed = self.app.operator.set_state(state, reason)
         log.warning("trading state set over http", state=state.value, reason=reason)
         return _json({"state": state.value, "changed": changed})
 
-    def _auth(self, request: web.Request, state_changing: bool = False) -> web.Response | None:
-        token = self.s.token
-        if not token:
-            # without a token, changes are accepted only on a loopback-bound endpoint
-            if state_changing and not _is_loopback(self.s.host):
-                return _json({"error": "set INAVD_OPS__TOKEN to change state remotely"}, 403)
-            return None
-        got = request.headers.get("Authorization", "")
-        if hmac.compare_digest(got.encode(), f"Bearer {token}".encode()):
-            return None
-        return _json({"error": "missing or wrong bearer token"}, 401)
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _refused(denied: Refusal | None) -> web.Response | None:
+    return None if denied is None else _json({"error": denied.error}, denied.status)

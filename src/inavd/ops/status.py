@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from inavd import __version__
 from inavd.domain.events import Event, OrderDenied
 
 if TYPE_CHECKING:
-    from inavd.app import App
     from inavd.ops.health import Health
     from inavd.ops.metrics import Metrics
+    from inavd.ops.trading_metrics import TradingMetrics
+    from inavd.ports import DaemonView
+
+
+NEW_YORK = ZoneInfo("America/New_York")
 
 
 def _num(x: float | None, nd: int = 4) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def _ny(ts_ns: int) -> str | None:
+    """New York wall time, as the market and its operators read it (EST/EDT named)."""
+    if ts_ns <= 0:
+        return None
+    return datetime.fromtimestamp(ts_ns / 1e9, tz=NEW_YORK).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _iso(ts_ns: int) -> str | None:
@@ -27,10 +40,18 @@ def _iso(ts_ns: int) -> str | None:
 
 
 class StatusView:
-    def __init__(self, app: App, health: Health, metrics: Metrics, recent: int = 20) -> None:
+    def __init__(
+        self,
+        app: DaemonView,
+        health: Health,
+        metrics: Metrics,
+        trading: TradingMetrics,
+        recent: int = 20,
+    ) -> None:
         self.app = app
         self.health = health
         self.metrics = metrics
+        self.trading = trading
         self.recent_denials: deque[dict[str, Any]] = deque(maxlen=recent)
 
     def on_event(self, ev: Event) -> None:
@@ -54,6 +75,9 @@ class StatusView:
             "run_id": app.run_id,
             "session": app.day.isoformat(),
             "data_time": _iso(app.clock.now_ns()),
+            "data_time_ny": _ny(app.clock.now_ns()),
+            "wall_time_ny": _ny(time.time_ns()),
+            "money": self._money(),
             "trading_state": {
                 "state": app.trading_state.state.value,
                 "reason": app.trading_state.reason,
@@ -75,6 +99,19 @@ class StatusView:
             },
             "orders": app.collector.orders,
             "fills": app.collector.fills,
+        }
+
+    def _money(self) -> dict[str, Any]:
+        m = self.trading.money()
+        return {
+            "realized_pnl_usd": round(m.realized, 2),
+            "unrealized_pnl_usd": round(m.unrealized, 2),
+            "fees_usd": round(m.fees, 2),
+            "gross_exposure_usd": round(m.gross, 2),
+            "net_exposure_usd": round(m.net, 2),
+            "daily_loss_limit_usd": m.limit,
+            "daily_loss_headroom_usd": round(m.headroom, 2),
+            "positions_usd": {s: round(v, 2) for s, v in m.usd.items()},
         }
 
     @staticmethod

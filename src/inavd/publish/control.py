@@ -13,18 +13,14 @@ import hmac
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-import structlog
 
 from inavd.domain.events import TradingState
-from inavd.domain.intents import Intent
 
 if TYPE_CHECKING:
-    from inavd.app import App
-
-log = structlog.get_logger(__name__)
+    from inavd.ports import DaemonView
 
 COMMANDS = frozenset({"pause", "resume", "reduce-only", "halt", "flatten"})
 STATE_FOR = {
@@ -63,13 +59,29 @@ def sign(secret: str, topic: str, command: str, nonce: str, ts: float | None = N
     return orjson.dumps({"command": command, "ts": stamp, "nonce": nonce, "sig": sig})
 
 
+class NonceStore(Protocol):
+    """Durable memory of accepted nonces (the journal): replays stay refused after a restart."""
+
+    def seen(self, nonce: str) -> bool: ...
+
+    def remember(self, nonce: str, ts: float) -> bool: ...
+
+
 class Verifier:
-    def __init__(self, secret: str, topic: str, max_skew_s: float, memory: int = 4096) -> None:
+    def __init__(
+        self,
+        secret: str,
+        topic: str,
+        max_skew_s: float,
+        memory: int = 4096,
+        store: NonceStore | None = None,
+    ) -> None:
         self.secret = secret
         self.topic = topic
         self.max_skew_s = max_skew_s
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._memory = memory
+        self.store = store
 
     def verify(self, payload: bytes, now: float | None = None) -> Command:
         body = _parse(payload)
@@ -91,6 +103,9 @@ class Verifier:
             raise Rejected("stale", f"ts {ts} is {now - float(ts):+.0f} s from now")
         if nonce in self._seen:
             raise Rejected("replayed", nonce)
+        store = self.store
+        if store is not None and (store.seen(nonce) or not store.remember(nonce, float(ts))):
+            raise Rejected("replayed", f"{nonce} (accepted before a restart)")
         self._seen[nonce] = None
         if len(self._seen) > self._memory:
             self._seen.popitem(last=False)
@@ -107,19 +122,16 @@ def _parse(payload: bytes) -> dict[str, Any]:
     return body
 
 
-async def apply_command(app: App, command: str, source: str) -> str:
-    """Carry out an accepted command; returns the resulting trading state."""
+async def apply_command(daemon: DaemonView, command: str, source: str) -> str:
+    """Carry out an accepted command through the operator port (cancels and flattening go
+    through the router and the broker gateway: rate-limited, journaled); returns the state."""
     if command not in STATE_FOR:
         raise Rejected("unknown_command", command)
-    app.trading_state.set(STATE_FOR[command], f"operator {command} ({source})")
-    if command == "halt":
-        for coid in list(app.router.open):
-            try:
-                await app.broker.cancel(coid)
-            except Exception as exc:  # the order may already be done; keep cancelling the rest
-                log.warning("cancel on halt failed", client_order_id=coid, error=str(exc))
-    elif command == "flatten":
-        for symbol, qty in sorted(app.router.ledger.qty.items()):
-            if abs(qty) >= 1:
-                await app.router.handle(Intent("operator", symbol, 0.0, f"flatten ({source})"))
-    return app.trading_state.state.value
+    operator, reason = daemon.operator, f"operator {command} ({source})"
+    if command == "flatten":
+        await operator.flatten(reason)  # reduce-only, then every position to zero
+    else:
+        operator.set_state(STATE_FOR[command], reason)
+        if command == "halt":
+            await operator.cancel_all(reason)
+    return daemon.trading_state.state.value

@@ -23,13 +23,14 @@ import orjson
 import structlog
 
 from inavd import __version__
+from inavd.execution.nonces import JournalNonces
 from inavd.publish.control import Rejected, Verifier, apply_command
 from inavd.publish.outbox import Outbox
 from inavd.publish.settings import MqttSettings
 from inavd.publish.topics import QOS_EVENTS, QOS_RETAINED, Topics, status_payload
 
 if TYPE_CHECKING:
-    from inavd.app import App
+    from inavd.ports import DaemonView
 
 log = structlog.get_logger(__name__)
 
@@ -54,13 +55,15 @@ class MqttPublisher:
         self.verifier = Verifier(
             settings.control.secret, self.topics.control, settings.control.max_skew_s
         )
-        self._app: App | None = None
+        self._app: DaemonView | None = None
         self._stopping = asyncio.Event()
         self._warned = False
 
     # ------------------------------------------------------------------ service
-    async def start(self, app: App) -> None:
+    async def start(self, app: DaemonView) -> None:
         self._app = app
+        # accepted nonces live in the journal; older than twice the window they are stale anyway
+        self.verifier.store = JournalNonces(app.journal, 2 * self.s.control.max_skew_s)
         app.bus.subscribe_all(self.outbox.offer)
         if self.s.control.enabled and not self.s.control.secret:
             log.error("mqtt control is enabled without INAVD_MQTT__CONTROL__SECRET; all refused")
@@ -95,8 +98,8 @@ class MqttPublisher:
         client = aiomqtt.Client(
             self.s.host,
             self.s.port,
-            username=self.s.username or None,
-            password=self.s.password or None,
+            username=self.s.login[0],
+            password=self.s.login[1],
             identifier=f"inavd-{self.s.instance}-{self._app.run_id}",
             will=will,
             keepalive=self.s.keepalive_s,
@@ -140,9 +143,9 @@ class MqttPublisher:
         self.connects += 1
         self.outbox.status_dirty = True
         if self._warned:
-            log.info("mqtt connected again; publishing resumes", url=self.s.url)
+            log.info("mqtt connected again; publishing resumes", url=self.s.safe_url)
         else:
-            log.info("mqtt connected", url=self.s.url, base=self.topics.base)
+            log.info("mqtt connected", url=self.s.safe_url, base=self.topics.base)
         self._warned = False
 
     def _on_disconnected(self, exc: Exception) -> None:
@@ -150,7 +153,7 @@ class MqttPublisher:
         if not self._warned:  # one warning per outage, not one per retry
             log.warning(
                 "mqtt unavailable; trading continues and publishing resumes when it is back",
-                url=self.s.url,
+                url=self.s.safe_url,
                 error=str(exc),
             )
             self._warned = True

@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from inavd.redact import redact
+
 
 class Strict(BaseModel):
     # same policy as inavd.settings.Strict (not imported: settings imports this module)
@@ -55,6 +57,19 @@ class MqttSettings(Strict):
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
             raise ValueError("expected mqtt://host[:port] or mqtts://host[:port]")
         return v
+
+    @property
+    def login(self) -> tuple[str | None, str | None]:
+        """(user, password): the environment's, else those written inside the URL."""
+        parts = urlsplit(self.url)
+        user = self.username or parts.username or None
+        password = self.password or (parts.password if not self.username else None) or None
+        return user, password
+
+    @property
+    def safe_url(self) -> str:
+        """The URL as it may be logged: a password inside it masked."""
+        return redact(self.url)
 
     @property
     def host(self) -> str:

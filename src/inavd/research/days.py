@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from inavd.errors import ConfigError
-from inavd.feeds.columns import read_quote_table, session_days
+from inavd.feeds.quote_file import QuoteFile
 from inavd.feeds.sample import sample_dir
 from inavd.settings import Config
 
@@ -39,9 +39,10 @@ def bundled_days() -> dict[date, str]:
     return out
 
 
-def file_days(path: Path) -> list[date]:
-    """Session days in a recorded quote file."""
-    return session_days(read_quote_table(path))
+def file_days(path: Path, tz: str = "") -> list[date]:
+    """Session days in a recorded quote file (a first pass over its `ts` column only, with the
+    checks the replay itself applies)."""
+    return QuoteFile(path, tz).scan().days
 
 
 def catalog(cfg: Config) -> dict[date, str]:
@@ -49,7 +50,7 @@ def catalog(cfg: Config) -> dict[date, str]:
     bundled day."""
     feed = cfg.settings.feed
     if feed.kind == "replay" and feed.path != BUNDLED:
-        return dict.fromkeys(file_days(Path(feed.path)), feed.path)
+        return dict.fromkeys(file_days(Path(feed.path), feed.tz), str(Path(feed.path).resolve()))
     return bundled_days()
 
 
@@ -62,7 +63,7 @@ def resolve_days(
     if spec is None or spec.strip() == "all":
         chosen = [DaySource(d, p) for d, p in sorted(known.items())]
     else:
-        chosen = [s for item in _items(spec) for s in _one(item, known)]
+        chosen = [s for item in _items(spec) for s in _one(item, known, cfg.settings.feed.tz)]
     chosen = [
         s for s in chosen if (start is None or s.day >= start) and (end is None or s.day <= end)
     ]
@@ -79,7 +80,7 @@ def _items(spec: str) -> list[str]:
     return items
 
 
-def _one(item: str, known: dict[date, str]) -> list[DaySource]:
+def _one(item: str, known: dict[date, str], tz: str) -> list[DaySource]:
     path_part, _, day_part = item.partition("@")
     day = _as_date(item)
     if day is not None:
@@ -91,13 +92,14 @@ def _one(item: str, known: dict[date, str]) -> list[DaySource]:
     path = Path(path_part)
     if not path.is_file():
         raise ConfigError(f"--days: {item!r} is neither a date (YYYY-MM-DD) nor a quote file")
-    days = file_days(path)
+    days = file_days(path, tz)
+    where = str(path.resolve())  # workers run elsewhere: no path relative to this directory
     if not day_part:
-        return [DaySource(d, str(path)) for d in days]
+        return [DaySource(d, where) for d in days]
     wanted = _as_date(day_part)
     if wanted is None or wanted not in days:
         raise ConfigError(f"--days: {path} has no session {day_part!r} (it has {_dates(days)})")
-    return [DaySource(wanted, str(path))]
+    return [DaySource(wanted, where)]
 
 
 def _as_date(text: str) -> date | None:

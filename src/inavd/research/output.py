@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from inavd.research.grid import Grid, Overrides
+from inavd.research.report import can_plot
 from inavd.research.totals import totals
 
 Row = dict[str, Any]
@@ -71,7 +72,7 @@ def write_sweep(out: Path, grid: Grid, points: list[Overrides], rows: list[Row])
     table.to_parquet(out / "results.parquet", index=False)
     per = pd.DataFrame([_setting_row(i, p, rows) for i, p in enumerate(points)])
     per.to_csv(out / "summary.csv", index=False)
-    if len(keys) == 2:
+    if len(keys) == 2 and can_plot():
         write_heatmap(out / "heatmap.png", per, keys)
     return per
 

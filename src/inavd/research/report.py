@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import importlib.util
 import io
 import json
 from pathlib import Path
@@ -38,6 +39,7 @@ def write_report(out: Path, rows: list[Row], summary: Row) -> Path:
         _table(["key", "value"], [[k, _fmt(v)] for k, v in summary["total"].items()]),
         "<h2>Days</h2>",
         _days_table(rows),
+        "" if can_plot() else "<p>No plots: pip install 'inavd[research]' to draw them.</p>",
         *(f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>"
           for t, b in images if b),
     ]  # fmt: skip
@@ -95,8 +97,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def can_plot() -> bool:
+    """matplotlib is the optional `report` extra (part of `research`)."""
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def _png(draw: Any, rows: list[Row]) -> str:
-    if not rows:
+    if not rows or not can_plot():
         return ""
     from inavd.analysis import pyplot
 

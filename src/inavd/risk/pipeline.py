@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from inavd.book.quote_book import QuoteBook
 from inavd.bus import Bus
 from inavd.calendar import Session
@@ -88,9 +91,11 @@ class RiskGates:
         self.sent: deque[int] = deque()  # submit times (ns) within the last minute
         # the book's mids as a list, rebuilt only when the book has taken new quotes: every order
         # marks all held symbols, and a list read costs a fraction of a numpy scalar read
-        self._mids: list[float] = []
+        self._mids: npt.NDArray[np.float64] = np.empty(0)
         self._mids_at = -1
         self._snap: _Snapshot | None = None
+        # realized P&L of this session's earlier runs (a live restart under a new run id)
+        self.carried_pnl_usd = 0.0
 
     # ------------------------------------------------------------------ the router hook
     def __call__(self, req: OrderRequest) -> Denial | None:
@@ -208,7 +213,7 @@ class RiskGates:
         gross = net = 0.0
         for s, q in qty.items():
             i = index.get(s)
-            v = q * (mids[i] if i is not None else math.nan) * beta.get(s, 1.0)
+            v = q * (float(mids[i]) if i is not None else math.nan) * beta.get(s, 1.0)
             if math.isfinite(v):
                 gross += abs(v)
                 net += v
@@ -231,11 +236,13 @@ class RiskGates:
         snap = self._snapshot()
         return snap.qty.get(sym, 0.0), snap.settled.get(sym, 0.0), snap.gross, snap.net
 
-    def mids(self) -> list[float]:
-        """The book's mids (nan without a quote), cached until the book accepts a quote."""
+    def mids(self) -> npt.NDArray[np.float64]:
+        """The book's mids (nan without a quote), cached until the book accepts a quote. An
+        array, read only at the held symbols: a list of every mid cost a millisecond per
+        evaluation at 10,000 funds."""
         b = self.book
         if self._mids_at != b.accepted:
-            self._mids = ((b.bid + b.ask) * 0.5).tolist()
+            self._mids = (b.bid + b.ask) * 0.5
             self._mids_at = b.accepted
         return self._mids
 
@@ -243,15 +250,15 @@ class RiskGates:
         """Realised + unrealised P&L at the mids (the ledger starts flat each session)."""
         return self._snapshot().pnl
 
-    def _pnl(self, ledger: Ledger, mids: list[float]) -> float:
-        pnl = ledger.realized_pnl_usd
+    def _pnl(self, ledger: Ledger, mids: npt.NDArray[np.float64]) -> float:
+        pnl = ledger.realized_pnl_usd + self.carried_pnl_usd
         if not ledger.qty:
             return pnl
         index, avg = self.book.index, ledger.avg_price
         for s, q in ledger.qty.items():
             i = index.get(s)
             if i is not None:
-                m = mids[i]
+                m = float(mids[i])
                 if math.isfinite(m):
                     pnl += q * (m - avg[s])
         return pnl

@@ -10,7 +10,7 @@ included (a pending buy and sell pair may fill in either order, so the pair alre
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import structlog
 
@@ -99,7 +99,6 @@ class VenueRules:
         return self.account is None or self.account.shorting_enabled
 
 
-
 class DayTrades:
     """Day trades this daemon creates today, by order (working orders count at once)."""
 
@@ -115,6 +114,19 @@ class DayTrades:
         if delta > 0 and position < -QTY_EPS:
             return self.opened_short.get(sym, 0.0) > QTY_EPS
         return False
+
+    def seed(self, fills: Iterable[tuple[str, str, float]], held: Mapping[str, float]) -> None:
+        """After a restart: today's earlier fills (symbol, side, qty; oldest first) and the
+        positions now. Rebuilds what was opened today, so that closing it still counts; the day
+        trades already made are in the venue's own count, so this process's count stays 0."""
+        rows = [(s, qty if side == "buy" else -qty) for s, side, qty in fills]
+        position = dict(held)
+        for sym, delta in rows:  # back to the position before today's first fill
+            position[sym] = position.get(sym, 0.0) - delta
+        for sym, delta in rows:
+            self.record(sym, delta, position[sym])
+            position[sym] += delta
+        self.count = 0
 
     def record(self, sym: str, delta: float, position: float) -> None:
         """An order of `delta` shares was sent with `position` (incl. working orders) before it."""

@@ -40,7 +40,8 @@ def half_spread_bp(ctx: Context, symbol: str) -> float:
 
 def round_trip_bp(sizer: Sizer, ctx: Context, symbol: str, close_exit: bool = False) -> float:
     """The estimated round trip of one clip of `symbol` at the current quote (bp)."""
-    return sizer.round_trip_bp(book_mid(ctx, symbol), half_spread_bp(ctx, symbol), close_exit)
+    mid, half = book_mid(ctx, symbol), half_spread_bp(ctx, symbol)
+    return sizer.round_trip_bp(symbol, mid, half, close_exit)
 
 
 def clears_costs(edge_bp: float, cost_bp: float) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inavd.costs import CostModel
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
@@ -30,6 +31,7 @@ from inavd.signals.premium_arb import PremiumArb
 from inavd.signals.premium_reversion import PremiumReversion
 from inavd.signals.vol_hedge import VolHedge
 from inavd.signals.volatility import garch_daily_vol
+from inavd.sizing.costs import VenueRoundTrip
 from inavd.sizing.kelly import Sizer
 
 
@@ -101,7 +103,7 @@ def build_signals(
     """`venue_lends`: the broker's word on borrow (the gates' venue rules), read when a signal
     wants a short; without it, the config's `risk.shortable` list and the universe's flags."""
     st = settings.strategies
-    sizer = sizer or Sizer(settings.sizing)
+    sizer = sizer or Sizer(settings.sizing, VenueRoundTrip(CostModel(settings.costs)))
     risk = settings.risk
     venue = set(risk.shortable) | {f.symbol for f in universe.funds if f.shortable}
     enabled = set(risk.short_symbols)
@@ -110,7 +112,7 @@ def build_signals(
     funds = tuple(f.symbol for f in universe.funds)
     out: list[Signal] = [PremiumReversion(st.premium_reversion, funds, sizer)]
     if st.premium_arb.enabled:
-        arb = PremiumArb(st.premium_arb, universe, sizer)
+        arb = PremiumArb(st.premium_arb, universe, sizer, policy.allowed)
         out.append(ShortAware(arb, policy, st.premium_arb.short_mode))
     if st.moc_flow.enabled:
         moc = MocFlow(st.moc_flow, universe, sizer)

@@ -1,9 +1,9 @@
 """Premium/discount arbitrage inside the rebalance window before the close.
 
 When a fund's mid is more than `threshold_bp` away from its iNAV (and beyond `half_spread_mult`
-half-spreads), buy it at a discount or sell it at a premium, and hedge the fund's benchmark
-exposure (q·P·L dollars) in the benchmark proxy. Exit when the premium is back within `exit_bp`
-(or has flipped), or at the window's end.
+half-spreads), buy it at a discount or sell it at a premium (only where the fund may be shorted),
+and hedge the fund's benchmark exposure (q·P·L dollars) in the benchmark proxy. Exit when the
+premium is back within `exit_bp` (or has flipped), or at the window's end.
 
 The expected edge of an entry is what the premium gives back before the exit, |premium| − exit_bp;
 it must exceed the estimated round trip of the fund plus, when hedged, |L| times the round trip
@@ -14,6 +14,7 @@ those costs, with the benchmark's realised volatility (an EWMA of its mid) for t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -35,19 +36,29 @@ from inavd.signals.volatility import EwmaVol
 from inavd.sizing.kelly import Sizer
 
 WARM_SAMPLES = 20  # evaluations of the benchmark before its realised volatility is used
+HEDGE_BAND = 0.10  # relative change of the hedge target before it is traded
 
 
 class PremiumArb:
     name = "premarb"
 
-    def __init__(self, cfg: PremiumArbSettings, universe: Universe, sizer: Sizer) -> None:
+    def __init__(
+        self,
+        cfg: PremiumArbSettings,
+        universe: Universe,
+        sizer: Sizer,
+        can_short: Callable[[str], bool] = lambda _: True,
+    ) -> None:
         self.cfg = cfg
         self.sizer = sizer
+        # a premium is only captured by selling the fund itself: where that short is refused,
+        # no entry (and so no hedge for a position that never comes)
+        self.can_short = can_short
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
-        self.hedges: dict[str, float] = {}  # benchmark → hedge shares last asked for
+        self.benchmarks = tuple(sorted({f.benchmark for f in self.funds.values()}))
         self.index = FundIndex(self.funds.__contains__)
         self._thr = self._start = self._end = np.zeros(0)
-        self.vol = {b: EwmaVol(0.94) for b in {f.benchmark for f in self.funds.values()}}
+        self.vol = {b: EwmaVol(0.94) for b in self.benchmarks}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
@@ -69,7 +80,7 @@ class PremiumArb:
             if intent is not None:
                 out.append(intent)
         if self.cfg.hedge:
-            out.extend(self._hedge_legs(ev, ctx, out))
+            out.extend(self._hedge_legs(ctx, out))
         return out
 
     def _per_fund(self, symbols: tuple[str, ...]) -> None:
@@ -104,6 +115,8 @@ class PremiumArb:
             return None
         if abs(p) < c.half_spread_mult * half_spread_bp(ctx, sym):
             return None
+        if p > 0 and not self.can_short(sym):
+            return None
         fund = self.funds[sym]
         edge, cost = abs(p) - c.exit_bp, self.round_trip(ctx, sym)
         if not clears_costs(edge, cost):
@@ -124,22 +137,31 @@ class PremiumArb:
             cost += abs(fund.leverage) * round_trip_bp(self.sizer, ctx, fund.benchmark)
         return cost
 
-    def _hedge_legs(self, ev: InavEvaluated, ctx: Context, now: list[Intent]) -> list[Intent]:
-        """Benchmark shares offsetting the funds' exposure after this step's intents."""
-        want = {i.symbol: i.target_qty for i in now if i.symbol in self.funds}
-        exposure: dict[str, float] = {}
+    def _hedge_legs(self, ctx: Context, now: list[Intent]) -> list[Intent]:
+        """Benchmark shares offsetting the fund shares this strategy holds (fills and working
+        orders) after this step's exits: an entry is hedged at the evaluation after it is sent, so
+        a fund order that a gate denied is never hedged, and a hedge a gate denied is asked for
+        again; an exit (which the gates let through) takes its hedge with it at once."""
         mine = ctx.own(self.name)
-        for sym, fund in self.funds.items():
-            q = want.get(sym, mine.get(sym, 0.0))
-            if q:
+        held = dict(mine)
+        for i in now:
+            if i.symbol in self.funds and abs(i.target_qty) < abs(held.get(i.symbol, 0.0)):
+                held[i.symbol] = i.target_qty
+        exposure: dict[str, float] = {}
+        for sym, q in held.items():
+            fund = self.funds.get(sym)
+            if fund is not None:
                 e = q * book_mid(ctx, sym) * fund.leverage
                 exposure[fund.benchmark] = exposure.get(fund.benchmark, 0.0) + e
         out = []
-        for bench in {f.benchmark for f in self.funds.values()}:
+        for bench in self.benchmarks:
             px = book_mid(ctx, bench)
-            shares = -exposure.get(bench, 0.0) / px if px > 0 else 0.0
-            target = float(math.trunc(shares))
-            if target != self.hedges.get(bench, 0.0):
-                self.hedges[bench] = target
-                out.append(Intent(self.name, bench, target, "hedge of premium positions"))
+            if not px > 0:
+                continue
+            target = float(math.trunc(-exposure.get(bench, 0.0) / px))
+            have = mine.get(bench, 0.0)
+            # prices move the exposure a little every step: retrade only beyond the band
+            if target == have or (target and abs(target - have) < HEDGE_BAND * abs(target)):
+                continue
+            out.append(Intent(self.name, bench, target, "hedge of premium positions"))
         return out

@@ -6,8 +6,6 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from inavd.sizing.costs import CostSettings
-
 
 class SizingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -20,7 +18,6 @@ class SizingSettings(BaseModel):
     max_vol_multiplier: float = Field(2.0, gt=0)
     min_order_notional_usd: float = Field(1_000.0, ge=0)
     fractional_symbols: list[str] = []  # fractional shares only where the venue allows them
-    costs: CostSettings = CostSettings()  # the round-trip estimate every entry must beat
 
     @model_validator(mode="after")
     def _floor_below_cap(self) -> Self:

@@ -7,8 +7,10 @@ whole shares; an order below `min_order_notional_usd` is not worth its costs and
 
 A fund of daily leverage L moves L times its benchmark, so a signal's per-trade standard deviation
 and realised volatility (both stated for the benchmark) are scaled by |L| before they are used:
-Kelly's variance by L² and the volatility the multiplier sees by |L|. The edge that is sized is the
-edge after the estimated round-trip costs (`inavd.sizing.costs`).
+Kelly's variance by L² and the volatility the multiplier sees by |L|. The cap and the floor bound
+the benchmark exposure (notional · |L|, the dollars the risk gates count), so a 3x fund's clip is a
+third of a 1x fund's. The edge that is sized is the edge after the estimated round-trip costs
+(`inavd.sizing.costs`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 
 from inavd.sizing.config import SizingSettings
-from inavd.sizing.costs import CostModel, RoundTripCosts
+from inavd.sizing.costs import RoundTrip, VenueRoundTrip
 
 
 def kelly_fraction(
@@ -51,21 +53,32 @@ def to_shares(
 class Sizer:
     """One per app: the sizing every signal shares."""
 
-    def __init__(self, cfg: SizingSettings, costs: CostModel | None = None) -> None:
+    def __init__(self, cfg: SizingSettings, costs: RoundTrip | None = None) -> None:
         self.cfg = cfg
-        self.costs: CostModel = costs or RoundTripCosts(cfg.costs)
+        self.costs: RoundTrip = costs or VenueRoundTrip()
         self._fractional = frozenset(cfg.fractional_symbols)
 
-    def round_trip_bp(self, price: float, half_spread_bp: float, close_exit: bool = False) -> float:
-        """Estimated round trip of one capped clip at `price` (bp); nan without a price."""
+    def round_trip_bp(
+        self, symbol: str, price: float, half_spread_bp: float, close_exit: bool = False
+    ) -> float:
+        """Estimated round trip of one capped clip of `symbol` at `price` (bp); nan without one."""
         if not price > 0:
             return math.nan
         qty = max(math.floor(self.cfg.capital_usd * self.cfg.cap_fraction / price), 1.0)
-        return self.costs.round_trip_bp(price, qty, half_spread_bp, close_exit)
+        return self.costs.round_trip_bp(symbol, price, qty, half_spread_bp, close_exit)
 
-    def notional(self, edge: float, variance: float, realised_vol: float | None = None) -> float:
-        c = self.cfg
-        f = kelly_fraction(edge, variance, c.kelly_fraction, c.cap_fraction, c.floor_fraction)
+    def notional(
+        self,
+        edge: float,
+        variance: float,
+        realised_vol: float | None = None,
+        leverage: float = 1.0,
+    ) -> float:
+        """Notional for a return `edge` and `variance` of the traded instrument; the cap and floor
+        are on its benchmark exposure, so they shrink by |leverage|."""
+        c, lev = self.cfg, abs(leverage) or 1.0
+        cap, floor = c.cap_fraction / lev, c.floor_fraction / lev
+        f = kelly_fraction(edge, variance, c.kelly_fraction, cap, floor)
         return c.capital_usd * f * vol_multiplier(realised_vol, c.vol_target, c.max_vol_multiplier)
 
     def shares(
@@ -83,7 +96,7 @@ class Sizer:
         lev = abs(leverage) or 1.0
         sd = stdev_bp * 1e-4 * lev
         vol = None if realised_vol is None else realised_vol * lev
-        notional = self.notional(edge_bp * 1e-4, sd * sd, vol)
+        notional = self.notional(edge_bp * 1e-4, sd * sd, vol, lev)
         return to_shares(
             notional, price, symbol in self._fractional, self.cfg.min_order_notional_usd
         )
