@@ -71,7 +71,7 @@ def cluster_round(tasks: list[DayTask], empties: list[DayTask]) -> dict[str, flo
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,

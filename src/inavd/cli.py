@@ -37,6 +37,8 @@ COMMAND_MODULE_OF = {
     "report": "analysis",
     "record": "record",
     "doctor": "doctor",
+    "backtest": "backtest",
+    "sweep": "backtest",
 }
 
 

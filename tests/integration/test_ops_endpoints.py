@@ -150,3 +150,25 @@ async def test_post_trading_state_requires_the_token(served: tuple[App, str]) ->
         assert "inavd_trading_state 2.0" in text
         async with s.post(url + "/trading-state", json={"state": "active"}, headers=auth) as r:
             assert r.status == 200
+
+
+async def test_operator_commands_over_http(served: tuple[App, str]) -> None:
+    app, url = served
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    held = sum(1 for q in app.router.ledger.qty.values() if abs(q) >= 1)
+    async with aiohttp.ClientSession() as s:
+        async with s.post(url + "/operator", json={"command": "flatten"}) as r:
+            assert r.status == 401
+        bad = {"command": "sell-everything"}
+        async with s.post(url + "/operator", json=bad, headers=auth) as r:
+            assert r.status == 400
+        assert app.trading_state.state is TradingState.ACTIVE
+        async with s.post(url + "/operator", json={"command": "cancel-all"}, headers=auth) as r:
+            assert r.status == 200 and (await r.json())["state"] == "active"
+        body = {"command": "flatten", "reason": "end of test"}
+        async with s.post(url + "/operator", json=body, headers=auth) as r:
+            assert r.status == 200
+            assert await r.json() == {"command": "flatten", "orders": held, "state": "reducing"}
+        assert app.trading_state.reason == "operator flatten (http): end of test"
+        async with s.post(url + "/trading-state", json={"state": "active"}, headers=auth) as r:
+            assert r.status == 200

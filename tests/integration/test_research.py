@@ -167,3 +167,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(wait_s)
         except subprocess.TimeoutExpired:
             continue
+
+
+def test_a_backtest_day_is_what_inavd_replay_gives(
+    serial: tuple[Path, dict[str, Any]], day_files: str, tmp_path: Path
+) -> None:
+    """Same code path, same answer: the day's row against `inavd replay` of the same file."""
+    short = day_files.split(",")[0]
+    cfg = tmp_path / "day.toml"
+    cfg.write_text(f'[run]\ndata_dir = "{tmp_path / "var"}"\n[feed]\nsession = 2019-12-19\n')
+    out = tmp_path / "summary.json"
+    args = ["replay", "--config", str(cfg), "--input", short, "--quiet", "--summary-json", str(out)]
+    assert main(args) == 0
+    run = json.loads(out.read_text())
+    row = next(r for r in serial[1]["days"] if r["day"] == "2019-12-19")
+    assert (row["orders"], row["fills"]) == (run["orders"], run["fills"])
+    assert row["turnover"] == run["turnover"]
+    assert row["pnl"]["total"] == run["pnl"]["total"]
+    assert row["pnl"]["fees"] == run["pnl"]["fees"]
+    by = {s: v["total"] for s, v in run["pnl"]["by_strategy"].items()}
+    assert row["pnl"]["by_strategy"] == by

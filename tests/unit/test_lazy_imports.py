@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 
@@ -28,6 +29,21 @@ def test_daemon_never_imports_plots_or_the_synthetic_generator() -> None:
     loaded = _loaded_after("import inavd.app")
     assert not loaded & {"scipy", "matplotlib", "arch"}
     assert "pandas" in loaded  # the probe itself can see imports
+
+
+def _commands(parser: argparse.ArgumentParser) -> set[str]:
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return set(sub.choices)
+
+
+def test_every_command_is_in_the_fast_map() -> None:
+    """A command missing from the map still works (every module is registered), but then
+    `inavd <it>` imports the whole daemon: keep the map complete and right."""
+    from inavd.cli import COMMAND_MODULE_OF, build_parser
+
+    assert _commands(build_parser()) == set(COMMAND_MODULE_OF)
+    for name in COMMAND_MODULE_OF:
+        assert name in _commands(build_parser(name))
 
 
 def test_unknown_command_still_lists_every_command() -> None:

@@ -16,6 +16,7 @@ from inavd.execution.router import OrderRouter
 from inavd.risk.state import TradingStateController
 
 log = structlog.get_logger(__name__)
+OPERATOR = "operator"  # the strategy name of the operator's orders
 
 
 class OperatorDesk:
@@ -44,11 +45,15 @@ class OperatorDesk:
         return len(parents) + len(coids)
 
     async def flatten(self, reason: str) -> int:
-        """Reduce-only, then a target of zero for every held symbol; returns the intents sent."""
+        """Reduce-only, then an order taking every held symbol's account position to zero;
+        returns the intents sent. Intents are per strategy (the router trades the difference to
+        the strategy's own position), so the operator's target is its own share minus the
+        account's position: the operator's order offsets what every strategy holds."""
         self.set_state(TradingState.REDUCING, reason)
-        sent = 0
-        for symbol, qty in sorted(self.router.ledger.qty.items()):
+        r, sent = self.router, 0
+        for symbol, qty in sorted(r.ledger.qty.items()):
             if abs(qty) >= 1:
-                await self.router.handle(Intent("operator", symbol, 0.0, reason))
+                target = r.own_position(OPERATOR, symbol) - qty
+                await r.handle(Intent(OPERATOR, symbol, target, reason))
                 sent += 1
         return sent

@@ -66,6 +66,7 @@ class OpsService:
                 web.get("/status", self.status_handler),
                 web.get("/", self.page),
                 web.post("/trading-state", self.set_trading_state),
+                web.post("/operator", self.operator_command),
             ]
         )
         runner = web.AppRunner(
@@ -145,6 +146,30 @@ class OpsService:
         changed = self.app.operator.set_state(state, reason)
         log.warning("trading state set over http", state=state.value, reason=reason)
         return _json({"state": state.value, "changed": changed})
+
+    async def operator_command(self, request: web.Request) -> web.Response:
+        """`{"command": "cancel-all" | "flatten", "reason": "..."}` through the operator port."""
+        denied = control_denial(self.s, request.headers)
+        if denied is not None:
+            log.warning("operator command refused", status=denied.status, error=denied.error)
+            return _json({"error": denied.error}, denied.status)
+        try:
+            body = orjson.loads(await request.read())
+            command = str(body["command"])
+            reason = f"operator {command} (http): {body.get('reason') or 'no reason given'}"
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            command = ""
+        operator = self.app.operator
+        if command == "cancel-all":
+            n = await operator.cancel_all(reason)
+        elif command == "flatten":
+            n = await operator.flatten(reason)
+        else:
+            return _json(
+                {"error": 'expected {"command": "cancel-all|flatten", "reason": "…"}'}, 400
+            )
+        log.warning("operator command over http", command=command, orders=n, reason=reason)
+        return _json({"command": command, "orders": n, "state": self.app.trading_state.state.value})
 
 
 def _refused(denied: Refusal | None) -> web.Response | None:

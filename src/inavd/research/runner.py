@@ -123,7 +123,7 @@ def _client(target: Target) -> Iterator[Any]:
         n_workers=target.local_workers(),
         threads_per_worker=1,  # the replay is single-threaded Python: one task per process
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # a free port: never 8787, the ops endpoint's default
         silence_logs=logging.ERROR,
     )
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
