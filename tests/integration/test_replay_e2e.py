@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from pathlib import Path
 
@@ -42,6 +43,31 @@ def run(tmp: Path, monkeypatch: pytest.MonkeyPatch, *extra: str, run_id: str = "
     return json.loads(out.read_text())
 
 
+def _closing_auction_at_the_official_close(db: Path, summary: dict) -> None:
+    """The day's MOC fills print at the official closes of 2019-12-19 (the bundled daily data),
+    carry their sale fees, and the summary marks at the same closes."""
+    with sqlite3.connect(db) as c:
+        moc = c.execute(
+            "SELECT o.symbol, o.side, f.qty, f.price, f.fee_usd FROM fills f JOIN orders o"
+            " USING (client_order_id) WHERE f.run_id='runa' AND o.time_in_force='cls'"
+        ).fetchall()
+    official = {"SPY": 320.90, "QQQ": 210.86, "IWM": 165.73, "SH": 24.27, "PSQ": 24.88}
+    assert moc and all(sym in official for sym, *_ in moc)
+    for sym, side, qty, price, fee in moc:
+        assert price == pytest.approx(official[sym])
+        # a sale pays SEC 20.70 per million (rounded up to the cent) and TAF 0.000119 a share
+        sec, taf = qty * price * 20.70e-6, qty * 0.000119
+        expected = math.ceil(sec * 100) / 100 + math.ceil(taf * 100) / 100 if side == "sell" else 0
+        assert fee == pytest.approx(expected)
+    pnl = summary["pnl"]
+    assert summary["marked_at"] == "official_close"
+    assert pnl["total"] == pytest.approx(
+        pnl["realized"] + pnl["unrealized"] - pnl["fees"], abs=0.02
+    )
+    parts = sum(p["total"] for p in pnl["by_strategy"].values())
+    assert parts == pytest.approx(pnl["total"], abs=0.05)
+
+
 def rows(db: Path, sql: str, run_id: str) -> list[tuple]:
     with sqlite3.connect(db) as c:
         return [tuple(str(v).replace(run_id, "RUN") for v in r) for r in c.execute(sql, (run_id,))]
@@ -53,6 +79,7 @@ def test_default_run_twice_is_deterministic_and_appends(
 ) -> None:
     a = run(tmp_path, monkeypatch, run_id="runa")
     assert a.keys() >= SUMMARY_KEYS
+    _closing_auction_at_the_official_close(Path(a["journal_path"]), a)
     assert a["quotes"] >= 1_000_000
     assert a["quotes_rejected"] > 0 and a["quotes_rejected_by_reason"]["crossed"] > 0
     assert (

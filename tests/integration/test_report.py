@@ -290,3 +290,13 @@ def test_cli_report(
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "no run 'nope'" in err and "r2" in err
+
+
+def test_repeated_denials_are_counted(tmp_path: Path) -> None:
+    path = tmp_path / "rep.sqlite"
+    build_journal(path)
+    j = Journal(path)
+    j.execute("UPDATE denials SET repeats = 3 WHERE gate = 'spread'")  # one row, four denials
+    j.close()
+    page = write_report(path, tmp_path / "out").read_text(encoding="utf-8")
+    assert "<td class='k'>5 (kill_switch 1, spread 4)</td>" in page

@@ -103,7 +103,7 @@ def summary_rows(session: Session, th: Thresholds, pnl: PnL) -> list[tuple[str, 
         ("signals", str(len(session.signals))),
         ("orders", f"{len(session.orders)} ({_counts(session.orders['status'])})"),
         ("fills", f"{len(fills)}: {fills['qty'].sum():,.0f} shares, ${notional:,.2f}"),
-        ("denials", f"{len(session.denials)} ({_counts(session.denials['gate'])})"),
+        ("denials", _denial_counts(session.denials)),
         ("session P&L (mark to mid)", _usd(float(pnl.total.iloc[-1])) if len(pnl.pnl) else "—"),
         ("fees", _usd(float(fills["fee_usd"].sum()))),
         ("final positions", _positions_text(pnl)),
@@ -115,6 +115,14 @@ def summary_rows(session: Session, th: Thresholds, pnl: PnL) -> list[tuple[str, 
     if _is_number(total):
         rows.append(("P&L after costs (run summary)", _usd(float(total))))
     return rows
+
+
+def _denial_counts(denials: pd.DataFrame) -> str:
+    """Every denial, also the repeats the journal keeps as a count on one row."""
+    n = 1 + denials["repeats"].fillna(0.0)
+    by_gate = n.groupby(denials["gate"].astype(str)).sum()
+    text = ", ".join(f"{g} {int(k)}" for g, k in sorted(by_gate.items())) or "none"
+    return f"{int(n.sum())} ({text})"
 
 
 def _thresholds_text(session: Session, th: Thresholds) -> str:

@@ -47,8 +47,8 @@ QUERIES: dict[str, str] = {
     "positions": "SELECT symbol, qty, avg_price FROM positions WHERE run_id = ?",
     "signals": "SELECT ts_ns, strategy, symbol, target_qty, reason FROM signals"
     " WHERE run_id = ? ORDER BY ts_ns, id",
-    "denials": "SELECT ts_ns, gate, reason, symbol, client_order_id FROM denials"
-    " WHERE run_id = ? ORDER BY ts_ns, id",
+    "denials": "SELECT ts_ns, gate, reason, symbol, client_order_id, {repeats} AS repeats"
+    " FROM denials WHERE run_id = ? ORDER BY ts_ns, id",
 }
 
 
@@ -65,6 +65,7 @@ NUMERIC = (
     "avg_fill_price",
     "price",
     "fee_usd",
+    "repeats",
     "avg_price",
     "target_qty",
 )
@@ -129,10 +130,13 @@ def load_session(journal_path: Path, run_id: str | None = None) -> Session:
         with closing(sqlite3.connect(uri, uri=True)) as db:
             run = _pick_run(journal_path, db, run_id)
             # journals before schema v4 have no fee column: their fills read as fee 0
+            # older journals lack fills.fee_usd (read as 0) and denials.repeats (one row each)
             cols = {r[1] for r in db.execute("PRAGMA table_info(fills)")}
             fee = "f.fee_usd" if "fee_usd" in cols else "0.0"
+            dcols = {r[1] for r in db.execute("PRAGMA table_info(denials)")}
+            repeats = "repeats" if "repeats" in dcols else "0"
             frames = {
-                name: _read(db, sql.replace("{fee}", fee), run.run_id)
+                name: _read(db, sql.replace("{fee}", fee).replace("{repeats}", repeats), run.run_id)
                 for name, sql in QUERIES.items()
             }
     except sqlite3.Error as exc:
