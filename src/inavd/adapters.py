@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import structlog
+
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Broker
 from inavd.brokers.capabilities import ConfiguredRules
@@ -31,6 +33,8 @@ from inavd.feeds.sample import (
 from inavd.inav.engine import Reference
 from inavd.official_nav import apply_official_navs, read_nav_file
 from inavd.settings import Config
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -124,7 +128,7 @@ def make_auction(
 
 
 def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Reference:
-    """Prior closes/NAVs, then today's corporate actions, then official NAVs when configured."""
+    """Prior closes, then official NAVs when configured, then today's corporate actions."""
     r = cfg.settings.reference
     if r.source == "sample":
         ref = reference_for(day, symbols)
@@ -132,8 +136,16 @@ def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Referenc
         from inavd.live_config import load_credentials
         from inavd.reference import load_reference
 
-        creds = load_credentials() if r.source == "alpaca" else None
-        ref = load_reference(r, day, symbols, cfg.settings.alpaca, creds)
+        if r.source != "alpaca":
+            ref = load_reference(r, day, symbols, cfg.settings.alpaca, None)
+        else:
+            from inavd.startup import retry_network_sync
+
+            a, creds = cfg.settings.alpaca, load_credentials()
+            ref = retry_network_sync(
+                "reference", lambda: load_reference(r, day, symbols, a, creds),
+                a.backoff_min_s, a.backoff_max_s,
+            )  # fmt: skip
     if r.nav_file:
         ref = apply_official_navs(ref, read_nav_file(Path(r.nav_file)), day)
     actions = _corporate_actions(cfg, day, symbols)
@@ -198,9 +210,11 @@ def make_broker(
     if s.kind == "alpaca":
         from inavd.brokers.alpaca.broker import AlpacaBroker
         from inavd.execution.ratelimit import Backoff, RateLimiter
-        from inavd.live_config import check_live_opt_in, load_credentials
+        from inavd.live_config import check_live_opt_in, load_credentials, trading_mode
 
         check_live_opt_in(cfg.settings.alpaca)
+        mode, host = trading_mode(cfg.settings.alpaca)
+        log.info("trading endpoint", mode=mode, host=host)
         rl = ex.rate_limit  # one limiter for every request this process sends the broker
         extended = None
         if cfg.settings.risk.extended_hours:  # limit DAY orders outside the session carry the flag

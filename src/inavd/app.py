@@ -45,6 +45,7 @@ from inavd.execution.storage import build_snapshot_writer, storage_summary
 from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock
+from inavd.live_config import KEY_ENV, SECRET_ENV
 from inavd.pnl import journal_counts, journal_fills, pnl_summary
 from inavd.ports import Service
 from inavd.reference import report_excluded
@@ -55,6 +56,7 @@ from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
+from inavd.startup import broker_reachable
 from inavd.summary import SummaryCollector, thresholds_by_fund
 from inavd.supervisor import Supervisor
 from inavd.universe import build_universe
@@ -151,6 +153,7 @@ class App:
         self.journal.on_failure = self._on_journal_failure
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id, self.universe)
         self.trading_state = TradingStateController(self.bus, self.clock)
+        self.broker_fatal = 0  # 401/403 answers while trading (each one halts)
         self.router = OrderRouter(
             self.run_id, self.broker, self.bus, self.clock,
             settings=s.execution, journal=self.journal, book=self.book, session=session,
@@ -166,6 +169,7 @@ class App:
             bus=self.bus,
         )
         self.router.gates.append(self.gates)
+        self.router.on_fatal = self._broker_fatal
         self._restore_trading_state()
         self.operator = OperatorDesk(self.router, self.trading_state)  # the side channels' hand
         for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
@@ -202,6 +206,7 @@ class App:
             session=self.session,
             interval_s=self.cfg.settings.inav.interval_s,
             advance_clock=self.clock.advance_to if isinstance(self.clock, SimClock) else _no_op,
+            catch_up=not self.live,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
             self.core.venue = self.broker
@@ -227,6 +232,14 @@ class App:
     def reference_doc(self) -> dict[str, Any]:
         """Corporate-action adjustments and NAV sources of this session (status, journal)."""
         return reference_document(self.reference, self.universe, self.reference.actions_source)
+
+    def _broker_fatal(self, why: str) -> None:
+        """401/403 while trading: keys revoked or account blocked. HALTED (an event and the
+        trading-state metric) instead of losing one order after another."""
+        self.broker_fatal += 1
+        if self.trading_state.set(TradingState.HALTED, f"broker refused: {why}"):
+            log.error("broker refused the keys: trading halted", reason=why,
+                      check=f"{KEY_ENV} / {SECRET_ENV}")
 
     def _seed_day_trades(self) -> None:
         """A live restart: shares this journal saw bought (or shorted) earlier today still make a
@@ -259,6 +272,9 @@ class App:
         gc_state: gcpolicy.GcState | None = None
         try:
             self._record_run_start()
+            life.install_signal_handlers()  # a stop also ends a start-up wait for the network
+            if not await broker_reachable(self.broker, self.cfg.settings.alpaca, self.stop_event):
+                return self._summary(0.0)
             await self.broker.connect()
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
@@ -266,7 +282,6 @@ class App:
             self._seed_day_trades()
             for service in self.services:
                 await service.start(self)
-            life.install_signal_handlers()
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()

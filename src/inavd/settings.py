@@ -20,7 +20,7 @@ from inavd.brokers.paper_config import PaperSettings
 from inavd.costs import CostSettings
 from inavd.errors import ConfigError
 from inavd.execution.config import ExecutionSettings
-from inavd.live_config import AlpacaSettings, ReferenceSettings
+from inavd.live_config import AlpacaSettings, ReferenceSettings, describe_trading
 from inavd.ops.settings import OpsSettings
 from inavd.publish.settings import MqttSettings
 from inavd.redact import redact
@@ -345,6 +345,7 @@ def masked_dump(cfg: Config) -> dict[str, Any]:
     out = {
         "config": str(cfg.path),
         "layers": layers,
+        "effective": describe_trading(cfg.settings.broker.kind, cfg.settings.alpaca),
         "settings": cfg.settings.model_dump(mode="json"),
         "universe": cfg.universe.model_dump(mode="json"),
     }

@@ -103,16 +103,15 @@ class StatusView:
 
     def _money(self) -> dict[str, Any]:
         m = self.trading.money()
-        # float(): marks come from the book's numpy arrays, which the JSON encoder refuses
         return {
-            "realized_pnl_usd": round(float(m.realized), 2),
-            "unrealized_pnl_usd": round(float(m.unrealized), 2),
-            "fees_usd": round(float(m.fees), 2),
-            "gross_exposure_usd": round(float(m.gross), 2),
-            "net_exposure_usd": round(float(m.net), 2),
+            "realized_pnl_usd": round(m.realized, 2),
+            "unrealized_pnl_usd": round(m.unrealized, 2),
+            "fees_usd": round(m.fees, 2),
+            "gross_exposure_usd": round(m.gross, 2),
+            "net_exposure_usd": round(m.net, 2),
             "daily_loss_limit_usd": m.limit,
-            "daily_loss_headroom_usd": round(float(m.headroom), 2),
-            "positions_usd": {s: round(float(v), 2) for s, v in m.usd.items()},
+            "daily_loss_headroom_usd": round(m.headroom, 2),
+            "positions_usd": {s: round(v, 2) for s, v in m.usd.items()},
         }
 
     @staticmethod
