@@ -164,7 +164,7 @@ class JournalSettings(Strict):
     # of data time (0 = every evaluation); traded funds at every evaluation
     snapshots: bool = True
     snapshot_every_s: float = Field(0.0, ge=0)
-    snapshot_segment_rows: int = Field(262_144, gt=0)
+    snapshot_segment_rows: int = Field(65_536, gt=0)
 
 
 class PremiumReversionSettings(Strict):
