@@ -42,13 +42,14 @@ from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
 from inavd.execution.state_store import TradingStateStore
 from inavd.execution.storage import build_snapshot_writer, storage_summary
-from inavd.feeds.sample import SAMPLE_FUNDS
+from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock
 from inavd.live_config import KEY_ENV, SECRET_ENV
 from inavd.pnl import journal_counts, journal_fills, pnl_summary
 from inavd.ports import Service
 from inavd.reference import report_excluded
+from inavd.reference_report import reference_document
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
 from inavd.services import build_services
@@ -98,8 +99,8 @@ class App:
     def _build_market(self) -> None:
         """Universe, book, feed, session and clock."""
         cfg, s = self.cfg, self.cfg.settings
-        # the bundled session covers only the funds that have real bars
-        only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
+        # a bundled session covers only the funds that have real bars that day
+        only = bundled_funds(s.feed.path) if s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
         f = s.feed
         self.book = QuoteBook(
@@ -131,8 +132,11 @@ class App:
             self.book,
             s.inav.cash_rate,
             {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
+            flow_funds=build_universe(cfg.universe).funds,  # traded or not
         )
         self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
+        if self.reference.adjustments:
+            log.info("corporate actions applied", adjustments=self.reference_doc()["adjustments"])
         self.book.set_prior_close(self.reference.prior_close)
         excluded = self.engine.set_reference(self.reference)
         if excluded:
@@ -224,6 +228,10 @@ class App:
         self.stop_event = asyncio.Event()
         self.linger_s = -1.0 if self.opts.serve else self.cfg.settings.ops.linger_s
         self.services: list[Service] = build_services(self)
+
+    def reference_doc(self) -> dict[str, Any]:
+        """Corporate-action adjustments and NAV sources of this session (status, journal)."""
+        return reference_document(self.reference, self.universe, self.reference.actions_source)
 
     def _broker_fatal(self, why: str) -> None:
         """401/403 while trading: keys revoked or account blocked. HALTED (an event and the
@@ -385,6 +393,7 @@ class App:
                 "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
+            "reference": self.reference_doc(),
             "thresholds_by_fund": thresholds_by_fund(
                 self.cfg.settings.strategies, tuple(f.symbol for f in self.universe.funds)
             ),
@@ -420,8 +429,8 @@ class App:
         ts = self.trading_state  # registers the run with its session (carried P&L, restore)
         self.state_store.save(ts.state, ts.reason)
         self.journal.execute(
-            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version,"
+            " summary_json) VALUES (?,?,?,?,?,?,?)",
             (
                 self.run_id,
                 time.time_ns(),
@@ -429,6 +438,7 @@ class App:
                 self.feed.describe(),
                 self.broker.name,
                 __version__,
+                json.dumps({"reference": self.reference_doc()}),  # the full summary at the end
             ),
         )
 

@@ -48,6 +48,11 @@ class AlpacaSettings(Strict):
 class ReferenceSettings(Strict):
     source: Literal["sample", "alpaca", "file"] = "sample"
     path: str = ""  # file: CSV with symbol, prior_close[, prior_nav]
+    # proxy dividends and fund distributions (docs/corporate-actions.md): "auto" = the bundled
+    # file for replays, Alpaca's corporate actions for source = "alpaca"; "bundled", "alpaca",
+    # "none", or the path of a CSV `ex_date,symbol,cash_amount`
+    corporate_actions: str = "auto"
+    nav_file: str = ""  # official NAVs (issuer layout or date,fund,nav,shares_outstanding,aum)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ class FundSpec(Strict):
     leverage: float
     expense_ratio: float = Field(ge=0, le=0.05)
     aum_usd: float = Field(0.0, ge=0)
+    aum_as_of: date | None = None  # when `aum_usd` was published (flow estimate, /status)
     net_creations_usd: float = 0.0
     shortable: bool = False
     holdings: HoldingsSpec | None = None
