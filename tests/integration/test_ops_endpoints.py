@@ -86,7 +86,7 @@ async def test_metrics_exports_the_documented_names_with_real_values(
             assert re.search(rf"^{name}(_bucket|_count)?[{{ ]", text, re.M), name
     assert ("inavd_denials_total{" in text) == bool(app.collector.denials)
     quotes = float(re.search(r"^inavd_quotes_total (\S+)$", text, re.M).group(1))  # type: ignore[union-attr]
-    assert quotes == app.core.quotes == 1_161_904
+    assert quotes == app.core.quotes == 1_163_786
     evals = re.search(r"^inavd_inav_evaluation_seconds_count (\S+)$", text, re.M)
     assert evals and float(evals.group(1)) == app.core.evaluations
     submitted = re.search(r"^inavd_orders_submitted_total (\S+)$", text, re.M)
