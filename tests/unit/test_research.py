@@ -7,17 +7,22 @@ import io
 import math
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 from tests.kit.paths import DEFAULT_CONFIG
 
+from inavd.bus import Bus
 from inavd.cli import main
+from inavd.domain.events import InavEvaluated
+from inavd.domain.ledger import Ledger
+from inavd.domain.orders import Fill, Side
 from inavd.errors import ConfigError
 from inavd.research.days import BUNDLED, DaySource, resolve_days
 from inavd.research.grid import apply_overrides, grid_points, parse_grid, split_values
-from inavd.research.metrics import max_drawdown
+from inavd.research.metrics import DayWatch, max_drawdown
 from inavd.research.output import write_sweep
 from inavd.research.runner import Progress
 from inavd.research.totals import totals
@@ -149,3 +154,29 @@ def test_progress_bar_on_a_terminal_only() -> None:
     assert term.getvalue().endswith(f"\r[{'#' * 30}] 2/2 tasks, 1 failed\n")
     assert f"\r[{'#' * 15}{'.' * 15}] 1/2 tasks" in term.getvalue()
     assert pipe.getvalue() == ""  # not a terminal: quiet
+
+
+def test_day_watch_drawdown_after_costs_and_premium_bins() -> None:
+    """Bought 100 SH at 10.00 with a 1 USD fee: marked at 10.50 the day is +49 (peak), at 9.80
+    it is −21, a 70 USD drawdown; premiums land in fixed 2.5 bp bins, outliers in the end bins."""
+    bus = Bus()
+    book = SimpleNamespace(index={"SH": 0}, mid=np.array([10.5]))
+    ledger = Ledger()
+    ledger.apply(Fill(1, "c1", "", "SH", Side.BUY, 100.0, 10.0, "e1", 1.0))
+    app = SimpleNamespace(bus=bus, book=book, router=SimpleNamespace(ledger=ledger))
+    watch = DayWatch()
+    watch.attach(app)  # type: ignore[arg-type]
+
+    def evaluate(mid: float, premiums: list[float]) -> None:
+        book.mid = np.array([mid])
+        prem = np.array(premiums)
+        nan = np.full(len(premiums), np.nan)
+        bus.publish(InavEvaluated(0, tuple("X" * len(premiums)), nan, nan, prem, nan, nan))
+
+    evaluate(10.5, [-60.0, -47.5, 0.0])
+    assert (watch.peak, watch.drawdown) == (pytest.approx(49.0), 0.0)
+    evaluate(9.8, [49.0, float("nan")])
+    assert watch.drawdown == pytest.approx(70.0)
+    expected = np.zeros(40, dtype=np.int64)
+    expected[[0, 1, 20, 39]] = 1  # −60 → first bin, −47.5 → second, 0 → [0, 2.5), 49 → last
+    assert watch.hist.tolist() == expected.tolist()

@@ -3,6 +3,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,18 @@ def register(sub: Any) -> None:
         p.set_defaults(func=_run)
 
 
-def run_session(cfg: Config, opts: RunOptions) -> dict[str, Any]:
+def run_session(
+    cfg: Config, opts: RunOptions, observe: Callable[[App], None] | None = None
+) -> dict[str, Any]:
     """Build the daemon for `cfg` and run it until its feed ends (or it is stopped): the one code
-    path behind `inavd run`, `inavd replay` and every day of `inavd backtest` / `inavd sweep`."""
+    path behind `inavd run`, `inavd replay` and every day of `inavd backtest` / `inavd sweep`.
+    `observe` sees the built app before it runs (a backtest subscribes to the bus; it changes
+    nothing the daemon does)."""
     install_event_loop_policy()
-    return asyncio.run(App(cfg, opts).run())
+    app = App(cfg, opts)
+    if observe is not None:
+        observe(app)
+    return asyncio.run(app.run())
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,20 +1,22 @@
-"""One day's compact result, read from the run summary and the day's private journal.
+"""One day's compact result: the run summary's figures and what a watcher saw on the bus.
 
 P&L after costs, per strategy and turnover are the daemon's own (`inavd.pnl`, the summary's
-`pnl` block). The journal adds what the summary does not carry: the intraday drawdown of the
-marked-to-market P&L (`inavd.analysis.session.compute_pnl`, the curve the session report draws)
-and the premiums seen.
+`pnl` block). A `DayWatch` subscribed to the day's bus adds what the summary does not carry: the
+intraday drawdown of the account's P&L after costs, marked at the book's mids at every iNAV
+evaluation, and the distribution of the premiums seen.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from inavd.analysis.session import Session, compute_pnl, load_session, premium_bp
+from inavd.domain.events import InavEvaluated
+
+if TYPE_CHECKING:
+    from inavd.app import App
 
 # Premium histogram: fixed 2.5 bp bins over ±50 bp (outliers land in the end bins), so days
 # and settings add up bin by bin.
@@ -28,16 +30,46 @@ def usd(x: float) -> float:
     return 0.0 if r == 0 or not math.isfinite(r) else r
 
 
-def day_row(summary: dict[str, Any], journal: Path) -> dict[str, Any]:
-    session = load_session(journal, str(summary["run_id"]))
-    curve = compute_pnl(session).total
+class DayWatch:
+    """Follows one replay from its bus: P&L after costs at every evaluation, premiums seen."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0  # the day starts flat
+        self.drawdown = 0.0
+        self.hist = np.zeros(len(PREMIUM_EDGES) - 1, dtype=np.int64)
+        self._app: App | None = None
+
+    def attach(self, app: App) -> None:
+        self._app = app
+        app.bus.subscribe(InavEvaluated, self._on_inav)
+
+    def _on_inav(self, ev: InavEvaluated) -> None:
+        seen = ev.premium_bp[np.isfinite(ev.premium_bp)]
+        if seen.size:
+            bins = np.searchsorted(PREMIUM_EDGES[1:-1], seen, side="right")  # end bins catch all
+            self.hist += np.bincount(bins, minlength=self.hist.size)
+        assert self._app is not None
+        equity = self._equity(self._app)
+        self.peak = max(self.peak, equity)
+        self.drawdown = max(self.drawdown, self.peak - equity)
+
+    @staticmethod
+    def _equity(app: App) -> float:
+        ledger, book = app.router.ledger, app.book
+        mid = book.mid
+        marks = {s: float(mid[book.index[s]]) for s in ledger.qty if s in book.index}
+        marks = {s: m for s, m in marks.items() if math.isfinite(m)}
+        return ledger.realized_pnl_usd + ledger.unrealized_pnl(marks) - ledger.fees_usd
+
+
+def day_row(summary: dict[str, Any], watch: DayWatch) -> dict[str, Any]:
     return {
         "orders": int(summary["orders"]),
         "fills": int(summary["fills"]),
         "pnl": day_pnl(summary["pnl"]),
         "turnover": usd(float(summary["turnover"])),
-        "max_drawdown": usd(max_drawdown(curve.to_numpy(dtype=np.float64))),
-        "premium_hist": premium_histogram(session),
+        "max_drawdown": usd(watch.drawdown),
+        "premium_hist": [int(c) for c in watch.hist],
     }
 
 
@@ -60,10 +92,3 @@ def max_drawdown(equity: np.ndarray[Any, np.dtype[np.float64]]) -> float:
         return 0.0
     path = np.concatenate(([0.0], equity))
     return float((np.maximum.accumulate(path) - path).max())
-
-
-def premium_histogram(session: Session) -> list[int]:
-    values = premium_bp(session.snapshots).to_numpy(dtype=np.float64)
-    values = np.clip(values[np.isfinite(values)], PREMIUM_EDGES[0], PREMIUM_EDGES[-1])
-    counts, _ = np.histogram(values, bins=PREMIUM_EDGES)
-    return [int(c) for c in counts]

@@ -46,7 +46,7 @@ def run_task(task: DayTask) -> dict[str, Any]:
     from inavd.app import RunOptions
     from inavd.commands.run import run_session
     from inavd.logging import configure_logging
-    from inavd.research.metrics import day_row
+    from inavd.research.metrics import DayWatch, day_row
 
     row: dict[str, Any] = {"day": task.source.label}
     if task.setting:
@@ -57,8 +57,9 @@ def run_task(task: DayTask) -> dict[str, Any]:
         folder.mkdir(parents=True)
         configure_logging("warning")  # a task's progress is the runner's bar, not log lines
         cfg = apply_overrides(task.cfg, runner_overrides(task), origin="backtest")
-        summary = run_session(cfg, RunOptions(quiet=True))
-        row.update(day_row(summary, cfg.journal_path))
+        watch = DayWatch()
+        summary = run_session(cfg, RunOptions(quiet=True), watch.attach)
+        row.update(day_row(summary, watch))
     except InavdError as exc:
         row["error"] = str(exc)
     except Exception as exc:  # a broken day must not take the others down; it is reported
