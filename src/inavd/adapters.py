@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import structlog
+
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Broker
 from inavd.brokers.capabilities import ConfiguredRules
@@ -14,15 +16,25 @@ from inavd.brokers.paper import PaperBroker
 from inavd.brokers.paper_close import ClosingAuction, official_closes
 from inavd.calendar import Session
 from inavd.clock import Clock
+from inavd.corporate_actions import CorporateActions, apply_actions, bundled_actions, read_actions
 from inavd.costs import CostModel
 from inavd.domain.instruments import Universe
 from inavd.errors import ConfigError
 from inavd.feeds.base import QuoteFeed
 from inavd.feeds.columns import to_batch
 from inavd.feeds.replay import ReplayFeed
-from inavd.feeds.sample import reference_for, sample_dir, sample_session_path
+from inavd.feeds.sample import (
+    parse_day_path,
+    reference_for,
+    sample_dir,
+    sample_session_path,
+    session_file,
+)
 from inavd.inav.engine import Reference
+from inavd.official_nav import apply_official_navs, read_nav_file
 from inavd.settings import Config
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -36,7 +48,14 @@ class FeedBundle:
 def make_feed(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> FeedBundle:
     s = cfg.settings.feed
     if s.kind == "replay":
-        path = sample_session_path() if s.path == "sample" else Path(s.path)
+        day = parse_day_path(s.path)
+        if day is not None:  # a bundled real day, built from its bars on first use
+            from inavd.universe import build_universe
+
+            cache = cfg.settings.run.data_dir / "sessions"
+            path = session_file(day, build_universe(cfg.universe), cache)
+        else:
+            path = sample_session_path() if s.path == "sample" else Path(s.path)
         feed = ReplayFeed(path, index, s.session, s.batch_max, s.tz)
         return FeedBundle(feed, feed.day, len(feed), replay=True)
     if s.kind == "synthetic":
@@ -78,7 +97,7 @@ def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> 
     if s.session is None:
         raise ConfigError(f"{cfg.path}: feed.session: the synthetic feed needs a session day")
     universe = build_universe(cfg.universe, {x for x in symbols})
-    ref = reference_for(s.session, symbols)
+    ref = make_reference(cfg, s.session, symbols)  # model fair values as the engine sees them
     df = generate_session(
         day=s.session,
         bars_dir=bars_dir,
@@ -109,14 +128,47 @@ def make_auction(
 
 
 def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Reference:
+    """Prior closes, then official NAVs when configured, then today's corporate actions."""
     r = cfg.settings.reference
     if r.source == "sample":
-        return reference_for(day, symbols)
-    from inavd.live_config import load_credentials
-    from inavd.reference import load_reference
+        ref = reference_for(day, symbols)
+    else:
+        from inavd.live_config import load_credentials
+        from inavd.reference import load_reference
 
-    creds = load_credentials() if r.source == "alpaca" else None
-    return load_reference(r, day, symbols, cfg.settings.alpaca, creds)
+        if r.source != "alpaca":
+            ref = load_reference(r, day, symbols, cfg.settings.alpaca, None)
+        else:
+            from inavd.startup import retry_network_sync
+
+            a, creds = cfg.settings.alpaca, load_credentials()
+            ref = retry_network_sync(
+                "reference", lambda: load_reference(r, day, symbols, a, creds),
+                a.backoff_min_s, a.backoff_max_s,
+            )  # fmt: skip
+    if r.nav_file:
+        ref = apply_official_navs(ref, read_nav_file(Path(r.nav_file)), day)
+    actions = _corporate_actions(cfg, day, symbols)
+    return apply_actions(
+        ref, actions.on(day, symbols), cfg.universe.benchmarks, day, actions.source
+    )
+
+
+def _corporate_actions(cfg: Config, day: date, symbols: tuple[str, ...]) -> CorporateActions:
+    r = cfg.settings.reference
+    choice = r.corporate_actions
+    if choice == "auto":
+        choice = "alpaca" if r.source == "alpaca" else "bundled"
+    if choice == "none":
+        return CorporateActions({}, "none")
+    if choice == "bundled":
+        return bundled_actions()
+    if choice == "alpaca":
+        from inavd.corporate_actions_live import alpaca_actions
+        from inavd.live_config import load_credentials
+
+        return alpaca_actions(cfg.settings.alpaca, load_credentials(), symbols, day)
+    return read_actions(Path(choice))
 
 
 def configured_rules(cfg: Config) -> ConfiguredRules:
@@ -158,9 +210,11 @@ def make_broker(
     if s.kind == "alpaca":
         from inavd.brokers.alpaca.broker import AlpacaBroker
         from inavd.execution.ratelimit import Backoff, RateLimiter
-        from inavd.live_config import check_live_opt_in, load_credentials
+        from inavd.live_config import check_live_opt_in, load_credentials, trading_mode
 
         check_live_opt_in(cfg.settings.alpaca)
+        mode, host = trading_mode(cfg.settings.alpaca)
+        log.info("trading endpoint", mode=mode, host=host)
         rl = ex.rate_limit  # one limiter for every request this process sends the broker
         extended = None
         if cfg.settings.risk.extended_hours:  # limit DAY orders outside the session carry the flag

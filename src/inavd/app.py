@@ -41,18 +41,21 @@ from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
 from inavd.execution.state_store import TradingStateStore
 from inavd.execution.storage import build_snapshot_writer, storage_summary
-from inavd.feeds.sample import SAMPLE_FUNDS
+from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock
+from inavd.live_config import KEY_ENV, SECRET_ENV
 from inavd.pnl import closing_marks, run_pnl
 from inavd.ports import Service
 from inavd.reference import report_excluded
+from inavd.reference_report import reference_document
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
 from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
+from inavd.startup import broker_reachable
 from inavd.summary import SummaryCollector, thresholds_by_fund
 from inavd.supervisor import Supervisor
 from inavd.universe import build_universe
@@ -95,8 +98,8 @@ class App:
     def _build_market(self) -> None:
         """Universe, book, feed, session and clock."""
         cfg, s = self.cfg, self.cfg.settings
-        # the bundled session covers only the funds that have real bars
-        only = set(SAMPLE_FUNDS) if s.feed.path == "sample" and s.feed.kind != "alpaca" else None
+        # a bundled session covers only the funds that have real bars that day
+        only = bundled_funds(s.feed.path) if s.feed.kind != "alpaca" else None
         self.universe: Universe = build_universe(cfg.universe, only)
         f = s.feed
         self.book = QuoteBook(
@@ -128,8 +131,11 @@ class App:
             self.book,
             s.inav.cash_rate,
             {b: spec.dividend_yield for b, spec in cfg.universe.benchmarks.items()},
+            flow_funds=build_universe(cfg.universe).funds,  # traded or not
         )
         self.reference: Reference = make_reference(cfg, self.day, self.universe.symbols)
+        if self.reference.adjustments:
+            log.info("corporate actions applied", adjustments=self.reference_doc()["adjustments"])
         self.book.set_prior_close(self.reference.prior_close)
         excluded = self.engine.set_reference(self.reference)
         if excluded:
@@ -146,6 +152,7 @@ class App:
         self.journal.on_failure = self._on_journal_failure
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id, self.universe)
         self.trading_state = TradingStateController(self.bus, self.clock)
+        self.broker_fatal = 0  # 401/403 answers while trading (each one halts)
         self.router = OrderRouter(
             self.run_id, self.broker, self.bus, self.clock,
             settings=s.execution, journal=self.journal, book=self.book, session=session,
@@ -161,6 +168,7 @@ class App:
             bus=self.bus,
         )
         self.router.gates.append(self.gates)
+        self.router.on_fatal = self._broker_fatal
         self._restore_trading_state()
         self.operator = OperatorDesk(self.router, self.trading_state)  # the side channels' hand
         for venue in (self.feed, self.broker):  # live adapters gate orders while not ready
@@ -197,6 +205,7 @@ class App:
             session=self.session,
             interval_s=self.cfg.settings.inav.interval_s,
             advance_clock=self.clock.advance_to if isinstance(self.clock, SimClock) else _no_op,
+            catch_up=not self.live,
         )
         if isinstance(self.broker, PaperBroker):  # the simulated venue watches the same book
             self.core.venue = self.broker
@@ -218,6 +227,18 @@ class App:
         self.stop_event = asyncio.Event()
         self.linger_s = -1.0 if self.opts.serve else self.cfg.settings.ops.linger_s
         self.services: list[Service] = build_services(self)
+
+    def reference_doc(self) -> dict[str, Any]:
+        """Corporate-action adjustments and NAV sources of this session (status, journal)."""
+        return reference_document(self.reference, self.universe, self.reference.actions_source)
+
+    def _broker_fatal(self, why: str) -> None:
+        """401/403 while trading: keys revoked or account blocked. HALTED (an event and the
+        trading-state metric) instead of losing one order after another."""
+        self.broker_fatal += 1
+        if self.trading_state.set(TradingState.HALTED, f"broker refused: {why}"):
+            log.error("broker refused the keys: trading halted", reason=why,
+                      check=f"{KEY_ENV} / {SECRET_ENV}")
 
     def _seed_day_trades(self) -> None:
         """A live restart: shares this journal saw bought (or shorted) earlier today still make a
@@ -250,6 +271,9 @@ class App:
         gc_state: gcpolicy.GcState | None = None
         try:
             self._record_run_start()
+            life.install_signal_handlers()  # a stop also ends a start-up wait for the network
+            if not await broker_reachable(self.broker, self.cfg.settings.alpaca, self.stop_event):
+                return self._summary(0.0)
             await self.broker.connect()
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
@@ -257,7 +281,6 @@ class App:
             self._seed_day_trades()
             for service in self.services:
                 await service.start(self)
-            life.install_signal_handlers()
             gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
             summary = await self._run_feed(life)
             await life.linger()
@@ -365,6 +388,7 @@ class App:
                 "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
                 "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
             },
+            "reference": self.reference_doc(),
             "thresholds_by_fund": thresholds_by_fund(
                 self.cfg.settings.strategies, tuple(f.symbol for f in self.universe.funds)
             ),
@@ -388,8 +412,8 @@ class App:
         ts = self.trading_state  # registers the run with its session (carried P&L, restore)
         self.state_store.save(ts.state, ts.reason)
         self.journal.execute(
-            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version,"
+            " summary_json) VALUES (?,?,?,?,?,?,?)",
             (
                 self.run_id,
                 time.time_ns(),
@@ -397,6 +421,7 @@ class App:
                 self.feed.describe(),
                 self.broker.name,
                 __version__,
+                json.dumps({"reference": self.reference_doc()}),  # the full summary at the end
             ),
         )
 

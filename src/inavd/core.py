@@ -47,6 +47,7 @@ class Core:
         session: Session | None,
         interval_s: float,
         advance_clock: Callable[[int], None],
+        catch_up: bool = True,
     ) -> None:
         self.book = book
         self.engine = engine
@@ -56,6 +57,9 @@ class Core:
         self.session = session
         self.interval_ns = int(interval_s * NS_PER_S)
         self.advance_clock = advance_clock
+        # replay: every tick is evaluated (deterministic). Live: ticks nobody saw (a start in
+        # mid-session, a silent spell) are skipped, not re-run one after another on one book
+        self.catch_up = catch_up
         self.venue: Venue | None = None  # stops the book at every quote an order may fill on
         self.market_listeners: list[MarketListener] = []
         self.close_listeners: list[CloseListener] = []
@@ -85,6 +89,10 @@ class Core:
             return
 
     async def _consume_until_tick(self, batch: QuoteBatch) -> None:
+        if not self.catch_up and len(batch):
+            behind = (int(batch.ts_ns[-1]) - self.next_tick_ns) // self.interval_ns
+            if behind > 0:
+                self.next_tick_ns += behind * self.interval_ns
         while len(batch) and int(batch.ts_ns[-1]) >= self.next_tick_ns:
             k = int(np.searchsorted(batch.ts_ns, self.next_tick_ns, side="left"))
             self._apply(batch.slice(0, k))

@@ -1,15 +1,19 @@
 """Config sections for live venues (`[alpaca]`, `[reference]`) and the credential rules.
 
 Keys come only from the environment (`APCA_API_KEY_ID`, `APCA_API_SECRET_KEY`); `Credentials`
-never prints them. Real-money trading (`alpaca.paper = false`) needs an explicit opt-in.
+never prints them. Real-money trading needs an explicit opt-in, and what counts as real money is
+the trading endpoint actually used, not the `paper` flag: alpaca-py sends orders to `trading_url`
+whatever `paper` says. Any host but Alpaca's paper host or a loopback address is live.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +22,7 @@ from inavd.errors import ConfigError
 LIVE_OPT_IN_ENV = "INAVD_LIVE_TRADING"
 LIVE_OPT_IN_VALUE = "yes-i-understand"
 KEY_ENV, SECRET_ENV = "APCA_API_KEY_ID", "APCA_API_SECRET_KEY"
+PAPER_HOST, LIVE_HOST = "paper-api.alpaca.markets", "api.alpaca.markets"
 
 
 class Strict(BaseModel):  # same rules as inavd.settings.Strict (which imports this module)
@@ -43,6 +48,11 @@ class AlpacaSettings(Strict):
 class ReferenceSettings(Strict):
     source: Literal["sample", "alpaca", "file"] = "sample"
     path: str = ""  # file: CSV with symbol, prior_close[, prior_nav]
+    # proxy dividends and fund distributions (docs/corporate-actions.md): "auto" = the bundled
+    # file for replays, Alpaca's corporate actions for source = "alpaca"; "bundled", "alpaca",
+    # "none", or the path of a CSV `ex_date,symbol,cash_amount`
+    corporate_actions: str = "auto"
+    nav_file: str = ""  # official NAVs (issuer layout or date,fund,nav,shares_outstanding,aum)
 
 
 @dataclass(frozen=True)
@@ -70,10 +80,41 @@ def load_credentials() -> Credentials:
     return Credentials(key, secret)
 
 
+def trading_endpoint(s: AlpacaSettings) -> str:
+    """The trading REST base orders go to (what alpaca-py uses: the override wins)."""
+    return s.trading_url or f"https://{PAPER_HOST if s.paper else LIVE_HOST}"
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def trading_mode(s: AlpacaSettings) -> tuple[Literal["paper", "live"], str]:
+    """("paper" | "live", host) decided by the endpoint, never by the `paper` flag alone."""
+    host = (urlsplit(trading_endpoint(s)).hostname or "").lower()
+    return ("paper" if host == PAPER_HOST or is_loopback(host) else "live"), host
+
+
+def describe_trading(broker_kind: str, s: AlpacaSettings) -> dict[str, Any]:
+    """The effective mode and trading host, for check-config and the start-up log."""
+    if broker_kind != "alpaca":
+        return {"mode": "simulated", "trading_host": None}
+    mode, host = trading_mode(s)
+    opted_in = os.environ.get(LIVE_OPT_IN_ENV) == LIVE_OPT_IN_VALUE
+    return {"mode": mode, "trading_host": host, "live_opt_in": opted_in}
+
+
 def check_live_opt_in(settings: AlpacaSettings) -> None:
     """Refuse real-money trading unless the operator opted in explicitly."""
-    if not settings.paper and os.environ.get(LIVE_OPT_IN_ENV) != LIVE_OPT_IN_VALUE:
+    mode, host = trading_mode(settings)
+    if mode == "live" and os.environ.get(LIVE_OPT_IN_ENV) != LIVE_OPT_IN_VALUE:
+        flag = "" if not settings.paper else " (alpaca.paper = true does not change where it goes)"
         raise ConfigError(
-            f"alpaca.paper = false trades real money: set {LIVE_OPT_IN_ENV}={LIVE_OPT_IN_VALUE}"
-            " to confirm, or use paper = true"
+            f"trading endpoint {host} is live, real money{flag}: set"
+            f" {LIVE_OPT_IN_ENV}={LIVE_OPT_IN_VALUE} to confirm, or trade on {PAPER_HOST}"
         )

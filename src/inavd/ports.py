@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Broker
@@ -96,6 +96,8 @@ class DaemonView(Protocol):
     def linger_s(self) -> float: ...
 
     def request_stop(self) -> None: ...
+
+    def reference_doc(self) -> dict[str, Any]: ...  # corporate actions and NAV sources applied
 
 
 class DaemonHost(DaemonView, Protocol):

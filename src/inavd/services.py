@@ -16,7 +16,7 @@ def build_services(app: DaemonView) -> list[Service]:
         from inavd.publish.mqtt import MqttPublisher  # imported only when used (aiomqtt)
 
         services.append(MqttPublisher(s.mqtt))
-    if s.ops.enabled:
+    if s.ops.enabled is True or (s.ops.enabled == "auto" and s.feed.kind == "alpaca"):
         from inavd.ops.server import OpsService  # imported only when used (aiohttp)
 
         services.append(OpsService(app, s.ops))

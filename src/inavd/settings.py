@@ -20,7 +20,7 @@ from inavd.brokers.paper_config import PaperSettings
 from inavd.costs import CostSettings
 from inavd.errors import ConfigError
 from inavd.execution.config import ExecutionSettings
-from inavd.live_config import AlpacaSettings, ReferenceSettings
+from inavd.live_config import AlpacaSettings, ReferenceSettings, describe_trading
 from inavd.ops.settings import OpsSettings
 from inavd.publish.settings import MqttSettings
 from inavd.redact import redact
@@ -73,6 +73,7 @@ class FundSpec(Strict):
     leverage: float
     expense_ratio: float = Field(ge=0, le=0.05)
     aum_usd: float = Field(0.0, ge=0)
+    aum_as_of: date | None = None  # when `aum_usd` was published (flow estimate, /status)
     net_creations_usd: float = 0.0
     shortable: bool = False
     holdings: HoldingsSpec | None = None
@@ -163,7 +164,7 @@ class JournalSettings(Strict):
     # of data time (0 = every evaluation); traded funds at every evaluation
     snapshots: bool = True
     snapshot_every_s: float = Field(0.0, ge=0)
-    snapshot_segment_rows: int = Field(262_144, gt=0)
+    snapshot_segment_rows: int = Field(65_536, gt=0)
 
 
 class PremiumReversionSettings(Strict):
@@ -344,6 +345,7 @@ def masked_dump(cfg: Config) -> dict[str, Any]:
     out = {
         "config": str(cfg.path),
         "layers": layers,
+        "effective": describe_trading(cfg.settings.broker.kind, cfg.settings.alpaca),
         "settings": cfg.settings.model_dump(mode="json"),
         "universe": cfg.universe.model_dump(mode="json"),
     }

@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
-from inavd.feeds.sample import sample_session_path
+from inavd.feeds.columns import write_quote_table
+from inavd.feeds.sample import build_sample_session
+from inavd.settings import load_config
+from inavd.universe import build_universe
 from tests.kit.paths import DEFAULT_UNIVERSE
 
 # premium reversion's icebergs are often still working its exit when the exit at close is due
@@ -73,11 +74,14 @@ daily_loss_limit_usd = 5_000
 
 
 def make_quotes(path: Path, step: int) -> int:
-    """Every `step`-th quote of the bundled session: a whole day in a few thousand quotes."""
-    t = pq.read_table(sample_session_path())
-    t = t.take(list(range(0, t.num_rows, step)))
-    pq.write_table(t, path)
-    return int(t.num_rows)
+    """Every `step`-th quote of the 2019-12-19 session with model-driven fund quotes (the
+    `--synthetic` option): their premium noise crosses the entry and exit thresholds all day, so
+    each run keeps placing, slicing and closing orders long enough to be killed many times. (The
+    real session's premiums are persistent levels: a premium strategy trades them less.)"""
+    universe = build_universe(load_config(None).universe)
+    df = build_sample_session(universe, synthetic=True).iloc[::step]
+    write_quote_table(path, df.reset_index(drop=True))
+    return len(df)
 
 
 def write_config(tmp: Path, run_id: str, quotes: Path) -> Path:

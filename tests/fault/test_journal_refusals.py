@@ -108,7 +108,10 @@ def test_disk_full_halts_and_exits_3_without_a_traceback(
     tmp_path: Path, small_disk: Path
 ) -> None:
     ops = {"enabled": True, "port": 0}
-    cfg = write_config(tmp_path, {"ops": ops})
+    # the model-driven session: its premium noise keeps orders (and journal writes) coming all
+    # day, enough to fill the small disk (the real session's premiums trade a few times only)
+    feed = {"kind": "synthetic", "session": "2019-12-19", "seed": 20191219}
+    cfg = write_config(tmp_path, {"ops": ops, "feed": feed})
     env = {**os.environ, "INAVD_RUN__DATA_DIR": str(small_disk)}
     out = subprocess.run(
         [sys.executable, "-m", "inavd", "run", "--config", str(cfg), "--quiet"],

@@ -82,11 +82,12 @@ def test_live_mode_refuses_without_opt_in(
     tmp_path: Path, keys: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = AlpacaServer()  # never started: the refusal comes before any connection
-    cfg = write_config(tmp_path, server, paper=False)
+    cfg = write_config(tmp_path, server, paper=False)  # live is decided by the endpoint:
+    cfg.write_text(cfg.read_text().replace(server.base, "https://api.alpaca.markets"))
     assert main(["run", "--config", str(cfg)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1
-    assert "INAVD_LIVE_TRADING=yes-i-understand" in err
+    err = [x for x in capsys.readouterr().err.splitlines() if x.startswith("inavd: error:")]
+    assert len(err) == 1
+    assert "INAVD_LIVE_TRADING=yes-i-understand" in err[0]
 
 
 async def test_live_app_trades_nothing_leaks_keys(

@@ -48,11 +48,15 @@ def test_the_direct_client_is_the_one_under_test(server: AlpacaServer) -> None:
 
 
 def test_timestamp_forms_decode_to_exact_nanoseconds() -> None:
-    for ns in (T0, T0 + 123, 1_700_000_000 * 10**9, 2**34 * 10**9 + 7, -1_500_000_000):
+    for ns in (T0, T0 + 123, 1_700_000_000 * 10**9, -1_500_000_000):
         raw = msgpack.packb(msgpack.Timestamp.from_unix_nano(ns))
         assert timestamp_ns(raw) == ns, (ns, raw[:3])
     with pytest.raises(ValueError):
         timestamp_ns(msgpack.packb("2024-03-01T14:30:00Z"))
+    # seconds past 34 bits (12-byte form) or past 2262 (8-byte form): no int64 ns exists
+    for secs in (2**40, 2**34 - 1):
+        with pytest.raises(ValueError, match="out of range"):
+            timestamp_ns(msgpack.packb(msgpack.Timestamp(secs, 7)))
 
 
 def test_frame_decoder_keeps_nanoseconds_and_mixed_timestamp_forms() -> None:
@@ -69,7 +73,7 @@ def test_frame_decoder_keeps_nanoseconds_and_mixed_timestamp_forms() -> None:
 
 def test_frame_decoder_counts_a_garbage_frame() -> None:
     out = FrameDecoder({"SPY": 0}).decode(b"\xc1garbage")
-    assert out.batch is None and out.bad == 1
+    assert out.batch is None and out.bad_frames == 1 and out.bad == 0
 
 
 def test_backoff_is_capped_and_jittered() -> None:

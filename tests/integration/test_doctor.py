@@ -98,7 +98,7 @@ async def test_a_ready_paper_account_passes_every_check(
         "ok pattern-day-trader rule does not apply (equity 100,000 ≥ 25,000 USD)"
     )
     assert rows["market clock"] == "ok open, closes 2024-03-01 16:00 ET"
-    assert rows["data feed (iex)"] == "ok authenticated, 21 symbols subscribed"
+    assert rows["data feed (iex)"] == "ok authenticated, 28 symbols subscribed"
     assert rows["short symbols"] == "ok SPY, QQQ, SQQQ shortable and easy to borrow"
     assert rows["mqtt"] == "ok 127.0.0.1:1883 accepts the connection"
     assert rows["ops port"].startswith("ok 127.0.0.1:")
@@ -158,7 +158,7 @@ async def test_the_plan_symbol_limit_and_an_insufficient_subscription(
     code, rows = await doctor(write_config(tmp_path, server, free_port()), capsys)
     assert code == 1
     assert rows["data feed (iex)"] == (
-        "FAIL 405 symbol limit exceeded: the universe has 21 symbols (the free IEX plan allows 30)"
+        "FAIL 405 symbol limit exceeded: the universe has 28 symbols (the free IEX plan allows 30)"
     )
     server.md.auth_error = 409
     cfg = write_config(tmp_path, server, free_port(), feed="sip")

@@ -86,7 +86,7 @@ async def test_metrics_exports_the_documented_names_with_real_values(
             assert re.search(rf"^{name}(_bucket|_count)?[{{ ]", text, re.M), name
     assert ("inavd_denials_total{" in text) == bool(app.collector.denials)
     quotes = float(re.search(r"^inavd_quotes_total (\S+)$", text, re.M).group(1))  # type: ignore[union-attr]
-    assert quotes == app.core.quotes == 1_161_904
+    assert quotes == app.core.quotes == 1_163_786
     evals = re.search(r"^inavd_inav_evaluation_seconds_count (\S+)$", text, re.M)
     assert evals and float(evals.group(1)) == app.core.evaluations
     submitted = re.search(r"^inavd_orders_submitted_total (\S+)$", text, re.M)
@@ -109,6 +109,10 @@ async def test_status_needs_the_token_and_has_the_tables(served: tuple[App, str]
     assert body["positions"] == {s: q for s, q in app.router.ledger.qty.items() if q}
     assert body["orders"] == app.collector.orders and body["fills"] == app.collector.fills
     assert set(body["denials"]) == {"by_gate", "recent"}
+    # no corporate action on 2019-12-19; every fund priced from its prior close, and flagged
+    ref = body["reference"]
+    assert ref["corporate_actions"] == "bundled" and ref["adjustments"] == []
+    assert ref["flagged_prior_close_as_nav"] == sorted(app.engine.fund_symbols)
     # times as the market reads them; money as the metrics report it
     assert body["data_time_ny"].startswith("2019-12-19 1") and body["data_time_ny"].endswith(" EST")
     assert body["wall_time_ny"].endswith((" EST", " EDT"))

@@ -70,7 +70,7 @@ async def test_page_shows_fund_premiums_and_trading_state(tmp_path: Path) -> Non
         for f in status["inav"]["funds"]:
             if f["premium_bp"] is not None:
                 assert rows[f["symbol"]][3] == f"{f['premium_bp']:.2f}"
-        assert "ready" in dom and "1,161,904" in dom  # the summary line a person reads
+        assert "ready" in dom and "1,163,786" in dom  # the summary line a person reads
 
         # the page refreshes from /status: a halt shows up without reloading the server side
         app.trading_state.set(TradingState.HALTED, "test halt")

@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from aiohttp import WSMsgType, web
@@ -46,6 +46,11 @@ class MarketData:
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     slot_busy_until: float = 0.0
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    # "negotiate" answers like Alpaca: msgpack only if the client sent
+    # `Content-Type: application/msgpack` on the handshake, JSON text otherwise
+    encoding: Literal["negotiate", "json", "msgpack"] = "negotiate"
+    encodings: list[wire.Encoding] = field(default_factory=list)  # per connection, in order
+    spoken: dict[web.WebSocketResponse, wire.Encoding] = field(default_factory=dict)
 
 
 class AlpacaServer:
@@ -67,7 +72,7 @@ class AlpacaServer:
         self.port = 0
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> AlpacaServer:
+    async def start(self, port: int = 0) -> AlpacaServer:
         app = web.Application(middlewares=[self._middleware])
         r = app.router
         r.add_get("/v2/{feed:iex|sip|test}", self._md_ws)
@@ -85,7 +90,7 @@ class AlpacaServer:
         r.add_get("/v2/stocks/snapshots", self._snapshots)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
@@ -114,30 +119,38 @@ class AlpacaServer:
         await ws.prepare(request)
         md = self.md
         md.connects += 1
-        await ws.send_bytes(wire.pack([{"T": "success", "msg": "connected"}]))
+        asked = request.headers.get("Content-Type", "") == "application/msgpack"
+        enc: wire.Encoding = "msgpack" if asked else "json"
+        md.spoken[ws] = enc if md.encoding == "negotiate" else md.encoding
+        md.encodings.append(md.spoken[ws])
+        await self._send(ws, [{"T": "success", "msg": "connected"}])
         authed = False
         try:
             async for msg in ws:
-                if msg.type is not WSMsgType.BINARY:
-                    continue  # the client speaks msgpack only
-                m = wire.unpack(msg.data)
+                if msg.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
+                    continue
+                m = wire.decode_client(msg.data)
                 if m.get("action") == "auth":
                     code = self._md_auth_code(m)
                     if code is not None:
                         md.auth_errors.append(code)
-                        await ws.send_bytes(wire.pack([wire.error(code)]))
+                        await self._send(ws, [wire.error(code)])
                         await ws.close()
                         break
                     authed = True
                     md.conns.append(ws)
-                    await ws.send_bytes(wire.pack([{"T": "success", "msg": "authenticated"}]))
+                    await self._send(ws, [{"T": "success", "msg": "authenticated"}])
                 elif m.get("action") == "subscribe" and authed:
                     await self._md_subscribe(ws, m)
         finally:
+            md.spoken.pop(ws, None)
             if ws in md.conns:
                 md.conns.remove(ws)
                 md.slot_busy_until = time.monotonic() + md.half_dead_s
         return ws
+
+    async def _send(self, ws: web.WebSocketResponse, msgs: list[dict[str, Any]]) -> None:
+        await wire.send(ws, wire.encode(msgs, self.md.spoken.get(ws, "msgpack")))
 
     def _md_auth_code(self, m: dict[str, Any]) -> int | None:
         md = self.md
@@ -153,28 +166,28 @@ class AlpacaServer:
         self.md.subscriptions.append(m)
         syms = set(m.get("quotes", [])) | set(m.get("trades", []))
         if len(syms) > self.md.symbol_limit:
-            await ws.send_bytes(wire.pack([wire.error(405)]))
+            await self._send(ws, [wire.error(405)])
             return
         ack = {"T": "subscription", "trades": m.get("trades", []), "quotes": m.get("quotes", []),
                "bars": m.get("bars", []), "updatedBars": [], "dailyBars": [], "statuses": [],
                "lulds": [], "corrections": [], "cancelErrors": []}
-        await ws.send_bytes(wire.pack([ack]))
+        await self._send(ws, [ack])
         self.md.subscribed.set()
 
     async def push(self, msgs: list[dict[str, Any]], fragment: int = 0) -> int:
-        """Send one frame of messages to every authenticated connection; returns how many."""
-        return await self.push_raw(wire.pack(msgs), fragment)
-
-    async def push_raw(self, payload: bytes, fragment: int = 0) -> int:
+        """Send one frame of messages to every authenticated connection, each in the encoding
+        it negotiated; returns how many got it."""
         n = 0
         for ws in list(self.md.conns):
-            if ws.closed:
-                continue
-            if fragment:
-                ws._writer.transport.write(wire.fragments(payload, fragment))  # type: ignore[union-attr]
-            else:
-                await ws.send_bytes(payload)
-            n += 1
+            n += await wire.send(ws, wire.encode(msgs, self.md.spoken.get(ws, "msgpack")),
+                                 fragment)
+        return n
+
+    async def push_raw(self, payload: bytes | str, fragment: int = 0) -> int:
+        """Send these exact bytes (a binary frame) or text (a text frame), whatever was agreed."""
+        n = 0
+        for ws in list(self.md.conns):
+            n += await wire.send(ws, payload, fragment)
         return n
 
     async def drop_market_data(self) -> None:

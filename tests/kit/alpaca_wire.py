@@ -1,15 +1,21 @@
-"""Alpaca market-data wire format for the local server: msgpack frames, Timestamp ext, fragments.
+"""Alpaca market-data wire format for the local server: msgpack or JSON frames, fragments.
 
-Follows Alpaca's documented stock stream protocol (v2): arrays of messages, `t` as a msgpack
-Timestamp (extension type -1), control messages `success` / `subscription` / `error`.
+Follows Alpaca's documented stock stream protocol (v2): arrays of messages, control messages
+`success` / `subscription` / `error`. In msgpack (binary frames, asked for with
+`Content-Type: application/msgpack`) `t` is a msgpack Timestamp (extension type -1); in JSON
+(text frames, the default) `t` is an RFC 3339 string with nanoseconds, e.g.
+`2024-03-01T14:30:00.000000123Z`.
 """
 
 from __future__ import annotations
 
+import json
 import struct
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import msgpack
+from aiohttp import web
 
 ERRORS = {
     400: "invalid syntax",
@@ -67,6 +73,44 @@ def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False)
 
 
+Encoding = Literal["json", "msgpack"]
+
+
+def rfc3339(ns: int) -> str:
+    """Integer ns since the epoch as Alpaca's JSON timestamp (UTC, nine fraction digits)."""
+    secs, frac = divmod(ns, 1_000_000_000)
+    return datetime.fromtimestamp(secs, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, msgpack.Timestamp):
+        return rfc3339(v.to_unix_nano())
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def to_json(msgs: list[dict[str, Any]]) -> str:
+    return json.dumps(_jsonable(msgs), separators=(",", ":"))
+
+
+def encode(msgs: list[dict[str, Any]], encoding: Encoding) -> bytes | str:
+    """One frame: bytes (a binary frame) in msgpack, str (a text frame) in JSON."""
+    return pack(msgs) if encoding == "msgpack" else to_json(msgs)
+
+
+def decode_client(data: bytes | str) -> Any:
+    """A client message in either encoding (text = JSON; binary = msgpack, or JSON bytes)."""
+    if isinstance(data, str):
+        return json.loads(data)
+    try:
+        return unpack(data)
+    except Exception:
+        return json.loads(data)
+
+
 def ws_frame(payload: bytes, opcode: int, fin: bool) -> bytes:
     """One unmasked server→client websocket frame (RFC 6455 §5.2)."""
     first = (0x80 if fin else 0) | opcode
@@ -80,10 +124,28 @@ def ws_frame(payload: bytes, opcode: int, fin: bool) -> bytes:
     return head + payload
 
 
-def fragments(payload: bytes, size: int) -> bytes:
-    """A binary message split into a first frame and continuation frames of `size` bytes."""
+def fragments(payload: bytes, size: int, text: bool = False) -> bytes:
+    """A binary (or text) message split into a first frame and continuation frames of `size`
+    bytes."""
     parts = [payload[i : i + size] for i in range(0, len(payload), size)] or [b""]
+    first = 0x1 if text else 0x2
     out = bytearray()
     for k, part in enumerate(parts):
-        out += ws_frame(part, 0x2 if k == 0 else 0x0, k == len(parts) - 1)
+        out += ws_frame(part, first if k == 0 else 0x0, k == len(parts) - 1)
     return bytes(out)
+
+
+async def send(ws: web.WebSocketResponse, payload: bytes | str, fragment: int = 0) -> int:
+    """One server→client message: bytes as a binary frame, str as a text frame; `fragment` > 0
+    splits it into frames of that many bytes. Returns 1 if sent, 0 if the socket is closed."""
+    if ws.closed:
+        return 0
+    if fragment:
+        data = payload.encode() if isinstance(payload, str) else payload
+        raw = fragments(data, fragment, text=isinstance(payload, str))
+        ws._writer.transport.write(raw)  # type: ignore[union-attr]
+    elif isinstance(payload, str):
+        await ws.send_str(payload)
+    else:
+        await ws.send_bytes(payload)
+    return 1

@@ -59,12 +59,11 @@ def test_benchmark_quotes_follow_the_real_bars(committed: pd.DataFrame) -> None:
     assert mid[good].iloc[-1] == pytest.approx(bars["Close"].iloc[-1], abs=0.05)
 
 
-def test_fund_quotes_follow_the_daily_reset_relation(
-    committed: pd.DataFrame, universe: Universe
-) -> None:
+def test_synthetic_option_follows_the_daily_reset_relation(universe: Universe) -> None:
+    synthetic = build_sample_session(universe, synthetic=True)
     ref = reference_for(SAMPLE_DAY, universe.symbols)
-    spy = committed[(committed["symbol"] == "SPY") & (committed["bid"] > 0)]
-    spxu = committed[(committed["symbol"] == "SPXU") & (committed["bid"] > 0)]
+    spy = synthetic[(synthetic["symbol"] == "SPY") & (synthetic["bid"] > 0)]
+    spxu = synthetic[(synthetic["symbol"] == "SPXU") & (synthetic["bid"] > 0)]
     spy_mid = np.interp(spxu["ts"], spy["ts"], (spy["bid"] + spy["ask"]) / 2)
     # fair value with the carry accrued since the prior close: (1 − L)·r − ER = 4 × 1.55 % − ER
     carry = carry_rate(-3.0, 0.0155, 0.0, universe.fund("SPXU").expense_ratio)

@@ -49,7 +49,7 @@ async def mqtt(s: MqttSettings, timeout_s: float) -> Check:
 
 def ops_port(s: OpsSettings, live: bool) -> Check:
     """The daemon binds the ops port at start-up: taken, it would not start."""
-    if not (s.enabled or live):
+    if not (s.enabled is True or live):  # "auto": on exactly when the feed is live
         return skip("ops port", "ops endpoint off")
     if s.port == 0:
         return ok("ops port", "any free port")

@@ -37,7 +37,7 @@ from inavd.domain.intents import Intent
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side
 from inavd.domain.units import NS_PER_S
-from inavd.errors import BrokerError, OrderRejected, UnknownOutcome
+from inavd.errors import BrokerError, FatalBrokerError, OrderRejected, UnknownOutcome
 from inavd.execution.algos.iceberg import LOST, IcebergAlgo, Parent
 from inavd.execution.algos.moc import MocPlanner
 from inavd.execution.config import ExecutionSettings
@@ -109,6 +109,8 @@ class OrderRouter:
         self._next_reconcile_ns = 0
         # set by the app: `reconciler(startup=...)` repairs against the broker
         self.reconciler: Callable[..., Awaitable[object]] | None = None
+        # set by the app: the broker refused us for good (401/403) — halt trading with the reason
+        self.on_fatal: Callable[[str], None] = lambda _why: None
         # fees for fills that arrive without them (a live broker's trade updates carry none)
         self.costs: CostModel | None = None
 
@@ -300,6 +302,11 @@ class OrderRouter:
                 self.on_order(Order(req, "", OrderStatus.REJECTED, reject_reason=str(exc)))
             log.warning("order rejected", client_order_id=coid, reason=str(exc))
             return None
+        except FatalBrokerError as exc:  # not accepted, and no later order would be either
+            self.stats.rejected += 1
+            self.on_order(Order(req, "", OrderStatus.REJECTED, reject_reason=str(exc)))
+            self.on_fatal(str(exc))
+            return None
         except (UnknownOutcome, BrokerError) as exc:
             self._lost(req, str(exc))
             return None
@@ -320,10 +327,15 @@ class OrderRouter:
     async def cancel_order(self, coid: str) -> None:
         self._flush()
         # already done: its fill or final status arrives through the listener
-        with contextlib.suppress(OrderRejected):
+        try:
             order = await self.gateway.cancel(coid)
-            if order.status.is_terminal and self.fsm.status.get(coid, order.status).is_open:
-                self.on_order(order)
+        except OrderRejected:
+            return
+        except FatalBrokerError as exc:
+            self.on_fatal(str(exc))
+            return
+        if order.status.is_terminal and self.fsm.status.get(coid, order.status).is_open:
+            self.on_order(order)
 
     async def _cancel_opposing(self, intent: Intent) -> None:
         """Cancel the strategy's own working orders that point away from its new target."""

@@ -66,7 +66,7 @@ class SnapshotWriter:
         spread_bp: Any,
         *,
         every_n: int = 1,
-        segment_rows: int = 262_144,
+        segment_rows: int = 65_536,
     ) -> None:
         self.dir = directory / run_id
         self.symbols = symbols
@@ -80,7 +80,7 @@ class SnapshotWriter:
         self.stats = SnapshotStats()
         self._pending = _Pending()
         self._next_segment = _first_free_segment(self.dir)
-        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=4)
+        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._write_loop, name="snapshots", daemon=True)
         self._thread.start()
@@ -124,7 +124,7 @@ class SnapshotWriter:
         if self._error is not None:
             raise RuntimeError(f"snapshot writer failed: {self._error}") from self._error
         if self._pending.n:
-            self._queue.put(self._pending)  # blocks only if the writer is 4 segments behind
+            self._queue.put(self._pending)  # blocks only if the writer is 2 segments behind
             self._pending = _Pending()
 
     def close(self) -> SnapshotStats:

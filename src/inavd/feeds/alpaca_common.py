@@ -16,6 +16,8 @@ from inavd.live_config import AlpacaSettings
 
 log = structlog.get_logger("inavd.feeds.alpaca")
 
+BAD_FRAME_LOG_S = 10.0  # at most one "frame dropped" line this often
+
 FATAL_CODES = {
     402: "authentication failed: check APCA_API_KEY_ID / APCA_API_SECRET_KEY",
     409: "insufficient subscription for this feed (SIP needs a paid plan; use feed = 'iex')",
@@ -31,6 +33,7 @@ class FeedFatalError(InavdError):
 class FeedStats:
     quotes: int = 0
     bad: int = 0  # malformed or unknown-symbol messages, skipped
+    bad_frames: int = 0  # frames that could not be read at all, skipped
     frames_ignored: int = 0
     connects: int = 0
     watchdog_fires: int = 0
@@ -58,6 +61,8 @@ class FeedHealth:
         self.fatal: FeedFatalError | None = None
         self.subscribed: tuple[str, ...] = ()
         self.last_data = time.monotonic()
+        self._bad_logged_at = -BAD_FRAME_LOG_S
+        self._bad_logged_count = 0
 
     def describe(self) -> str:
         return f"alpaca {self.settings.feed} ({len(self.index)} symbols)"
@@ -67,6 +72,21 @@ class FeedHealth:
         if not self.ready:
             self.ready = True
             log.info("market data flowing", feed=self.settings.feed)
+
+    def _bad_frame(self, reason: str) -> None:
+        """Count an unreadable frame; log at most one line per `BAD_FRAME_LOG_S` (a peer sending
+        garbage on every frame must not flood the log)."""
+        self.stats.bad_frames += 1
+        now = time.monotonic()
+        if now - self._bad_logged_at >= BAD_FRAME_LOG_S:
+            log.warning(
+                "market data frame dropped: cannot be decoded",
+                reason=reason,
+                dropped_since_last_line=self.stats.bad_frames - self._bad_logged_count,
+                dropped_total=self.stats.bad_frames,
+            )
+            self._bad_logged_at = now
+            self._bad_logged_count = self.stats.bad_frames
 
     def _on_connected(self) -> None:
         self.stats.connects += 1

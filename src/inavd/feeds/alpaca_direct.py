@@ -2,20 +2,23 @@
 
 Alpaca's documented stock stream (v2): connect → `[{"T":"success","msg":"connected"}]` → send
 `{"action":"auth",...}` → `authenticated` or an error (402/406/409...) → send `subscribe` →
-`subscription` ack (or 405) → frames of quotes. Everything is msgpack, both ways.
+`subscription` ack (or 405) → frames of quotes. Alpaca speaks JSON text unless the handshake
+carries `Content-Type: application/msgpack`; we ask for msgpack (cheaper to decode) but read
+whatever comes (binary = msgpack, text = JSON) and answer in the encoding the server chose.
 
-The reader runs inside `batches()` itself: each binary frame is decoded by `FrameDecoder` straight
-into one `QuoteBatch`, with no task, queue or awaited handler per message in between (alpaca-py's
+The reader runs inside `batches()` itself: each frame is decoded by `FrameDecoder` straight into
+one `QuoteBatch`, with no task, queue or awaited handler per message in between (alpaca-py's
 per-message awaits capped it at ~0.2 × the bare decode rate). Behaviour matches `AlpacaQuoteFeed`:
-bad messages counted and skipped, silent-feed watchdog, capped jittered backoff (406 and the ~90 s
-half-dead slot included), 402/405/409 end the feed with a clear error.
+bad messages counted and skipped, unreadable frames counted and skipped (never raised),
+silent-feed watchdog, capped jittered backoff (406 and the ~90 s half-dead slot included),
+402/405/409 end the feed with a clear error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import aiohttp
 import msgspec
@@ -30,6 +33,7 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_BASE = "wss://stream.data.alpaca.markets/v2/"
 HANDSHAKE_S = 10.0  # per handshake reply (connected / authenticated)
+MSGPACK = {"Content-Type": "application/msgpack"}  # what Alpaca's own clients send
 
 
 class _Retry(Exception):
@@ -51,6 +55,7 @@ class AlpacaDirectQuoteFeed(FeedHealth):
         self._creds = creds
         self._decoder = FrameDecoder(index)
         self._encode = msgspec.msgpack.Encoder().encode
+        self._text = False  # the server answered in JSON text frames on this connection
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = False
         self._connected_once = False  # a connection got authenticated since the last pause
@@ -98,14 +103,15 @@ class AlpacaDirectQuoteFeed(FeedHealth):
 
     # ------------------------------------------------------------------ one connection
     async def _connection(self, http: aiohttp.ClientSession) -> AsyncIterator[QuoteBatch]:
-        ws = await http.ws_connect(self.url, max_msg_size=0, autoping=True, timeout=_WS_TIMEOUT)
+        ws = await http.ws_connect(
+            self.url, max_msg_size=0, autoping=True, timeout=_WS_TIMEOUT, headers=MSGPACK
+        )
         self._ws = ws
         try:
             await self._handshake(ws)
             async for msg in ws:
-                if msg.type is not aiohttp.WSMsgType.BINARY:
-                    continue  # we asked for msgpack; pings are answered by aiohttp
-                batch = self._frame(msg.data)
+                d = self._decoded(msg)  # pings are answered by aiohttp
+                batch = None if d is None else self._frame(d)
                 if batch is not None:
                     yield batch
             if not self._stopping:
@@ -115,27 +121,44 @@ class AlpacaDirectQuoteFeed(FeedHealth):
             self._ws = None
 
     async def _handshake(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self._text = False
         await self._expect(ws, "connected")
         auth = {"action": "auth", "key": self._creds.key_id, "secret": self._creds.secret_key}
-        await ws.send_bytes(self._encode(auth))
+        await self._send(ws, auth)
         await self._expect(ws, "authenticated")
         self._on_connected()
         self._connected_once = True
-        await ws.send_bytes(self._encode({"action": "subscribe", "quotes": list(self.index)}))
+        await self._send(ws, {"action": "subscribe", "quotes": list(self.index)})
+
+    async def _send(self, ws: aiohttp.ClientWebSocketResponse, msg: Mapping[str, object]) -> None:
+        if self._text:
+            await ws.send_str(msgspec.json.encode(msg).decode())
+        else:
+            await ws.send_bytes(self._encode(msg))
 
     async def _expect(self, ws: aiohttp.ClientWebSocketResponse, what: str) -> None:
         msg = await ws.receive(timeout=HANDSHAKE_S)
-        if msg.type is not aiohttp.WSMsgType.BINARY:
+        decoded = self._decoded(msg)
+        if decoded is None:
             raise _Retry(f"no {what} reply ({msg.type.name})")
-        decoded = self._decoder.decode(msg.data)
+        if what == "connected":
+            self._text = msg.type is aiohttp.WSMsgType.TEXT  # the server's choice, for good
         for c in decoded.controls:
             if isinstance(c, Success) and c.msg == what:
                 return
             self._control(c, at_auth=True)
         raise _Retry(f"unexpected reply while waiting for {what}")
 
-    def _frame(self, data: bytes) -> QuoteBatch | None:
-        d: Decoded = self._decoder.decode(data)
+    def _decoded(self, msg: aiohttp.WSMessage) -> Decoded | None:
+        if msg.type is aiohttp.WSMsgType.BINARY:
+            return self._decoder.decode(msg.data)
+        if msg.type is aiohttp.WSMsgType.TEXT:
+            return self._decoder.decode_json(msg.data)
+        return None
+
+    def _frame(self, d: Decoded) -> QuoteBatch | None:
+        if d.bad_frames:
+            self._bad_frame(d.reason)
         self.stats.bad += d.bad
         self.stats.frames_ignored += d.ignored
         for c in d.controls:

@@ -1,6 +1,8 @@
-"""The bundled sample session: real 1-minute bars of Dec 2019 expanded to a day of quotes.
+"""Bundled sessions: quotes built on demand from the real 1-minute bars of every bundled day.
 
-Provenance and license: `inavd/data/sample/PROVENANCE.md`.
+The default session (2019-12-19) is committed expanded, so that `inavd run` starts at once; every
+other day (`inavd.feeds.days.available_days()`) is built from its bars when first asked for.
+Provenance and licenses: `inavd/data/sample/PROVENANCE.md`, `inavd/data/days/PROVENANCE.md`.
 """
 
 from __future__ import annotations
@@ -13,14 +15,18 @@ import pandas as pd
 
 from inavd.calendar import previous_session_day, session_for
 from inavd.clock import NY
+from inavd.corporate_actions import apply_actions, bundled_actions
 from inavd.domain.instruments import Universe
 from inavd.errors import DataError
+from inavd.feeds.columns import write_quote_table
+from inavd.feeds.days import DayBars, bars_prior_closes, day_bars, funds_of_day
 from inavd.inav.engine import Reference
 
 SAMPLE_DAY = date(2019, 12, 19)
 SAMPLE_SEED = 20191219
 SAMPLE_BENCHMARKS = ("SPY", "QQQ", "IWM")
 SAMPLE_FUNDS = ("SH", "PSQ", "SDS", "QID", "SPXU", "SQQQ", "TZA", "SSO", "TQQQ", "UPRO")
+DAY_PREFIX = "day:"  # feed.path = "day:2025-04-09" replays a bundled day by name
 
 
 def sample_dir() -> Path:
@@ -32,18 +38,16 @@ def sample_session_path(day: date = SAMPLE_DAY) -> Path:
 
 
 def reference_for(day: date, symbols: tuple[str, ...], data_dir: Path | None = None) -> Reference:
-    """Prior closes from the bundled daily closes; where a fund has none, the last 1-minute bar
-    of the prior session. Prior NAV = prior close (these funds close within a few bp of NAV)."""
+    """Prior closes from the bundled daily closes; where a symbol has none, the last regular
+    bar of the prior session in the bundled bars. Prior NAV = prior close (flagged as such)."""
     base = data_dir or sample_dir()
     prev = previous_session_day(day)
     closes = pd.read_csv(base / "daily_closes.csv", dtype={"symbol": str, "date": str})
     row = closes[closes["date"] == prev.isoformat()]
     prior = {str(s): float(c) for s, c in zip(row["symbol"], row["close"], strict=True)}
-    for sym in symbols:
-        if sym not in prior:
-            last = _last_bar_close(base / "bars" / f"{sym}.csv", prev)
-            if last is not None:
-                prior[sym] = last
+    missing = [s for s in symbols if s not in prior]
+    if missing:
+        prior.update(bars_prior_closes(day, missing))
     prev_session = session_for(prev)
     if prev_session is None:
         raise DataError(f"{prev} is not a session")
@@ -53,6 +57,7 @@ def reference_for(day: date, symbols: tuple[str, ...], data_dir: Path | None = N
 
 
 def _last_bar_close(path: Path, day: date) -> float | None:
+    """The day's last 1-minute bar close in a bar file (a fund's closing print), if any."""
     if not path.exists():
         return None
     bars = pd.read_csv(path)
@@ -61,19 +66,95 @@ def _last_bar_close(path: Path, day: date) -> float | None:
     return float(on_day["Close"].iloc[-1]) if len(on_day) else None
 
 
-def build_sample_session(
-    universe: Universe, day: date = SAMPLE_DAY, seed: int = SAMPLE_SEED
-) -> pd.DataFrame:
-    from inavd.feeds.synthetic import generate_session  # scipy: only when building a session
+def session_universe(universe: Universe, db: DayBars) -> Universe:
+    """The configured funds (and their benchmarks) that have usable bars on the day."""
+    usable = set(funds_of_day(db, {f.symbol: f.benchmark for f in universe.funds}))
+    funds = tuple(f for f in universe.funds if f.symbol in usable)
+    benchmarks = tuple(b for b in universe.benchmarks if any(f.benchmark == b for f in funds))
+    return Universe(benchmarks=benchmarks, funds=funds)
 
-    funds = [f for f in universe.funds if f.symbol in SAMPLE_FUNDS]
-    ref = reference_for(day, universe.symbols)
+
+def build_day_session(
+    day: date, universe: Universe, seed: int = SAMPLE_SEED, synthetic: bool = False
+) -> pd.DataFrame:
+    """One bundled day's quotes: every symbol from its own bars, or (`synthetic`) fund quotes
+    from the daily-reset model plus noise around the benchmarks' real bars."""
+    db = day_bars(day)
+    return build_from_bars(db, universe, seed, synthetic)
+
+
+def build_from_bars(
+    db: DayBars, universe: Universe, seed: int, synthetic: bool = False
+) -> pd.DataFrame:
+    u = session_universe(universe, db)
+    if not u.funds:
+        raise DataError(f"{db.day}: no configured fund has usable bars with its benchmark")
+    if not synthetic:
+        from inavd.feeds.real_session import build_real_session  # only when building a session
+
+        return build_real_session(db.day, db.bars, list(u.benchmarks), list(u.funds), seed)
+    from inavd.feeds.synthetic import generate_session  # scipy: only for the synthetic option
+
+    ref = reference_for(db.day, u.symbols) if db.source != "user" else _user_reference(db)
+    ref = apply_actions(ref, bundled_actions().on(db.day, u.symbols), u.benchmarks, db.day)
     return generate_session(
-        day=day,
+        day=db.day,
         bars_dir=sample_dir() / "bars",
-        benchmarks=list(SAMPLE_BENCHMARKS),
-        funds=funds,
+        benchmarks=list(u.benchmarks),
+        funds=list(u.funds),
         prior_close=ref.prior_close,
         prior_nav=ref.prior_nav,
         seed=seed,
+        bars=db.bars,
     )
+
+
+def _user_reference(db: DayBars) -> Reference:
+    prev = session_for(previous_session_day(db.day))
+    assert prev is not None
+    return Reference(dict(db.prior_close), dict(db.prior_close), prev.close_ns)
+
+
+def build_sample_session(
+    universe: Universe, day: date = SAMPLE_DAY, seed: int = SAMPLE_SEED, synthetic: bool = False
+) -> pd.DataFrame:
+    only = Universe(
+        universe.benchmarks, tuple(f for f in universe.funds if f.symbol in SAMPLE_FUNDS)
+    )
+    return build_day_session(day, only if day == SAMPLE_DAY else universe, seed, synthetic)
+
+
+def parse_day_path(path: str) -> date | None:
+    """`day:2025-04-09` → the day; anything else → None."""
+    if not path.startswith(DAY_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(path[len(DAY_PREFIX) :])
+    except ValueError:
+        raise DataError(f"feed.path: {path!r}: expected day:YYYY-MM-DD") from None
+
+
+def session_file(day: date, universe: Universe, cache_dir: Path, seed: int = SAMPLE_SEED) -> Path:
+    """The quote file of a bundled day, built once into `cache_dir` (the default day is
+    committed). Deterministic: the same day and seed give the same file."""
+    if day == SAMPLE_DAY and seed == SAMPLE_SEED:
+        return sample_session_path()
+    out = cache_dir / f"session-{day.isoformat()}-{seed}.parquet"
+    if not out.exists():
+        tmp = out.with_suffix(".tmp.parquet")
+        write_quote_table(tmp, build_day_session(day, universe, seed))
+        tmp.replace(out)
+    return out
+
+
+def bundled_funds(feed_path: str) -> set[str] | None:
+    """Funds a bundled replay covers (the app restricts its universe to them), else None."""
+    if feed_path == "sample":
+        return set(SAMPLE_FUNDS)
+    day = parse_day_path(feed_path)
+    if day is None:
+        return None
+    from inavd.settings import load_config
+
+    spec = load_config(None).universe
+    return set(funds_of_day(day_bars(day), {s: f.benchmark for s, f in spec.funds.items()}))

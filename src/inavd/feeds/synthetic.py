@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
-from inavd.calendar import previous_session_day, session_for
+from inavd.calendar import Session, previous_session_day, session_for
 from inavd.clock import NY
 from inavd.domain.instruments import Fund
 from inavd.domain.units import NS_PER_S
@@ -44,11 +43,9 @@ class SyntheticParams:
 BENCHMARK_RATE = {"SPY": 14.0, "QQQ": 9.0, "IWM": 6.0, "DIA": 4.0}
 
 
-def load_bars(path: Path, day: date, min_coverage: float = 0.5) -> pd.DataFrame:
-    """One session of 1-minute bars on the full minute grid (gaps carry the last close).
-
-    `min_coverage`: the share of minutes that must have a bar. Benchmarks need half (their bars are
-    the price path); funds' bars only set quote intensity, so a quarter is enough."""
+def read_bar_file(path: Path) -> pd.DataFrame:
+    """A yfinance-style bar CSV (`Datetime,Open,High,Low,Close,Volume`) indexed by ET time,
+    duplicate timestamps dropped (the first kept)."""
     try:
         raw = pd.read_csv(path)
     except FileNotFoundError:
@@ -60,26 +57,49 @@ def load_bars(path: Path, day: date, min_coverage: float = 0.5) -> pd.DataFrame:
     ts = pd.to_datetime(raw[tcol], utc=True, errors="coerce")
     if ts.isna().any():
         raise DataError(f"{path}: unparsable timestamps in column {tcol}")
-    raw.index = ts.dt.tz_convert(NY)
+    raw.index = pd.DatetimeIndex(ts).tz_convert(NY)
     raw = raw[~raw.index.duplicated(keep="first")]
-    session = session_for(day)
-    if session is None:
-        raise DataError(f"{day} is not an XNYS session")
+    return raw.loc[:, ["Open", "High", "Low", "Close", "Volume"]]
+
+
+def on_grid(bars: pd.DataFrame, session: Session, name: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Bars on the session's full minute grid (gaps carry the last close, zero volume), and
+    which minutes had a real bar."""
     grid = pd.date_range(
         pd.Timestamp(session.open_ns, tz="UTC"),
         pd.Timestamp(session.close_ns, tz="UTC"),
         freq="1min",
         inclusive="left",
     ).tz_convert(NY)
-    bars = raw.loc[:, ["Open", "High", "Low", "Close", "Volume"]].reindex(grid)
-    if bars["Close"].notna().sum() < len(grid) * min_coverage:
-        raise DataError(f"{path}: fewer than {min_coverage:.0%} of the minutes of {day} have bars")
-    close = bars["Close"].ffill().bfill()
+    out = bars.loc[:, ["Open", "High", "Low", "Close", "Volume"]].reindex(grid)
+    has_bar = out["Close"].notna().to_numpy()
+    if not has_bar.any():
+        raise DataError(f"{name}: no bars on {session.day}")
+    close = out["Close"].ffill().bfill()
     for col in ("Open", "High", "Low"):
-        bars[col] = bars[col].fillna(close)
-    bars["Close"] = close
-    bars["Volume"] = bars["Volume"].fillna(0.0)
-    return bars
+        out[col] = out[col].fillna(close)
+    out["Close"] = close
+    out["Volume"] = out["Volume"].fillna(0.0)
+    return out, has_bar
+
+
+def load_bars(path: Path, day: date, min_coverage: float = 0.5) -> pd.DataFrame:
+    """One session of 1-minute bars on the full minute grid (gaps carry the last close).
+
+    `min_coverage`: the share of minutes that must have a bar. Benchmarks need half (their bars are
+    the price path); funds' bars only set quote intensity, so a quarter is enough."""
+    raw = read_bar_file(path)
+    session = session_for(day)
+    if session is None:
+        raise DataError(f"{day} is not an XNYS session")
+    day_bars = raw[pd.DatetimeIndex(raw.index).date == day]
+    minutes = (session.close_ns - session.open_ns) // MINUTE_NS
+    if len(day_bars) < minutes * min_coverage:
+        raise DataError(f"{path}: fewer than {min_coverage:.0%} of the minutes of {day} have bars")
+    grid, has_bar = on_grid(day_bars, session, str(path))
+    if has_bar.sum() < minutes * min_coverage:
+        raise DataError(f"{path}: fewer than {min_coverage:.0%} of the minutes of {day} have bars")
+    return grid
 
 
 def _arrivals(
@@ -139,6 +159,8 @@ def _quote_from_mid(
 def _ou_premium_bp(
     rng: np.random.Generator, n_seconds: int, std_bp: float, halflife_s: float
 ) -> np.ndarray:
+    from scipy.signal import lfilter  # only the synthetic option needs scipy
+
     phi = 0.5 ** (1.0 / halflife_s)
     eps = rng.standard_normal(n_seconds) * std_bp * np.sqrt(1.0 - phi * phi)
     path: np.ndarray = lfilter([1.0], [1.0, -phi], eps)
@@ -154,8 +176,10 @@ def generate_session(
     prior_nav: dict[str, float],
     seed: int,
     params: SyntheticParams | None = None,
+    bars: dict[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """The quote table (ts, symbol, bid, ask, bid_size, ask_size) of one session, time-ordered."""
+    """The quote table (ts, symbol, bid, ask, bid_size, ask_size) of one session, time-ordered.
+    Bars come from `bars_dir/<SYMBOL>.csv`, or from `bars` (each symbol's bars of the day)."""
     p = params or SyntheticParams()
     session = session_for(day)
     if session is None:
@@ -166,17 +190,17 @@ def generate_session(
     frames: list[pd.DataFrame] = []
     bench_path: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for sym in benchmarks:
-        bars = load_bars(bars_dir / f"{sym}.csv", day)
+        grid = _day_grid(bars, bars_dir, sym, session, 0.5)
         ts, minute = _arrivals(
-            rng, bars, BENCHMARK_RATE.get(sym, p.benchmark_rate_per_s), session.open_ns
+            rng, grid, BENCHMARK_RATE.get(sym, p.benchmark_rate_per_s), session.open_ns
         )
-        mid = _bridge_mid(rng, bars, ts, minute, session.open_ns)
+        mid = _bridge_mid(rng, grid, ts, minute, session.open_ns)
         bench_path[sym] = (ts, mid)
         frames.append(_frame(sym, ts, *_quote_from_mid(rng, mid, [0.85, 0.12, 0.03], 1.2)))
     n_seconds = int((session.close_ns - session.open_ns) // NS_PER_S) + 1
     for fund in funds:
-        bars = load_bars(bars_dir / f"{fund.symbol}.csv", day, min_coverage=0.25)
-        ts, _ = _arrivals(rng, bars, p.fund_rate_per_s, session.open_ns)
+        grid = _day_grid(bars, bars_dir, fund.symbol, session, 0.25)
+        ts, _ = _arrivals(rng, grid, p.fund_rate_per_s, session.open_ns)
         bts, bmid = bench_path[fund.benchmark]
         move = np.interp(ts, bts, bmid) / prior_close[fund.benchmark] - 1.0
         prem = _ou_premium_bp(
@@ -193,6 +217,19 @@ def generate_session(
     df = pd.concat(frames, ignore_index=True)
     df = df.sort_values("ts", kind="stable", ignore_index=True)
     return _inject_bad_quotes(rng, df, p.bad_quote_fraction)
+
+
+def _day_grid(
+    bars: dict[str, pd.DataFrame] | None,
+    bars_dir: Path,
+    sym: str,
+    session: Session,
+    min_coverage: float,
+) -> pd.DataFrame:
+    if bars is None:
+        return load_bars(bars_dir / f"{sym}.csv", session.day, min_coverage)
+    grid, _ = on_grid(bars[sym], session, sym)
+    return grid
 
 
 def _frame(

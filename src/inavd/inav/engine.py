@@ -6,12 +6,13 @@ Funds without a valid reference (prior NAV and benchmark prior close) get NaN an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from inavd.book.quote_book import QuoteBook
-from inavd.domain.instruments import Universe
+from inavd.domain.corporate import Adjustment
+from inavd.domain.instruments import Fund, Universe
 from inavd.domain.quotes import F64
 from inavd.domain.units import NS_PER_S
 from inavd.inav.daily_reset import DAYS_PER_YEAR, carry_rate
@@ -27,6 +28,10 @@ class Reference:
     prior_close: dict[str, float]
     prior_nav: dict[str, float]
     prior_strike_ns: int  # time of the prior NAV strike (the prior session's close)
+    adjustments: tuple[Adjustment, ...] = ()  # corporate actions applied for this session
+    official_nav: frozenset[str] = frozenset()  # funds whose prior NAV is the issuer's
+    aum_usd: dict[str, float] = field(default_factory=dict)  # issuer AUM at the prior strike
+    actions_source: str = "none"  # where the corporate actions came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +52,11 @@ class InavEngine:
         book: QuoteBook,
         cash_rate: float,
         dividend_yield: dict[str, float] | None = None,
+        flow_funds: tuple[Fund, ...] | None = None,
     ) -> None:
         self.universe = universe
+        # the per-benchmark rebalance flow counts every configured fund, traded or not
+        self.flow_funds = flow_funds if flow_funds is not None else universe.funds
         self.book = book
         funds = universe.funds
         n = len(funds)
@@ -88,12 +96,23 @@ class InavEngine:
         # all funds of a benchmark share its move, so the per-benchmark flow is one product
         bench_book = [self.book.index[b] for b in self.universe.benchmarks]
         self._bench_book_idx = np.array(bench_book, dtype=np.int64)
-        self._flow_factor = self.rebalance_factor * self.aum
-        self._flow_const = self.leverage * self.creations
-        nb = len(bench_book)
-        self._flow_factor_by_bench = np.bincount(self.bench_slot, self._flow_factor, nb)
-        self._flow_const_by_bench = np.bincount(self.bench_slot, self._flow_const, nb)
+        self._flow_terms({})
         self._precompute_nav_terms()
+
+    def _flow_terms(self, aum_override: dict[str, float]) -> None:
+        """(L² − L)·AUM per fund, and summed per benchmark over every configured fund."""
+        pairs = zip(self.fund_symbols, self.aum, strict=True)
+        aum = np.array([aum_override.get(s, a) for s, a in pairs])
+        self._flow_factor = self.rebalance_factor * aum
+        self._flow_const = self.leverage * self.creations
+        bench_pos = {b: i for i, b in enumerate(self.universe.benchmarks)}
+        nb = len(bench_pos)
+        flow = [f for f in self.flow_funds if f.benchmark in bench_pos]
+        slot = np.array([bench_pos[f.benchmark] for f in flow], dtype=np.int64)
+        factor = [f.rebalance_factor * aum_override.get(f.symbol, f.aum_usd) for f in flow]
+        const = [f.leverage * f.net_creations_usd for f in flow]
+        self._flow_factor_by_bench = np.bincount(slot, np.asarray(factor, dtype=float), nb)
+        self._flow_const_by_bench = np.bincount(slot, np.asarray(const, dtype=float), nb)
 
     def _precompute_nav_terms(self) -> None:
         self._nav_lev = self.prior_nav * self.leverage  # NAV_{t−1}·L
@@ -110,6 +129,8 @@ class InavEngine:
         self.priced = np.isfinite(self.prior_nav) & np.isfinite(bench_prior)
         self.prior_nav = np.where(self.priced, self.prior_nav, np.nan)
         self._precompute_nav_terms()
+        if ref.aum_usd:
+            self._flow_terms(ref.aum_usd)
         return [s for s, ok in zip(self.fund_symbols, self.priced, strict=True) if not ok]
 
     def evaluate(self, now_ns: int) -> InavResult:

@@ -171,6 +171,24 @@ class _LiveCollector(Collector):
         )
         yield from self.metrics.event_families()
         yield from self._mqtt()
+        yield from self._feed_stats()
+
+    def _feed_stats(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "inavd_broker_refused", "Broker answers 401/403 while trading (each halts trading)",
+            value=getattr(self.app, "broker_fatal", 0),
+        )
+        stats = getattr(self.app.feed, "stats", None)  # live market-data clients only
+        if stats is None:
+            return
+        yield CounterMetricFamily(
+            "inavd_feed_bad_frames", "Market-data frames that could not be decoded, skipped",
+            value=stats.bad_frames,
+        )
+        yield CounterMetricFamily(
+            "inavd_feed_bad_messages", "Malformed or unknown-symbol quotes skipped",
+            value=stats.bad,
+        )
 
     def _premiums(self) -> GaugeMetricFamily:
         g = GaugeMetricFamily(

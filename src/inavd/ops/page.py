@@ -102,5 +102,5 @@ refresh();
 
 def render_page(initial: object | None) -> str:
     # '</' cannot appear inside the JSON island, so no data can close the script element
-    data = orjson.dumps(initial).decode().replace("</", "<\\/")
+    data = orjson.dumps(initial, option=orjson.OPT_SERIALIZE_NUMPY).decode().replace("</", "<\\/")
     return PAGE.replace("__INITIAL__", data)

@@ -31,7 +31,9 @@ log = structlog.get_logger(__name__)
 
 
 def _json(body: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(body), status=status, content_type="application/json")
+    # figures computed from the book are numpy scalars (round() keeps them so): serialise them
+    raw = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    return web.Response(body=raw, status=status, content_type="application/json")
 
 
 class OpsService:

@@ -3,6 +3,8 @@ The bearer token comes from the environment only (INAVD_OPS__TOKEN)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -12,7 +14,9 @@ class Strict(BaseModel):
 
 
 class OpsSettings(Strict):
-    enabled: bool = False
+    # "auto": on whenever the feed is live (an operator must be able to see a trading daemon),
+    # off for replays and backtests
+    enabled: bool | Literal["auto"] = "auto"
     host: str = "127.0.0.1"
     port: int = Field(8787, ge=0, le=65535)  # 0 = any free port (tests)
     token: str = ""  # bearer token for /status and POST /trading-state; environment only

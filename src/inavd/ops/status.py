@@ -92,6 +92,7 @@ class StatusView:
             "positions": {s: q for s, q in sorted(app.router.ledger.qty.items()) if q},
             "open_orders": [self._order(o) for o in app.router.open.values()],
             "inav": self._inav(),
+            "reference": app.reference_doc(),
             "denials": {
                 "by_gate": dict(app.collector.denials),
                 "recent": list(self.recent_denials),
