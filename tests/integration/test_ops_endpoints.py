@@ -109,6 +109,10 @@ async def test_status_needs_the_token_and_has_the_tables(served: tuple[App, str]
     assert body["positions"] == {s: q for s, q in app.router.ledger.qty.items() if q}
     assert body["orders"] == app.collector.orders and body["fills"] == app.collector.fills
     assert set(body["denials"]) == {"by_gate", "recent"}
+    # no corporate action on 2019-12-19; every fund priced from its prior close, and flagged
+    ref = body["reference"]
+    assert ref["corporate_actions"] == "bundled" and ref["adjustments"] == []
+    assert ref["flagged_prior_close_as_nav"] == sorted(app.engine.fund_symbols)
     # times as the market reads them; money as the metrics report it
     assert body["data_time_ny"].startswith("2019-12-19 1") and body["data_time_ny"].endswith(" EST")
     assert body["wall_time_ny"].endswith((" EST", " EDT"))
