@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock
 from inavd.live_config import KEY_ENV, SECRET_ENV
-from inavd.pnl import journal_counts, journal_fills, pnl_summary
+from inavd.pnl import closing_marks, run_pnl
 from inavd.ports import Service
 from inavd.reference import report_excluded
 from inavd.reference_report import reference_document
@@ -365,15 +364,13 @@ class App:
 
     def _summary(self, wall: float) -> dict[str, Any]:
         c = self.collector
-        # counts and P&L from the journal: after a restart they cover the whole run
-        counts = journal_counts(self.journal, self.run_id)
-        marks, marked_at = self._marks()
-        pnl = pnl_summary(
-            journal_fills(self.journal, self.run_id),
-            marks,
-            CostModel(self.cfg.settings.costs),
-            overnight=self.core.closed,
+        auction = getattr(self.broker, "auction", None)
+        marks, marked_at = closing_marks(
+            self.book, auction if isinstance(auction, ClosingAuction) else None, self.core.closed
         )
+        # counts and P&L from the journal: after a restart they cover the whole run
+        pnl = run_pnl(self.journal, self.run_id, marks, CostModel(self.cfg.settings.costs),
+                      overnight=self.core.closed)  # fmt: skip
         return {
             "run_id": self.run_id,
             "version": __version__,
@@ -383,8 +380,6 @@ class App:
             "quotes_rejected": self.book.rejected_total,
             "quotes_rejected_by_reason": self.book.rejected_by_reason(),
             "inav_evaluations": max(c.inav_evaluations, self.core.evaluations),
-            **counts,
-            "realized_pnl": pnl["pnl"]["realized"],
             **pnl,
             "marked_at": marked_at,
             "final_positions": {s: q for s, q in sorted(self.router.ledger.qty.items())},
@@ -406,18 +401,6 @@ class App:
             "wall_seconds": round(wall, 3),
             "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
         }
-
-    def _marks(self) -> tuple[dict[str, float], str]:
-        """Where open positions are marked: the closing prints (official close where the venue
-        has one, else the closing mid) after the close, the book's mids before it."""
-        mids = self.book.mid
-        marks = {s: float(mids[i]) for s, i in self.book.index.items() if math.isfinite(mids[i])}
-        if not self.core.closed:
-            return marks, "mid"
-        auction = getattr(self.broker, "auction", None)
-        prints = dict(auction.prices) if isinstance(auction, ClosingAuction) else {}
-        official = isinstance(auction, ClosingAuction) and "official" in auction.source.values()
-        return {**marks, **prints}, "official_close" if official else "closing_mid"
 
     def close_history(self) -> None:
         """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""

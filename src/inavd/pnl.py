@@ -13,9 +13,12 @@ The summary's keys (`pnl.realized`, `pnl.unrealized`, `pnl.fees`, `pnl.total`, `
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from inavd.book.quote_book import QuoteBook
+from inavd.brokers.paper_close import ClosingAuction
 from inavd.costs import CostModel
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import Fill, Side
@@ -115,4 +118,31 @@ def journal_counts(journal: Journal, run_id: str) -> dict[str, Any]:
         "denials": by(
             "SELECT gate, sum(1 + repeats) FROM denials WHERE run_id=? GROUP BY gate ORDER BY 1"
         ),
+    }
+
+
+def closing_marks(
+    book: QuoteBook, auction: ClosingAuction | None, closed: bool
+) -> tuple[dict[str, float], str]:
+    """Where open positions are marked: the closing prints (official close where the venue has
+    one, else the closing mid) after the close, the book's mids before it."""
+    mids = book.mid
+    marks = {s: float(mids[i]) for s, i in book.index.items() if math.isfinite(mids[i])}
+    if not closed:
+        return marks, "mid"
+    if auction is None:
+        return marks, "closing_mid"
+    official = "official" in auction.source.values()
+    return {**marks, **auction.prices}, "official_close" if official else "closing_mid"
+
+
+def run_pnl(
+    journal: Journal, run_id: str, marks: Mapping[str, float], costs: CostModel, overnight: bool
+) -> dict[str, Any]:
+    """The summary's counts and P&L keys for one run, from the journal."""
+    pnl = pnl_summary(journal_fills(journal, run_id), marks, costs, overnight)
+    return {
+        **journal_counts(journal, run_id),
+        "realized_pnl": pnl["pnl"]["realized"],
+        **pnl,
     }

@@ -105,12 +105,21 @@ def test_sweep_refuses_a_bad_point_before_running(
 
 
 def test_days_selection(default_config: Config, tmp_path: Path) -> None:
-    assert resolve_days(default_config, None) == [DaySource(date(2019, 12, 19), BUNDLED)]
-    assert resolve_days(default_config, "2019-12-19") == resolve_days(default_config, "all")
-    with pytest.raises(ConfigError, match="2019-12-20 is not an available day"):
-        resolve_days(default_config, "2019-12-20")
+    bundled = resolve_days(default_config, None)
+    assert bundled == resolve_days(default_config, "all") and len(bundled) > 50
+    assert bundled[:3] == [
+        DaySource(date(2019, 12, 18), "day:2019-12-18"),
+        DaySource(date(2019, 12, 19), BUNDLED),  # the committed session, as `inavd run` names it
+        DaySource(date(2019, 12, 20), "day:2019-12-20"),
+    ]
+    assert resolve_days(default_config, "2019-12-19,2019-12-18") == bundled[1::-1]
+    december = resolve_days(default_config, None, end=date(2019, 12, 31))
+    assert [d.day.day for d in december] == sorted(d.day.day for d in december)
+    assert all(d.day.month == 12 for d in december)
+    with pytest.raises(ConfigError, match="2019-12-21 is not an available day"):
+        resolve_days(default_config, "2019-12-21")  # a Saturday
     with pytest.raises(ConfigError, match="no session selected"):
-        resolve_days(default_config, "all", start=date(2020, 1, 1))
+        resolve_days(default_config, "all", start=date(2020, 1, 1), end=date(2024, 12, 31))
     csv = tmp_path / "q.csv"
     ts = pd.to_datetime(["2019-12-18 15:00", "2019-12-19 15:00"]).tz_localize("America/New_York")
     frame = {"ts": ts.tz_convert("UTC").as_unit("ns").astype("int64"), "symbol": ["SH", "SH"]}

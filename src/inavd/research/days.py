@@ -1,7 +1,8 @@
 """Which days a backtest replays: bundled real-data days, or sessions in a user's quote files.
 
-A day is a `DaySource`: the session date and the quote file holding it ("sample" is the
-bundled data shipped inside the package, so it resolves on every worker of a cluster).
+A day is a `DaySource`: the session date and the `feed.path` that replays it ("sample" and
+"day:YYYY-MM-DD" name bundled data shipped inside the package, so they resolve on every worker
+of a cluster; anything else is a quote file).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from pathlib import Path
 
 from inavd.errors import ConfigError
 from inavd.feeds.quote_file import QuoteFile
-from inavd.feeds.sample import sample_dir
+from inavd.feeds.sample import DAY_PREFIX, SAMPLE_DAY
 from inavd.settings import Config
 
 BUNDLED = "sample"
-_BUNDLED_PREFIX = "session-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +29,17 @@ class DaySource:
         return self.day.isoformat()
 
 
-def bundled_days() -> dict[date, str]:
-    """Every real-data session shipped with the package (one file per day)."""
-    out: dict[date, str] = {}
-    for f in sorted(sample_dir().glob(f"{_BUNDLED_PREFIX}*.parquet")):
-        day = _as_date(f.stem.removeprefix(_BUNDLED_PREFIX))
-        if day is not None:
-            out[day] = BUNDLED  # resolved from the package on the worker, not from this path
-    return out
+def bundled_days(cfg: Config) -> dict[date, str]:
+    """Every bundled real day the config's funds can trade, as the `feed.path` replaying it: the
+    committed sample session by its own name (what `inavd run` replays by default), any other day
+    as `day:YYYY-MM-DD` (built from the bundled bars in the task's folder, on the worker)."""
+    from inavd.feeds.days import available_days
+
+    funds = {s: f.benchmark for s, f in cfg.universe.funds.items()}
+    return {
+        d: BUNDLED if d == SAMPLE_DAY else f"{DAY_PREFIX}{d.isoformat()}"
+        for d in available_days(funds)
+    }
 
 
 def file_days(path: Path, tz: str = "") -> list[date]:
@@ -51,7 +54,7 @@ def catalog(cfg: Config) -> dict[date, str]:
     feed = cfg.settings.feed
     if feed.kind == "replay" and feed.path != BUNDLED:
         return dict.fromkeys(file_days(Path(feed.path), feed.tz), str(Path(feed.path).resolve()))
-    return bundled_days()
+    return bundled_days(cfg)
 
 
 def resolve_days(
