@@ -39,6 +39,7 @@ def last_45_minutes(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def replay(tmp: Path, quotes: Path, mp: pytest.MonkeyPatch, run_id: str, **env: str) -> dict:
+    mp.setenv("INAVD_STRATEGIES__MOC_FLOW__ENABLED", "true")  # off by default; trades the close
     mp.setenv("INAVD_RUN__DATA_DIR", str(tmp))
     mp.setenv("INAVD_RUN__RUN_ID", run_id)
     for k, v in env.items():

@@ -31,6 +31,9 @@ SUMMARY_KEYS = {
 
 
 def run(tmp: Path, monkeypatch: pytest.MonkeyPatch, *extra: str, run_id: str = "") -> dict:
+    # the closing-flow signal is off by default (it loses after costs); on here, so the run
+    # exercises the closing auction
+    monkeypatch.setenv("INAVD_STRATEGIES__MOC_FLOW__ENABLED", "true")
     monkeypatch.setenv("INAVD_RUN__DATA_DIR", str(tmp))
     monkeypatch.setenv("INAVD_RUN__RUN_ID", run_id)
     out = tmp / f"summary-{run_id or 'x'}.json"
