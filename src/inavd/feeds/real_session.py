@@ -30,6 +30,7 @@ from inavd.feeds.synthetic import (
     _frame,
     _inject_bad_quotes,
     on_grid,
+    quote_around,
 )
 
 
@@ -48,12 +49,7 @@ def _quotes(
 ) -> tuple[np.ndarray, ...]:
     drawn = rng.choice(np.arange(1, len(probs) + 1), size=mid.shape[0], p=list(probs))
     floor = np.ceil(mid * floor_bp * 1e-4 / TICK - 1e-9) if floor_bp > 0 else 1
-    ticks = np.maximum(drawn, floor)
-    bid = np.round(mid / TICK - ticks / 2.0) * TICK
-    ask = bid + ticks * TICK
-    bid_size = 100.0 * np.ceil(np.exp(rng.normal(mu, 0.8, mid.shape[0])))
-    ask_size = 100.0 * np.ceil(np.exp(rng.normal(mu, 0.8, mid.shape[0])))
-    return np.round(bid, 2), np.round(ask, 2), bid_size, ask_size
+    return quote_around(rng, mid, np.maximum(drawn, floor), mu)
 
 
 def fund_mid(

@@ -149,6 +149,13 @@ def _quote_from_mid(
     rng: np.random.Generator, mid: np.ndarray, tick_probs: list[float], lot_mu: float
 ) -> tuple[np.ndarray, ...]:
     ticks = rng.choice(np.arange(1, len(tick_probs) + 1), size=mid.shape[0], p=tick_probs)
+    return quote_around(rng, mid, ticks, lot_mu)
+
+
+def quote_around(
+    rng: np.random.Generator, mid: np.ndarray, ticks: np.ndarray, lot_mu: float
+) -> tuple[np.ndarray, ...]:
+    """Bid/ask `ticks` wide on the tick grid around `mid`, lognormal round-lot sizes."""
     bid = np.round(mid / TICK - ticks / 2.0) * TICK
     ask = bid + ticks * TICK
     bid_size = 100.0 * np.ceil(np.exp(rng.normal(lot_mu, 0.8, mid.shape[0])))
