@@ -117,7 +117,8 @@ def make_auction(
     """The paper venue's closing auction: official closes where the bundled daily data has them."""
     p, feed = cfg.settings.paper, cfg.settings.feed
     official: dict[str, float] = {}
-    if p.close_price == "official" and feed.path == "sample" and feed.kind != "alpaca":
+    bundled = feed.path == "sample" or feed.path.startswith("day:")  # the bundled daily data
+    if p.close_price == "official" and bundled and feed.kind != "alpaca":
         official = official_closes(day, symbols, sample_dir())
     return ClosingAuction(
         official,
