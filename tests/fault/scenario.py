@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import inavd.app
+import inavd.commands.run  # noqa: F401
 from inavd.feeds.columns import write_quote_table
 from inavd.feeds.sample import build_sample_session
 from inavd.settings import load_config

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,10 @@ def test_kill9_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> Non
     make_quotes(quotes, step=160)
     rng = random.Random(20191219)
     kills = runs = lives = 0
-    window = 1.0  # s after the start: a life starts (~0.2 s), reconciles and replays a little
-    while kills < KILLS and runs < 8:
+    # kill at a uniform point of one uninterrupted life, measured here: a fixed window would give
+    # too few kills on a fast machine (lives finish first) and time out on a slow one
+    window = _uninterrupted_life_s(tmp_path / "probe", quotes)
+    while kills < KILLS and runs < 40:
         cfg = write_config(tmp_path, f"fault{runs}", quotes)
         while True:  # one run: restart after every kill until it completes
             lives += 1
@@ -47,6 +50,14 @@ def test_kill9_at_random_points_never_duplicates_or_loses(tmp_path: Path) -> Non
     assert kills >= KILLS
     print(f"{kills} kills over {lives} lives and {runs} runs")
     _check_invariants(tmp_path / "state")
+
+
+def _uninterrupted_life_s(tmp: Path, quotes: Path) -> float:
+    tmp.mkdir()
+    t0 = time.monotonic()
+    code = wait_exit(spawn(write_config(tmp, "probe", quotes)), 120)
+    assert code == 0, f"an uninterrupted life failed with {code}"
+    return time.monotonic() - t0
 
 
 def _completed(tmp: Path, run_id: str) -> bool:
