@@ -7,6 +7,8 @@ import gc
 import sqlite3
 from pathlib import Path
 
+from tests.kit.routing import paper_routing
+
 from inavd import gcpolicy
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.paper import PaperBroker
@@ -16,7 +18,6 @@ from inavd.domain.intents import Intent
 from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from inavd.domain.quotes import QuoteBatch
 from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal
-from inavd.execution.recorder import JournalRecorder
 from inavd.execution.router import OrderRouter
 
 
@@ -64,18 +65,10 @@ def test_v2_journal_upgrades_keeping_rows_and_ids(tmp_path: Path) -> None:
 
 
 def _router(tmp_path: Path) -> tuple[OrderRouter, Journal, list[str]]:
-    book = QuoteBook(("SH",))
-    clock = SimClock(1)
-    book.apply(QuoteBatch.of([1], [0], [24.0], [24.02], [500], [500]))
-    paper = PaperBroker(book, clock)
-    bus = Bus()
-    journal = Journal(tmp_path / "j.sqlite")
-    router = OrderRouter("run", paper, bus, clock, journal=journal, book=book)
-    JournalRecorder(journal, "run").attach(bus)
-    paper.set_listener(router.on_order, router.on_fill)
+    r = paper_routing(tmp_path)
     sql: list[str] = []
-    journal.db.set_trace_callback(sql.append)
-    return router, journal, sql
+    r.journal.db.set_trace_callback(sql.append)
+    return r.router, r.journal, sql
 
 
 async def test_order_row_carries_seq_and_is_committed_before_submit(tmp_path: Path) -> None:

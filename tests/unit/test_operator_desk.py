@@ -5,32 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inavd.book.quote_book import QuoteBook
-from inavd.brokers.paper import PaperBroker
-from inavd.bus import Bus
-from inavd.clock import SimClock
+from tests.kit.routing import paper_routing
+
 from inavd.domain.events import TradingState
 from inavd.domain.intents import Intent
 from inavd.domain.orders import Fill, OrderType, Side
-from inavd.domain.quotes import QuoteBatch
 from inavd.execution.journal import Journal
 from inavd.execution.operator import OperatorDesk
-from inavd.execution.recorder import JournalRecorder
 from inavd.execution.router import OrderRouter
 from inavd.risk.state import TradingStateController
 
 
 def _desk(tmp_path: Path) -> tuple[OperatorDesk, OrderRouter, Journal]:
-    book = QuoteBook(("SH",))
-    clock = SimClock(1)
-    book.apply(QuoteBatch.of([1], [0], [24.0], [24.02], [500], [500]))
-    paper = PaperBroker(book, clock)
-    bus = Bus()
-    journal = Journal(tmp_path / "j.sqlite")
-    router = OrderRouter("run", paper, bus, clock, journal=journal, book=book)
-    JournalRecorder(journal, "run").attach(bus)
-    paper.set_listener(router.on_order, router.on_fill)
-    return OperatorDesk(router, TradingStateController(bus, clock)), router, journal
+    r = paper_routing(tmp_path)
+    return OperatorDesk(r.router, TradingStateController(r.bus, r.clock)), r.router, r.journal
 
 
 async def test_cancel_all_goes_through_the_gateway_and_is_journaled(tmp_path: Path) -> None:
