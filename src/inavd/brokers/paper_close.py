@@ -20,11 +20,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund
-from inavd.feeds.sample import _last_bar_close
+from inavd.feeds.sample import _last_bar_close, daily_closes_table
 
 
 def official_closes(day: date, symbols: Iterable[str], base: Path) -> dict[str, float]:
@@ -33,7 +31,7 @@ def official_closes(day: date, symbols: Iterable[str], base: Path) -> dict[str, 
     out: dict[str, float] = {}
     daily = base / "daily_closes.csv"
     if daily.exists():
-        closes = pd.read_csv(daily, dtype={"symbol": str, "date": str})
+        closes = daily_closes_table(daily)
         row = closes[(closes["date"] == day.isoformat()) & closes["symbol"].isin(wanted)]
         out = {str(s): float(c) for s, c in zip(row["symbol"], row["close"], strict=True)}
     for sym in sorted(wanted - set(out)):

@@ -20,6 +20,26 @@ from inavd.research.task import DayTask, run_task
 
 Row = dict[str, Any]
 
+# Dask's defaults suit many short tasks; a replay task is a second of single-threaded Python
+# (docs/research.md, "Worker settings"). Measured on a day of the bundled data:
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    # The nanny's default environment also sets MALLOC_TRIM_THRESHOLD_, which turns off glibc's
+    # adaptive mmap threshold: every large numpy array is then mapped and unmapped, ~18 k page
+    # faults and ~6 % more CPU per day. Only the one-thread-per-library settings are kept.
+    "distributed.nanny.pre-spawn-environ": {
+        "OMP_NUM_THREADS": 1,  # also sizes pyarrow's thread pool
+        "MKL_NUM_THREADS": 1,
+        "OPENBLAS_NUM_THREADS": 1,
+    },
+    # the statistical profiler samples the task's stack every 10 ms from a second thread, and
+    # the monitors wake the worker's event loop many times a second: all take the GIL from
+    # the replay
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
 
 @dataclass(frozen=True)
 class Target:
@@ -119,12 +139,15 @@ def _client(target: Target) -> Iterator[Any]:
         with client:
             yield client
         return
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=target.local_workers(),
-        threads_per_worker=1,  # the replay is single-threaded Python: one task per process
-        processes=True,
-        dashboard_address=":0",  # a free port: never 8787, the ops endpoint's default
-        silence_logs=logging.ERROR,
-    )
+    import dask
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read when the workers are spawned
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=target.local_workers(),
+            threads_per_worker=1,  # the replay is single-threaded Python: one task per process
+            processes=True,
+            dashboard_address=":0",  # a free port: never 8787, the ops endpoint's default
+            silence_logs=logging.ERROR,
+        )
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client

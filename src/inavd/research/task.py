@@ -1,7 +1,9 @@
 """One research task: one day under one setting, replayed by the daemon into a private folder.
 
-The task writes nothing outside its folder and clears the folder when it starts, so a task that
-Dask runs again (a lost worker, a retry) starts from scratch and returns the same row.
+The task clears its folder when it starts and writes nothing else but, the first time a bundled
+day is needed, that day's quote file into the run's shared sessions folder (named by its inputs,
+renamed into place when complete). A task that Dask runs again (a lost worker, a retry) starts
+from scratch and returns the same row.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ class DayTask:
     source: DaySource
     folder: str  # absolute path of the task-private folder
     setting: Overrides = field(default_factory=dict)  # the grid point, for the result row
+    # bundled days built from bars, shared by the run's tasks (files named by their inputs,
+    # written under a temporary name and renamed: safe when tasks run twice or side by side)
+    sessions_dir: str | None = None
 
 
 def runner_overrides(task: DayTask) -> Overrides:
@@ -35,6 +40,7 @@ def runner_overrides(task: DayTask) -> Overrides:
         "feed.session": task.source.day,
         "run.data_dir": task.folder,
         "run.run_id": "bt" + task.source.day.strftime("%Y%m%d"),
+        "run.sessions_dir": task.sessions_dir or str(Path(task.folder) / "sessions"),
         "journal.path": "journal.sqlite",
         "mqtt.enabled": False,
         "ops.enabled": False,
