@@ -84,7 +84,9 @@ class Progress:
             self.stream.flush()
 
 
-def run_all(tasks: list[DayTask], target: Target) -> list[Row]:
+def run_all(tasks: list[DayTask], target: Target, client: Any = None) -> list[Row]:
+    """Every task's row, in task order; `client`: a Dask client already connected (else one is
+    made for `target` and closed at the end)."""
     progress = Progress(len(tasks))
     if target.serial:
         rows = []
@@ -92,8 +94,10 @@ def run_all(tasks: list[DayTask], target: Target) -> list[Row]:
             rows.append(run_task(task))
             progress.advance(rows[-1])
         return rows
-    with _client(target) as client:
+    if client is not None:
         return _on_cluster(client, tasks, progress)
+    with connect(target) as made:
+        return _on_cluster(made, tasks, progress)
 
 
 def _on_cluster(client: Any, tasks: list[DayTask], progress: Progress) -> list[Row]:
@@ -124,7 +128,8 @@ def _result(future: Any, task: DayTask) -> Row:
 
 
 @contextmanager
-def _client(target: Target) -> Iterator[Any]:
+def connect(target: Target) -> Iterator[Any]:
+    """A Dask client for `target`: the scheduler it names, or a new local cluster."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
