@@ -109,7 +109,7 @@ def build_real_session(
         ts, minute = _arrivals(rng, grid, rate, session.open_ns)
         mid = _bridge_mid(rng, grid, ts, minute, session.open_ns)
         bench_path[sym] = (ts, mid)
-        frames.append((sym, ts, *_quotes(rng, mid, (0.85, 0.12, 0.03), 0.0, 1.2)))
+        frames.append(_part(sym, ts, _quotes(rng, mid, (0.85, 0.12, 0.03), 0.0, 1.2)))
     for fund in funds:
         grid, has_bar = on_grid(bars[fund.symbol], session, fund.symbol)
         ts, minute = _arrivals(rng, grid, p.fund_rate_per_s, session.open_ns)
@@ -117,12 +117,17 @@ def build_real_session(
             rng, grid, has_bar, ts, minute, session.open_ns, fund.leverage,
             bench_path[fund.benchmark],
         )  # fmt: skip
-        frames.append((fund.symbol, ts, *_quotes(rng, mid, sm.tick_probs, sm.floor_bp,
-                                                 sm.lot_mu)))  # fmt: skip
+        quotes = _quotes(rng, mid, sm.tick_probs, sm.floor_bp, sm.lot_mu)
+        frames.append(_part(fund.symbol, ts, quotes))
     return _inject_bad_quotes(rng, time_ordered(frames), p.bad_quote_fraction)
 
 
 Quotes = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _part(sym: str, ts: np.ndarray, quotes: tuple[np.ndarray, ...]) -> Quotes:
+    bid, ask, bid_size, ask_size = quotes
+    return (sym, ts, bid, ask, bid_size, ask_size)
 
 
 def time_ordered(parts: list[Quotes]) -> pd.DataFrame:
@@ -137,7 +142,7 @@ def time_ordered(parts: list[Quotes]) -> pd.DataFrame:
     codes = np.concatenate([np.full(len(p[1]), code[p[0]]) for p in parts])
     cols: dict[str, object] = {
         "ts": ts[order],
-        "symbol": pd.Categorical.from_codes(codes[order], categories=symbols),
+        "symbol": pd.Categorical.from_codes(codes[order], categories=pd.Index(symbols)),
     }
     del ts, codes
     for j, name in enumerate(("bid", "ask", "bid_size", "ask_size"), start=2):
