@@ -14,7 +14,9 @@ Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import logging
 import os
 import pstats
 import resource
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psutil
 
 from bench.common import machine
 from inavd.feeds.columns import write_quote_table
@@ -42,7 +45,7 @@ PHASES = (
     ("app.py", "_build_pricing", "reference prices, corporate actions"),
     ("execution/journal.py", "__init__", "journal opened / created"),
     ("app.py", "_build_core", "signals (GARCH fit on daily closes)"),
-    ("gcpolicy.py", "freeze", "gc freeze (a full collection)"),
+    ("research/task.py", "day_collector", "gc: freeze before, collect the day after"),
     ("app.py", "_run_feed", "the 200 quotes, close, summary"),
     ("lifecycle.py", "shutdown", "shutdown"),
 )
@@ -82,14 +85,30 @@ def checked(rows: list[dict[str, Any]]) -> None:
     assert not failed, failed
 
 
+def tree_cpu() -> float:
+    """CPU seconds of this process and its children (the cluster's workers), so far."""
+    me = psutil.Process()
+    total = 0.0
+    for p in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
 def days_twice(
     days: list[DaySource], folder: Path, run: Callable[[list[DayTask]], Any]
 ) -> dict[str, float]:
-    """Cold (empty sessions folder) then warm (the same folder, now filled)."""
+    """Cold (empty sessions folder) then warm (the same folder, now filled): wall seconds and
+    CPU seconds of every process taking part (the box is shared: CPU time says what the work
+    costs even when two cores are not free)."""
     sessions = folder / "sessions"
-    cold = timed(lambda: checked(run(tasks_for(days, folder / "cold", sessions))))
-    warm = timed(lambda: checked(run(tasks_for(days, folder / "warm", sessions))))
-    return {"cold": cold, "warm": warm}
+    out = {}
+    for kind in ("cold", "warm"):
+        cpu = tree_cpu()
+        out[kind] = timed(lambda k=kind: checked(run(tasks_for(days, folder / k, sessions))))
+        out[f"{kind}_cpu"] = tree_cpu() - cpu
+    return out
 
 
 def serial_round(days: list[DaySource], empty: DaySource, folder: Path) -> dict[str, float]:
@@ -113,6 +132,7 @@ def each(tasks: list[DayTask], call: Callable[[DayTask], Any]) -> list[float]:
 
 
 def cluster_round(days: list[DaySource], empty: DaySource, folder: Path) -> dict[str, Any]:
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # a serial task set the root's
     t0 = time.perf_counter()
     with connect(Target(workers=2)) as client:
         client.wait_for_workers(2)
@@ -196,6 +216,11 @@ def report(
         print(
             f"{kind}: serial {n / s * 60:.1f} days/min ({s:.2f} s for {n} days); 2 workers "
             f"{n / c * 60:.1f} days/min ({c:.2f} s) = {s / c:.2f} × serial"
+        )
+        s, c = med(serial, f"{kind}_cpu"), med(cluster, f"{kind}_cpu")
+        print(
+            f"  CPU of all processes: serial {s:.2f} s, cluster {c:.2f} s: on two free cores "
+            f"at most {2 * s / c:.2f} × serial"
         )
     print(f"cluster start (2 workers, not counted above): {med(cluster, 'start'):.2f} s")
     day = med(serial, "day")

@@ -23,14 +23,11 @@ Row = dict[str, Any]
 # Dask's defaults suit many short tasks; a replay task is a second of single-threaded Python
 # (docs/research.md, "Worker settings"). Measured on a day of the bundled data:
 LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
-    # The nanny's default environment also sets MALLOC_TRIM_THRESHOLD_, which turns off glibc's
-    # adaptive mmap threshold: every large numpy array is then mapped and unmapped, ~18 k page
-    # faults and ~6 % more CPU per day. Only the one-thread-per-library settings are kept.
-    "distributed.nanny.pre-spawn-environ": {
-        "OMP_NUM_THREADS": 1,  # also sizes pyarrow's thread pool
-        "MKL_NUM_THREADS": 1,
-        "OPENBLAS_NUM_THREADS": 1,
-    },
+    # The nanny's default environment sets one thread per library (OMP_NUM_THREADS=1 also sizes
+    # pyarrow's pool: kept) and MALLOC_TRIM_THRESHOLD_, which turns off glibc's adaptive mmap
+    # threshold: every large numpy array is then mapped and unmapped, ~18 k page faults and ~6 %
+    # more CPU per day. None drops it (a value in the submitting shell's environment still wins).
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
     # the statistical profiler samples the task's stack every 10 ms from a second thread, and
     # the monitors wake the worker's event loop many times a second: all take the GIL from
     # the replay
