@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from inavd.domain.instruments import Universe
+from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.signals.base import Context
 from inavd.sizing.kelly import Sizer
@@ -40,7 +41,12 @@ def half_spread_bp(ctx: Context, symbol: str) -> float:
 
 def round_trip_bp(sizer: Sizer, ctx: Context, symbol: str, close_exit: bool = False) -> float:
     """The estimated round trip of one clip of `symbol` at the current quote (bp)."""
-    mid, half = book_mid(ctx, symbol), half_spread_bp(ctx, symbol)
+    i = ctx.book.index.get(symbol)
+    if i is None:
+        return sizer.round_trip_bp(symbol, math.nan, math.nan, close_exit)
+    # one read of the touch for both `book_mid` and `half_spread_bp` (the same arithmetic)
+    bid, ask = float(ctx.book.bid[i]), float(ctx.book.ask[i])
+    mid, half = (bid + ask) * 0.5, (ask - bid) / (ask + bid) * 1e4
     return sizer.round_trip_bp(symbol, mid, half, close_exit)
 
 
@@ -87,9 +93,32 @@ class FundIndex:
         self, candidates: npt.NDArray[np.bool_] | None, held: Mapping[str, float]
     ) -> list[int]:
         """Indices to look at, in event order: the `candidates` among ours, and ours `held`."""
-        js: set[int] = set()
+        found: list[int] = []
         if candidates is not None:
-            js.update(np.flatnonzero(candidates & self.mask).tolist())
+            found = np.flatnonzero(candidates & self.mask).tolist()  # sorted, unique
         pos = self.pos
-        js.update(pos[s] for s in held if s in pos)
-        return sorted(js)
+        mine = [pos[s] for s in held if s in pos]
+        if not mine:
+            return found
+        return sorted(set(found).union(mine))
+
+
+class IntentMemo:
+    """The last intent a signal built per (kind, symbol), with every number it was built from.
+
+    A target that has not moved is asked for again at every evaluation while its order is denied
+    or unfilled; the same numbers give back the same (immutable) intent instead of formatting its
+    reason and building it again (≈ 1.2 µs each). Bounded by the symbols a signal trades.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[tuple[str, str], tuple[tuple[float, ...], Intent]] = {}
+
+    def get(self, kind: str, symbol: str, inputs: tuple[float, ...]) -> Intent | None:
+        hit = self._last.get((kind, symbol))
+        # a nan never equals itself: such inputs miss and the intent is built afresh
+        return hit[1] if hit is not None and hit[0] == inputs else None
+
+    def put(self, kind: str, symbol: str, inputs: tuple[float, ...], intent: Intent) -> Intent:
+        self._last[(kind, symbol)] = (inputs, intent)
+        return intent
