@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 
 from inavd.domain.instruments import Universe
-from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.signals.base import Context
 from inavd.sizing.kelly import Sizer
@@ -101,24 +100,3 @@ class FundIndex:
         if not mine:
             return found
         return sorted(set(found).union(mine))
-
-
-class IntentMemo:
-    """The last intent a signal built per (kind, symbol), with every number it was built from.
-
-    A target that has not moved is asked for again at every evaluation while its order is denied
-    or unfilled; the same numbers give back the same (immutable) intent instead of formatting its
-    reason and building it again (≈ 1.2 µs each). Bounded by the symbols a signal trades.
-    """
-
-    def __init__(self) -> None:
-        self._last: dict[tuple[str, str], tuple[tuple[float, ...], Intent]] = {}
-
-    def get(self, kind: str, symbol: str, inputs: tuple[float, ...]) -> Intent | None:
-        hit = self._last.get((kind, symbol))
-        # a nan never equals itself: such inputs miss and the intent is built afresh
-        return hit[1] if hit is not None and hit[0] == inputs else None
-
-    def put(self, kind: str, symbol: str, inputs: tuple[float, ...], intent: Intent) -> Intent:
-        self._last[(kind, symbol)] = (inputs, intent)
-        return intent

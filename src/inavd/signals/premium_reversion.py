@@ -16,7 +16,7 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex, IntentMemo, clears_costs, round_trip_bp
+from inavd.signals._common import FundIndex, clears_costs, round_trip_bp
 from inavd.signals.base import Context
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.kelly import Sizer
@@ -32,7 +32,6 @@ class PremiumReversion:
         self.sizer = sizer or Sizer(SizingSettings())
         self.symbols = frozenset(cfg.symbols or funds)
         self.index = FundIndex(self.symbols.__contains__)
-        self.memo = IntentMemo()
         # fund → (the numbers an entry was decided on, the decision)
         self._entered: dict[str, tuple[tuple[float, ...], Intent | None]] = {}
 
@@ -60,7 +59,7 @@ class PremiumReversion:
                 if intent is not None:
                     out.append(intent)
             elif held > 0 and prem >= -self.cfg.exit_bp:
-                out.append(self._exit(sym, prem))
+                out.append(Intent(self.name, sym, 0.0, f"discount closed ({prem:.1f} bp)"))
         return out
 
     def _entry(self, sym: str, prem: float, mid: float, ctx: Context) -> Intent | None:
@@ -82,13 +81,6 @@ class PremiumReversion:
             return None
         reason = f"discount {prem:.1f} bp: edge {edge:.1f} bp > round trip {cost:.1f} bp"
         return Intent(self.name, sym, float(qty), reason)
-
-    def _exit(self, sym: str, prem: float) -> Intent:
-        hit = self.memo.get("exit", sym, (prem,))
-        if hit is not None:
-            return hit
-        intent = Intent(self.name, sym, 0.0, f"discount closed ({prem:.1f} bp)")
-        return self.memo.put("exit", sym, (prem,), intent)
 
     def _near_close(self, ctx: Context) -> bool:
         if ctx.session is None:
