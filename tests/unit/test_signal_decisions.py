@@ -1,6 +1,6 @@
 """Signals re-decide only when the numbers that decide them change: an entry or a hedge target on
 unchanged numbers is the same (immutable) intent, and a moved quote, premium, volatility or
-holding gives the decision a fresh look. The sizer's estimates are remembered per argument."""
+holding gives the decision a fresh look."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from inavd.signals.config import PremiumArbSettings, VolHedgeSettings
 from inavd.signals.premium_arb import PremiumArb
 from inavd.signals.premium_reversion import PremiumReversion
 from inavd.signals.vol_hedge import VolHedge
-from inavd.sizing import Sizer, SizingSettings, kelly
+from inavd.sizing import Sizer, SizingSettings
 from inavd.sizing.costs import VenueRoundTrip
 
 QUOTES = {"SPY": (269.99, 270.01), "SDS": (49.995, 50.005), "SH": (24.99, 25.01)}
@@ -75,23 +75,6 @@ def test_vol_hedge_target_follows_the_holding_and_the_price() -> None:
     b.apply(k.quote_batch(b, {"SH": (12.49, 12.51)}, T))
     (moved,) = sig.on_inav(ev, k.context(b, T, {"SH": 1000.0}))
     assert moved.target_qty == 2000.0
-
-
-def test_sizer_remembers_each_estimate_by_its_arguments(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    s = sizer()
-    fresh = sizer()
-    a = s.round_trip_bp("SH", 25.0, 4.0)
-    assert s.round_trip_bp("SH", 25.0, 4.0) == a == fresh._round_trip_bp("SH", 25.0, 4.0, False)
-    assert s.round_trip_bp("SH", 25.0, 4.0, close_exit=True) < a  # another argument, another
-    assert s.round_trip_bp("SH", 25.0, 8.0) > a
-    q = s.shares("SDS", 50.0, 6.0, 400.0, None, -2.0)  # below the cap: Kelly decides
-    assert q == fresh._shares_of("SDS", 50.0, 6.0, 400.0, None, -2.0) > 0
-    assert s.shares("SDS", 50.0, 12.0, 400.0, None, -2.0) > q
-    # bounded: a full memo starts over rather than growing
-    monkeypatch.setattr(kelly, "MEMO_MAX", 3)
-    for spread in (1.0, 2.0, 3.0, 5.0, 6.0):
-        s.round_trip_bp("SPY", 270.0, spread)
-    assert len(s._round_trips) <= 3
 
 
 def test_an_intent_is_immutable() -> None:

@@ -98,6 +98,7 @@ class RiskGates:
         self._mids_at = -1
         self._snap: _Snapshot | None = None
         self._stamp: tuple[object, ...] = ()
+        self._decided_at = -1  # the clock when the gates last judged an order
         self._decisions: dict[_Key, Denial | None] = {}
         # realized P&L of this session's earlier runs (a live restart under a new run id)
         self.carried_pnl_usd = 0.0
@@ -114,16 +115,20 @@ class RiskGates:
         day_trade = bool(dt.opened_long or dt.opened_short) and dt.would_day_trade(
             sym, delta, position
         )
-        key = (sym, req.side, req.qty, req.order_type, req.time_in_force, req.limit_price,
-               flags, day_trade)  # fmt: skip
-        decisions = self._decisions_for(now, snap, olm)
-        if key in decisions:
-            denial = decisions[key]
+        if now != self._decided_at:  # a new moment (every call on a wall clock): judge afresh
+            self._decided_at = now
+            self._stamp = ()
+            denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
         else:
-            check = self._check(req, now, snap, olm, flags, day_trade)
-            denial = self._run(check)
-            if denial is None or denial[0] != "daily_loss":  # a halt is re-judged, not replayed
-                decisions[key] = denial
+            key = (sym, req.side, req.qty, req.order_type, req.time_in_force, req.limit_price,
+                   flags, day_trade)  # fmt: skip
+            decisions = self._decisions_for(snap, olm)
+            if key in decisions:
+                denial = decisions[key]
+            else:
+                denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
+                if denial is None or denial[0] != "daily_loss":  # a halt is re-judged
+                    decisions[key] = denial
         if denial is None:
             self.sent.append(now)
             self._passed[req.client_order_id] = (sym, delta, position)
@@ -138,24 +143,25 @@ class RiskGates:
                 return denial
         return None
 
-    def _decisions_for(self, now: int, snap: _Snapshot, olm: int) -> dict[_Key, Denial | None]:
-        """The decisions taken on exactly this state (emptied when anything a gate reads differs).
+    def _decisions_for(self, snap: _Snapshot, olm: int) -> dict[_Key, Denial | None]:
+        """The decisions taken on exactly this state at this clock reading (emptied when
+        anything a gate reads differs; a new reading empties them in `__call__`).
 
         An order identical to one already judged on an unchanged state gets the same answer
-        without rebuilding its check: a denied or unfilled order re-emitted every step costs a
-        dictionary lookup instead of ≈ 4 µs. The stamp holds every input of the check that is not
-        the order's own (symbol, side, quantity, type, time in force, limit, the symbol's venue
-        flags and whether it is a day trade, which are the per-order key): the time (quote and
-        iNAV ages, session, MOC cutoff), the book's accepted-quote count (every quote, size and
-        spread statistic), the position snapshot (ledger and working orders, exposure, P&L), the
-        trading state and its reason, the last iNAV, the orders of the last minute, the limits,
-        the session, the gates, and the venue's account rules and day-trade count.
+        without rebuilding its check: a denied or unfilled order asked for again costs a
+        dictionary lookup instead of ≈ 4 µs. The per-order key is the order (symbol, side,
+        quantity, type, time in force, limit), the symbol's venue flags and whether it would be
+        a day trade; the stamp below holds every other input of the check: the book's
+        accepted-quote count (every quote, size and spread statistic), the position snapshot
+        (ledger and working orders, exposure, P&L), the trading state and its reason, the last
+        iNAV, the orders of the last minute, the limits, the session, the gates, the venue's
+        account rules and the day trades made.
         """
         st, rules = self.state, self.rules
-        stamp = (now, self.book.accepted, snap, st.state, st.reason, self.last_inav_ns, olm,
-                 self.cfg, self.session, self.moc_cutoff_ns, self.gates, rules,
-                 rules.prior_day_trades, rules.pdt_equity_usd, rules.pdt_flagged,
-                 self.day_trades.count, self.carried_pnl_usd)  # fmt: skip
+        stamp = (self.book.accepted, snap, st.state, st.reason, self.last_inav_ns, olm, self.cfg,
+                 self.session, self.moc_cutoff_ns, self.gates, rules, rules.prior_day_trades,
+                 rules.pdt_equity_usd, rules.pdt_flagged, self.day_trades.count,
+                 self.carried_pnl_usd)  # fmt: skip
         if stamp != self._stamp or len(self._decisions) >= DECISIONS_MAX:
             self._stamp = stamp
             self._decisions = {}

@@ -26,7 +26,6 @@ from inavd.signals._common import (
     FundIndex,
     book_mid,
     clears_costs,
-    half_spread_bp,
     minutes_to_close,
     round_trip_bp,
 )
@@ -123,13 +122,17 @@ class PremiumArb:
             return Intent(self.name, sym, 0.0, f"premium closed ({p:+.1f} bp)") if closed else None
         if not in_window or not math.isfinite(p) or abs(p) < c.threshold_bp:
             return None
+        b, i = ctx.book, ctx.book.index[sym]
+        bid, ask = b.bid.item(i), b.ask.item(i)
+        if abs(p) < c.half_spread_mult * ((ask - bid) / (ask + bid) * 1e4):  # half_spread_bp
+            return None
         # an entry is decided by the premium, the two legs' quotes, the benchmark's volatility
         # and the venue's word on a short: on the same numbers it is the same decision
         fund = self.funds[sym]
-        b, i, k = ctx.book, ctx.book.index[sym], ctx.book.index.get(fund.benchmark)
+        k = b.index.get(fund.benchmark)
         vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
         bench = (b.bid.item(k), b.ask.item(k)) if k is not None else None
-        inputs = (p, mid, b.bid.item(i), b.ask.item(i), bench, vol, p > 0 and self.can_short(sym))
+        inputs = (p, mid, bid, ask, bench, vol, p > 0 and self.can_short(sym))
         last = self._entered.get(sym)
         if last is not None and last[0] == inputs:
             return last[1]
@@ -140,8 +143,6 @@ class PremiumArb:
     def _enter(
         self, sym: str, c: PremiumArbSettings, p: float, mid: float, vol: float | None, ctx: Context
     ) -> Intent | None:
-        if abs(p) < c.half_spread_mult * half_spread_bp(ctx, sym):
-            return None
         if p > 0 and not self.can_short(sym):
             return None
         fund = self.funds[sym]

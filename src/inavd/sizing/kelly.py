@@ -20,8 +20,6 @@ import math
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.costs import RoundTrip, VenueRoundTrip
 
-MEMO_MAX = 4096  # remembered estimates per kind; cleared when full
-
 
 def kelly_fraction(
     edge: float, variance: float, fraction: float, cap: float, floor: float
@@ -59,28 +57,11 @@ class Sizer:
         self.cfg = cfg
         self.costs: RoundTrip = costs or VenueRoundTrip()
         self._fractional = frozenset(cfg.fractional_symbols)
-        # the estimate is a pure function of its arguments (the settings and the cost model are
-        # frozen): several signals ask for the same symbol at the same quote in one step, and a
-        # quote that has not moved since the last evaluation asks again (≈ 2 µs a call)
-        self._round_trips: dict[tuple[str, float, float, bool], float] = {}
-        self._shares: dict[tuple[str, float, float, float, float | None, float], float] = {}
 
     def round_trip_bp(
         self, symbol: str, price: float, half_spread_bp: float, close_exit: bool = False
     ) -> float:
         """Estimated round trip of one capped clip of `symbol` at `price` (bp); nan without one."""
-        key = (symbol, price, half_spread_bp, close_exit)
-        memo = self._round_trips
-        bp = memo.get(key)
-        if bp is None:
-            if len(memo) >= MEMO_MAX:
-                memo.clear()
-            bp = memo[key] = self._round_trip_bp(symbol, price, half_spread_bp, close_exit)
-        return bp
-
-    def _round_trip_bp(
-        self, symbol: str, price: float, half_spread_bp: float, close_exit: bool
-    ) -> float:
         if not price > 0:
             return math.nan
         qty = max(math.floor(self.cfg.capital_usd * self.cfg.cap_fraction / price), 1.0)
@@ -111,27 +92,7 @@ class Sizer:
     ) -> float:
         """Unsigned shares for a trade with the given net edge (bp of the fund's notional) and the
         benchmark's per-trade standard deviation (bp) and realised volatility, in a fund of
-        daily leverage `leverage` (1 for the benchmark itself). Memoized like `round_trip_bp`."""
-        key = (symbol, price, edge_bp, stdev_bp, realised_vol, leverage)
-        memo = self._shares
-        qty = memo.get(key)
-        if qty is None:
-            if len(memo) >= MEMO_MAX:
-                memo.clear()
-            qty = memo[key] = self._shares_of(
-                symbol, price, edge_bp, stdev_bp, realised_vol, leverage
-            )
-        return qty
-
-    def _shares_of(
-        self,
-        symbol: str,
-        price: float,
-        edge_bp: float,
-        stdev_bp: float,
-        realised_vol: float | None,
-        leverage: float,
-    ) -> float:
+        daily leverage `leverage` (1 for the benchmark itself)."""
         lev = abs(leverage) or 1.0
         sd = stdev_bp * 1e-4 * lev
         vol = None if realised_vol is None else realised_vol * lev
