@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from tests.kit import strategy as k
 
+from inavd.signals import volatility
 from inavd.signals.config import VolHedgeSettings
+from inavd.signals.garch import GarchFit, fit_garch11
 from inavd.signals.vol_hedge import VolHedge, blended_vol, hedge_ratio
 from inavd.signals.volatility import DailyVol, EwmaVol, garch_daily_vol
 from inavd.sizing import Sizer, SizingSettings
@@ -37,6 +39,49 @@ def test_garch_fallbacks_are_explicit() -> None:
     assert short.method == "ewma" and "< 60" in short.detail
     assert short.annual == pytest.approx(0.01 * math.sqrt(252))
     assert garch_daily_vol(np.array([0.01])).method == "none"
+    flat = garch_daily_vol(np.full(100, 0.001))
+    assert flat.method == "ewma" and flat.detail == "constant returns"
+
+
+def test_garch_on_a_variance_trend_is_non_stationary_and_falls_back() -> None:
+    # volatility growing steadily over the sample: the fit runs to α + β = 1 (IGARCH)
+    r = np.random.default_rng(3).standard_normal(400) * np.exp(np.linspace(0, 2.5, 400)) / 100
+    d = garch_daily_vol(r)
+    assert d.method == "ewma" and d.detail.startswith("unusable fit (α+β = 1.000")
+    assert d.annual == pytest.approx(volatility.ewma_daily(r))
+
+
+def test_a_fit_out_of_evaluations_reports_no_convergence() -> None:
+    r = np.random.default_rng(3).standard_normal(400) * np.exp(np.linspace(0, 2.5, 400))
+    assert not fit_garch11(r, max_evals=20).converged
+
+
+@pytest.mark.parametrize(
+    ("fit", "why"),
+    [
+        (GarchFit(0.0, 0.01, 0.1, 0.8, -700.0, 1.0, False, 6000), "no convergence after 6000"),
+        (GarchFit(0.0, 0.01, 0.2, 0.8, -700.0, 1.0, True, 90), "unusable fit (α+β = 1.000"),
+        (GarchFit(0.0, 0.01, 0.1, 0.8, -700.0, math.nan, True, 90), "unusable fit (α+β = 0.900"),
+        (GarchFit(0.0, 0.01, 0.1, 0.8, -700.0, math.inf, True, 90), "forecast inf"),
+    ],
+)
+def test_garch_results_that_cannot_be_trusted_fall_back(
+    monkeypatch: pytest.MonkeyPatch, fit: GarchFit, why: str
+) -> None:
+    monkeypatch.setattr(volatility, "fit_garch11", lambda y: fit)
+    r = simulate_garch(300, 1e-5, 0.08, 0.82)
+    d = garch_daily_vol(r)
+    assert d.method == "ewma" and why in d.detail
+    assert d.annual == pytest.approx(volatility.ewma_daily(r))
+
+
+def test_a_failing_fit_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(y: np.ndarray) -> GarchFit:
+        raise FloatingPointError("overflow")
+
+    monkeypatch.setattr(volatility, "fit_garch11", boom)
+    d = garch_daily_vol(simulate_garch(300, 1e-5, 0.08, 0.82))
+    assert d.method == "ewma" and d.detail == "fit failed: FloatingPointError: overflow"
 
 
 def test_ewma_vol_annualises_per_second_variance() -> None:

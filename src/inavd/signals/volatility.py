@@ -1,26 +1,31 @@
-"""Volatility estimates: EWMA on intraday returns, GARCH(1,1) on daily returns (via `arch`).
+"""Volatility estimates: EWMA on intraday returns, GARCH(1,1) on daily returns.
 
-GARCH is fitted once at start-up, never on the hot path. When it cannot be trusted — too few
-observations, the optimiser fails or does not converge, a non-stationary fit (α + β ≥ 1) or a
-non-finite forecast — the estimate falls back to an EWMA of the daily returns, and the result says
-which method produced it.
+GARCH is fitted once at start-up, never on the hot path, by the numpy estimator in
+`inavd.signals.garch` (the model and optimum of `arch`, checked against it in the tests). When
+it cannot be trusted — too few observations, the optimiser fails or does not converge, a
+non-stationary fit (α + β ≥ 1) or a non-finite forecast — the estimate falls back to an EWMA of
+the daily returns, and the result says which method produced it.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import structlog
 
+from inavd.signals.garch import fit_garch11
+
 log = structlog.get_logger(__name__)
 
 TRADING_DAYS = 252
 SESSION_S = 6.5 * 3600
 YEAR_TRADING_S = TRADING_DAYS * SESSION_S
+# α + β this close to 1 is the optimiser's way of reaching the non-stationary edge α + β = 1
+# (its coordinates keep α + β < 1 strictly)
+MAX_PERSISTENCE = 1.0 - 1e-6
 
 
 class EwmaVol:
@@ -75,19 +80,16 @@ def garch_daily_vol(returns: npt.NDArray[np.float64], min_obs: int = 60) -> Dail
         return DailyVol(math.nan, "none", f"{r.size} returns")
     if r.size < min_obs:
         return _fallback(r, f"{r.size} returns < {min_obs}")
+    if not r.max() > r.min():
+        return _fallback(r, "constant returns")
     try:
-        from arch import arch_model
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            res = arch_model(100.0 * r, mean="Constant", vol="GARCH", p=1, q=1).fit(disp="off")
-        alpha, beta = float(res.params["alpha[1]"]), float(res.params["beta[1]"])
-        var = float(res.forecast(horizon=1, reindex=False).variance.values[-1, 0])
-    except Exception as exc:  # any optimiser or numerical failure means: use the fallback
+        fit = fit_garch11(100.0 * r)  # percent returns, as arch would be given
+    except Exception as exc:  # any numerical failure means: use the fallback
         return _fallback(r, f"fit failed: {type(exc).__name__}: {exc}")
-    if res.convergence_flag != 0:
-        return _fallback(r, f"no convergence (flag {res.convergence_flag})")
-    if not (alpha + beta < 1.0 and math.isfinite(var) and var > 0):
+    alpha, beta, var = fit.alpha, fit.beta, fit.forecast
+    if not fit.converged:
+        return _fallback(r, f"no convergence after {fit.evaluations} evaluations")
+    if not (alpha + beta < MAX_PERSISTENCE and math.isfinite(var) and var > 0):
         return _fallback(r, f"unusable fit (α+β = {alpha + beta:.3f}, forecast {var:.3g})")
     vol = DailyVol(math.sqrt(var * TRADING_DAYS) / 100.0, "garch", f"α={alpha:.3f} β={beta:.3f}")
     log.info(
