@@ -2,12 +2,12 @@
 
 Position targets are kept per strategy and summed per symbol: an intent moves only its own
 strategy's share of a symbol (its fills plus its working orders), so two signals can share a fund;
-what is held and working, per symbol and per strategy, is `holdings.py`'s. The order delta gets a deterministic client order id. Every order, including
-each iceberg child, passes the built-in checks (reconciled, not stopping, MOC cutoff) and then
-every function in `gates` right before it is sent. The order row is committed to the journal
-*before* the submit leaves the process (write-ahead), so a crash can never leave an order the
-journal does not know about; a submit whose outcome is unknown is resolved by looking the client
-order id up, never by sending it again.
+what is held and working, per symbol and per strategy, is `holdings.py`'s. The order delta gets a
+deterministic client order id. Every order, including each iceberg child, passes the built-in
+checks (reconciled, not stopping, MOC cutoff) and then every function in `gates` right before it
+is sent. The order row is committed to the journal *before* the submit leaves the process
+(write-ahead), so a crash can never leave an order the journal does not know about; a submit
+whose outcome is unknown is resolved by looking the client order id up, never by sending it again.
 """
 
 from __future__ import annotations
