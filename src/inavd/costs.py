@@ -82,11 +82,16 @@ class CostModel:
         s = self.s
         crossing = qty * spread  # half a spread in, half out
         slippage = 2 * qty * price * s.slippage_bp * 1e-4
-        # fill_fees(BUY) + fill_fees(SELL), inlined with the same arithmetic (signals ask for
-        # this on every entry they consider): a buy pays only the commission
-        commission = self.commission(qty)
-        sec = _cents_up(qty * price * s.sec_fee_per_million_usd / 1e6)
-        sale = sec + _cents_up(min(qty * s.taf_per_share_usd, s.taf_max_usd)) + commission
+        # fill_fees(BUY) + fill_fees(SELL), inlined with the same arithmetic, `commission` and
+        # `_cents_up` included (signals ask for this on every entry they consider, and a call
+        # costs more than the arithmetic): a buy pays only the commission
+        per_share, minimum = s.commission_per_share_usd, s.commission_min_usd
+        commission = 0.0 if per_share <= 0 and minimum <= 0 else max(qty * per_share, minimum)
+        sec = qty * price * s.sec_fee_per_million_usd / 1e6
+        sec = math.ceil(sec * 100 - 1e-9) / 100 if sec > 0 else 0.0
+        taf = min(qty * s.taf_per_share_usd, s.taf_max_usd)
+        taf = math.ceil(taf * 100 - 1e-9) / 100 if taf > 0 else 0.0
+        sale = sec + taf + commission
         return crossing + slippage + (commission + sale)
 
     def round_trip_bp(self, symbol: str, qty: float, price: float, spread: float) -> float:

@@ -24,27 +24,31 @@ def minutes_to_close(ctx: Context) -> float:
 
 
 def book_mid(ctx: Context, symbol: str) -> float:
-    i = ctx.book.index.get(symbol)
+    b = ctx.book
+    i = b.index.get(symbol)
     if i is None:
         return math.nan
-    return float(ctx.book.bid[i] + ctx.book.ask[i]) * 0.5
+    # `.item` reads a Python float (the sum of two doubles is the same in numpy and in Python)
+    return float(b.bid.item(i) + b.ask.item(i)) * 0.5
 
 
 def half_spread_bp(ctx: Context, symbol: str) -> float:
-    i = ctx.book.index.get(symbol)
+    b = ctx.book
+    i = b.index.get(symbol)
     if i is None:
         return math.nan
-    bid, ask = float(ctx.book.bid[i]), float(ctx.book.ask[i])
+    bid, ask = float(b.bid.item(i)), float(b.ask.item(i))
     return (ask - bid) / (ask + bid) * 1e4
 
 
 def round_trip_bp(sizer: Sizer, ctx: Context, symbol: str, close_exit: bool = False) -> float:
     """The estimated round trip of one clip of `symbol` at the current quote (bp)."""
-    i = ctx.book.index.get(symbol)
+    b = ctx.book
+    i = b.index.get(symbol)
     if i is None:
         return sizer.round_trip_bp(symbol, math.nan, math.nan, close_exit)
     # one read of the touch for both `book_mid` and `half_spread_bp` (the same arithmetic)
-    bid, ask = float(ctx.book.bid[i]), float(ctx.book.ask[i])
+    bid, ask = float(b.bid.item(i)), float(b.ask.item(i))
     mid, half = (bid + ask) * 0.5, (ask - bid) / (ask + bid) * 1e4
     return sizer.round_trip_bp(symbol, mid, half, close_exit)
 
