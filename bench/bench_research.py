@@ -8,7 +8,9 @@ sessions folder (each day built from its bars, then replayed), and *warm*, on th
 run filled (replay only: what every further setting of a sweep costs). The cluster is the
 runner's own (`inavd.research.runner.connect`); its start is timed apart from the days, and its
 workers have run one near-empty task each before the clock starts, as the serial process has.
-Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
+Beside wall time, the CPU time of every process taking part: on a shared box it still says what
+two free cores would give (2 × serial CPU ÷ cluster CPU). Peak memory per worker is VmHWM read
+inside each worker. Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
 """
 
 from __future__ import annotations
@@ -146,6 +148,8 @@ def cluster_round(days: list[DaySource], empty: DaySource, folder: Path) -> dict
         out["empty"] = statistics.median(
             each(empties, lambda t: client.submit(run_task, t, pure=False).result())
         )
+        batch = tasks_for([empty] * 20, folder / "b")
+        out["empty_batch"] = timed(lambda: run_all(batch, Target(), client)) * 2 / len(batch)
         out["dispatch"] = statistics.median(
             each(empties * 2, lambda _: client.submit(_noop, pure=False).result())
         )
@@ -235,8 +239,10 @@ def report(
     for label, x in (
         ("Dask dispatch of an empty task", med(cluster, "dispatch")),
         ("near-empty day in process", med(serial, "empty")),
-        ("near-empty day through Dask", med(cluster, "empty")),
-    ):
+        ("near-empty day through Dask, one at a time", med(cluster, "empty")),
+        ("near-empty days through Dask, 20 at once (wall × 2 workers / 20)",
+         med(cluster, "empty_batch")),
+    ):  # fmt: skip
         print(f"{label}: {x * 1000:.1f} ms = {100 * x / day:.1f} % of a default day")
     print("near-empty day in process, profiled (mean ms; the profiler inflates):")
     for label, x in phases:
