@@ -298,7 +298,7 @@ class App:
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()
-        await life.until_stopped(consume(self, started))
+        await life.until_stopped(consume(self, started, self.opts.quiet))
         if not self.stop_event.is_set():
             await self.core.close_session()
         wall = time.perf_counter() - started

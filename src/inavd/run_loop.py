@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import structlog
 
 from inavd.clock import SimClock
 from inavd.domain.quotes import QuoteBatch
 from inavd.domain.units import NS_PER_S
-
-if TYPE_CHECKING:
-    from inavd.app import App
+from inavd.execution.resume import ReplayResume
+from inavd.ports import DaemonView
 
 log = structlog.get_logger(__name__)
 
 
-async def consume(app: App, started: float) -> None:
+class FeedHost(DaemonView, Protocol):
+    """What the loop reads of the app beyond the side channels' view (`App` satisfies it)."""
+
+    @property
+    def feed_total(self) -> int | None: ...  # quotes, when known in advance
+    @property
+    def live(self) -> bool: ...
+    @property
+    def resume(self) -> ReplayResume: ...
+
+
+async def consume(app: FeedHost, started: float, quiet: bool = False) -> None:
     """Every batch of the feed through the core until it ends or a stop is asked."""
     total = app.feed_total or 0
     next_report = total // 10
@@ -41,7 +51,7 @@ async def consume(app: App, started: float) -> None:
             await app.router.pump()  # iceberg slices, exit at close, periodic reconcile
             app.journal.commit_lazy()  # acknowledgements of this batch become durable
             app.resume.save(app.core)
-        if total and app.core.quotes >= next_report and not app.opts.quiet:
+        if total and app.core.quotes >= next_report and not quiet:
             progress(app, total, started)
             next_report += max(total // 10, 1)
         if app.stop_event.is_set():
@@ -62,7 +72,7 @@ def paced(clock: object, batch: QuoteBatch) -> list[QuoteBatch]:
     return parts
 
 
-def progress(app: App, total: int, started: float) -> None:
+def progress(app: DaemonView, total: int, started: float) -> None:
     done = app.core.quotes
     rate = done / max(time.perf_counter() - started, 1e-9)
     log.info(

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from inavd import __version__
 from inavd.brokers.paper_close import ClosingAuction
 from inavd.costs import CostModel
-from inavd.execution.storage import storage_summary
+from inavd.domain.instruments import Universe
+from inavd.execution.state_store import TradingStateStore
+from inavd.execution.storage import Built, storage_summary
 from inavd.pnl import closing_marks, run_pnl
+from inavd.ports import DaemonView
 from inavd.summary import thresholds_by_fund
 
-if TYPE_CHECKING:
-    from inavd.app import App
+
+class RecordedRun(DaemonView, Built, Protocol):
+    """What the record reads of the app (`App` satisfies it; no import of the app itself)."""
+
+    @property
+    def universe(self) -> Universe: ...
+    @property
+    def state_store(self) -> TradingStateStore: ...
 
 
-def run_summary(app: App, wall: float) -> dict[str, Any]:
+def run_summary(app: RecordedRun, wall: float) -> dict[str, Any]:
     """Counts, P&L after costs, premiums and storage of the run (`--summary-json`)."""
     c, core, settings = app.collector, app.core, app.cfg.settings
     auction = getattr(app.broker, "auction", None)
@@ -59,7 +68,7 @@ def run_summary(app: App, wall: float) -> dict[str, Any]:
     }
 
 
-def record_run_start(app: App) -> None:
+def record_run_start(app: RecordedRun) -> None:
     ts = app.trading_state  # registers the run with its session (carried P&L, restore)
     app.state_store.save(ts.state, ts.reason)
     app.journal.execute(
@@ -77,7 +86,7 @@ def record_run_start(app: App) -> None:
     )
 
 
-def record_run_end(app: App, summary: dict[str, Any]) -> None:
+def record_run_end(app: RecordedRun, summary: dict[str, Any]) -> None:
     app.journal.execute(
         "UPDATE runs SET ended_ns=?, summary_json=? WHERE run_id=?",
         (time.time_ns(), json.dumps(summary), app.run_id),
