@@ -74,7 +74,9 @@ class QuoteFile:
             if self.parquet:
                 import pyarrow.parquet as pq
 
-                pf = pq.ParquetFile(self.path)
+                # no pre-buffering: Arrow would keep the column chunks it read ahead (most of a
+                # large file) until the reader is done
+                pf = pq.ParquetFile(self.path, pre_buffer=False)
                 self._check_columns(pf.schema_arrow.names)
                 for rb in pf.iter_batches(batch_size=self.chunk_rows, columns=list(columns)):
                     yield rb.to_pandas()
