@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from inavd.arrow_memory import prefer_returning_pool
 from inavd.errors import InavdError
 from inavd.redact import redact
 
@@ -61,6 +62,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prefer_returning_pool()  # before anything imports pyarrow
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
