@@ -21,7 +21,6 @@ from inavd.costs import CostModel
 from inavd.domain.instruments import Universe
 from inavd.errors import ConfigError
 from inavd.feeds.base import QuoteFeed
-from inavd.feeds.columns import to_batch
 from inavd.feeds.replay import ReplayFeed
 from inavd.feeds.sample import (
     parse_day_path,
@@ -88,6 +87,7 @@ def _alpaca_feed(cfg: Config, index: dict[str, int]) -> FeedBundle:
 
 
 def _synthetic(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> FeedBundle:
+    from inavd.feeds.columns import to_batch
     from inavd.feeds.replay import ArrayFeed
     from inavd.feeds.synthetic import generate_session  # scipy: only for this feed
     from inavd.universe import build_universe

@@ -293,6 +293,8 @@ class App:
             lock.release()
             if gc_state is not None:
                 gcpolicy.thaw(gc_state)
+            else:
+                gcpolicy.resume()  # stopped before the freeze: collect as usual again
         if self.journal.failure is not None:  # noticed by a step that carried on
             raise self.journal.failure
         return summary

@@ -64,6 +64,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     prefer_returning_pool()  # before anything imports pyarrow
     argv = list(sys.argv[1:] if argv is None else argv)
+    from inavd import gcpolicy
+
+    if argv and COMMAND_MODULE_OF.get(argv[0]) == "run":
+        gcpolicy.pause()  # no collections while the daemon is imported and built
+    try:
+        return _dispatch(argv)
+    finally:
+        gcpolicy.resume()  # a run that never reached its freeze (bad config, --help)
+
+
+def _dispatch(argv: list[str]) -> int:
     parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:

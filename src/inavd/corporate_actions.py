@@ -13,6 +13,7 @@ an operator's CSV `ex_date,symbol,cash_amount`, or Alpaca's corporate-actions da
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -20,8 +21,6 @@ from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
-
-import pandas as pd
 
 from inavd.domain.corporate import Adjustment
 from inavd.errors import DataError
@@ -55,16 +54,22 @@ def read_actions(path: Path) -> CorporateActions:
     if not path.exists():
         raise DataError(f"{path}: corporate-actions file not found")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        with path.open(newline="") as fh:
+            rows = list(csv.reader(fh))
+    except (csv.Error, UnicodeDecodeError) as exc:
         raise DataError(f"{path}: cannot read the corporate-actions file: {exc}") from None
-    missing = [c for c in COLUMNS if c not in df.columns]
+    header = rows[0] if rows else []
+    missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise DataError(f"{path}: missing column(s) {missing}; expected {', '.join(COLUMNS)}")
+    cols = [header.index(c) for c in COLUMNS]
     cash: dict[tuple[str, date], float] = {}
-    rows = zip(df["ex_date"], df["symbol"], df["cash_amount"], strict=True)
-    for i, (d, sym, amount) in enumerate(rows, 2):
-        key, value = _row(path, i, d, sym, amount)
+    for line, row in enumerate(rows[1:], 2):
+        if not any(field.strip() for field in row):
+            continue  # a blank line
+        if len(row) != len(header):
+            raise DataError(f"{path}: line {line}: expected {len(header)} fields, saw {len(row)}")
+        key, value = _row(path, line, *(row[c] for c in cols))
         cash[key] = cash.get(key, 0.0) + value  # two actions on one day add up
     return CorporateActions(cash, str(path))
 

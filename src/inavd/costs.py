@@ -79,10 +79,15 @@ class CostModel:
         no borrow. `symbol` selects per-symbol rates.
         """
         del symbol  # every rate in the estimate is the same for all symbols today
+        s = self.s
         crossing = qty * spread  # half a spread in, half out
-        slippage = 2 * qty * price * self.s.slippage_bp * 1e-4
-        fees = self.fill_fees(Side.BUY, qty, price) + self.fill_fees(Side.SELL, qty, price)
-        return crossing + slippage + fees
+        slippage = 2 * qty * price * s.slippage_bp * 1e-4
+        # fill_fees(BUY) + fill_fees(SELL), inlined with the same arithmetic (signals ask for
+        # this on every entry they consider): a buy pays only the commission
+        commission = self.commission(qty)
+        sec = _cents_up(qty * price * s.sec_fee_per_million_usd / 1e6)
+        sale = sec + _cents_up(min(qty * s.taf_per_share_usd, s.taf_max_usd)) + commission
+        return crossing + slippage + (commission + sale)
 
     def round_trip_bp(self, symbol: str, qty: float, price: float, spread: float) -> float:
         """The same estimate in bp of the position's notional (what signals compare edges with)."""

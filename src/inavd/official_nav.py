@@ -14,12 +14,14 @@ import math
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from inavd.calendar import previous_session_day
 from inavd.errors import DataError
 from inavd.inav.engine import Reference
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROSHARES = {
     "Date": "date",
@@ -59,6 +61,8 @@ def read_nav_file(path: Path) -> OfficialNavs:
 
 
 def _read_one(path: Path) -> dict[tuple[str, date], NavRecord]:
+    import pandas as pd  # only when a NAV file is configured
+
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -90,6 +94,8 @@ def _read_one(path: Path) -> dict[tuple[str, date], NavRecord]:
 
 
 def _optional(df: pd.DataFrame, col: str) -> pd.Series:
+    import pandas as pd
+
     if col not in df.columns:
         return pd.Series(math.nan, index=df.index)
     return pd.to_numeric(df[col], errors="coerce")

@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import structlog
 
 from inavd.calendar import previous_session_day, session_for
@@ -64,6 +63,8 @@ def _valid(v: float) -> bool:
 def read_reference_file(path: Path) -> tuple[dict[str, float], dict[str, float]]:
     if not path.exists():
         raise ConfigError(f"reference.path: {path}: file not found")
+    import pandas as pd  # only for an operator's reference file
+
     try:
         df = pd.read_csv(path, dtype={"symbol": str})
     except Exception as exc:
@@ -90,6 +91,7 @@ def alpaca_prior_closes(
     s: AlpacaSettings, creds: Credentials, symbols: tuple[str, ...], prev: date
 ) -> dict[str, float]:
     """Snapshots' `prevDailyBar.c`, kept only when that bar is from the prior session."""
+    import pandas as pd
     from alpaca.data.enums import DataFeed
     from alpaca.data.historical.stock import StockHistoricalDataClient
     from alpaca.data.requests import StockSnapshotRequest

@@ -6,7 +6,10 @@ import argparse
 import subprocess
 import sys
 
-HEAVY = ("pandas", "numpy", "scipy", "arch", "matplotlib", "pyarrow", "exchange_calendars")
+HEAVY = (
+    "pandas", "numpy", "scipy", "arch", "matplotlib", "pyarrow", "exchange_calendars", "dask",
+    "statsmodels",
+)  # fmt: skip
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -27,8 +30,30 @@ def test_version_imports_nothing_heavy() -> None:
 
 def test_daemon_never_imports_plots_or_the_synthetic_generator() -> None:
     loaded = _loaded_after("import inavd.app")
-    assert not loaded & {"scipy", "matplotlib", "arch"}
-    assert "pandas" in loaded  # the probe itself can see imports
+    assert not loaded & {"scipy", "matplotlib", "arch", "pandas", "exchange_calendars", "dask"}
+    assert "numpy" in loaded  # the probe itself can see imports
+
+
+def test_a_bundled_replay_reads_its_inputs_without_pandas() -> None:
+    """The default run's inputs: the session file streamed from Arrow, the calendar table, the
+    prior closes (reference) and the official closes (closing auction) of the bundled day."""
+    loaded = _loaded_after(
+        "from inavd.feeds.sample import SAMPLE_DAY, SAMPLE_FUNDS, reference_for\n"
+        "from inavd.feeds.sample import sample_dir, sample_session_path\n"
+        "from inavd.brokers.paper_close import official_closes\n"
+        "from inavd.corporate_actions import bundled_actions\n"
+        "from inavd.feeds.replay import ReplayFeed\n"
+        "import asyncio\n"
+        "syms = ('SPY', 'QQQ', 'IWM', *SAMPLE_FUNDS)\n"
+        "feed = ReplayFeed(sample_session_path(), {s: i for i, s in enumerate(syms)})\n"
+        "async def drain():\n"
+        "    return sum([len(b) async for b in feed.batches()])\n"
+        "assert asyncio.run(drain()) == len(feed) > 1_000_000\n"
+        "assert set(reference_for(SAMPLE_DAY, syms).prior_close) >= set(syms)\n"
+        "assert set(official_closes(SAMPLE_DAY, syms, sample_dir())) == set(syms)\n"
+        "assert bundled_actions().on(SAMPLE_DAY, syms) == {}\n"
+    )
+    assert loaded == {"numpy", "pyarrow"}
 
 
 def _commands(parser: argparse.ArgumentParser) -> set[str]:

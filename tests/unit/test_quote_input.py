@@ -229,3 +229,55 @@ def test_replay_memory_does_not_grow_with_the_file(tmp_path: Path) -> None:
     # the whole large file as quote arrays alone is 1e6 × 44 bytes = 44 MB. With Arrow pre-buffering
     # column chunks (its default) this measured 42 MB for the large file, 13 MB without
     assert b < 1.3 * a and b < 25e6, (a, b)
+
+
+# ------------------------------------------------------------------ typed Parquet without pandas
+def _via_pandas(path: Path, tz: str = "") -> list[QuoteBatch]:
+    """The same file through the pandas reader and its checks (the path of CSV files)."""
+    from inavd.feeds.quote_file import QuoteFile
+
+    qf = QuoteFile(path, tz, chunk_rows=4)
+    day = qf.scan().days[0]
+    return [to_batch(chunk, INDEX) for chunk in qf.chunks(day)]
+
+
+def _same(a: QuoteBatch, b: QuoteBatch) -> None:
+    for c in QuoteBatch.__slots__:
+        np.testing.assert_array_equal(getattr(a, c), getattr(b, c), err_msg=c)
+
+
+def test_typed_parquet_read_from_arrow_equals_the_pandas_reading(tmp_path: Path) -> None:
+    """Nulls included: a null symbol is unknown, a null price NaN, int sizes become floats; a
+    quote of another day is left out; the bundled session's first batches too."""
+    df = _frame(12)
+    df["symbol"] = pd.Categorical(["SPY", None, "SH", "XYZ", "UPRO", "SH"] * 2)
+    df["bid"] = pd.array([319.0, None, 25.0, 1.0, 75.0, 25.1] * 2, dtype="Float64")
+    df["ask_size"] = np.arange(12, dtype=np.int32)
+    df.loc[11, "ts"] = T0 + 86_400 * S  # the next day
+    path = tmp_path / "typed.parquet"
+    df.to_parquet(path, index=False, row_group_size=5)
+    feed = ReplayFeed(path, INDEX, chunk_rows=4)
+    assert feed.file._arrow and len(feed) == 11
+    got = _collect(feed)
+    want = _via_pandas(path)
+    _same(got, QuoteBatch(*[np.concatenate([getattr(p, c) for p in want])
+                            for c in QuoteBatch.__slots__]))  # fmt: skip
+    assert got.sym.tolist()[:6] == [0, -1, 1, -1, 2, 1] and np.isnan(got.bid[1])
+
+
+def test_day_numbers_without_pandas_equal_pandas_across_dst() -> None:
+    from inavd.feeds.quote_file import _days
+
+    rng = np.random.default_rng(3)
+    march = pd.Timestamp("2019-03-10 06:59:59", tz="UTC").value  # a second before 03:00 EDT
+    cases = [
+        march + np.arange(-3, 4, dtype=np.int64) * S,  # one chunk over the spring change
+        pd.Timestamp("2019-11-03 05:30", tz="UTC").value + np.arange(0, 7200, 600) * S,
+        rng.integers(0, 60 * 365 * 86_400, 5_000, dtype=np.int64) * S,  # 1970…2030, any order
+        np.array([T0], dtype=np.int64),
+    ]
+    for ts in cases:
+        utc = pd.DatetimeIndex(ts.astype("datetime64[ns]"), tz="UTC")
+        local = utc.tz_convert("America/New_York")
+        want = local.tz_localize(None).asi8 // (86_400 * S)
+        np.testing.assert_array_equal(_days(ts), want)

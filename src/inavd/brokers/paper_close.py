@@ -20,11 +20,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund
-from inavd.feeds.sample import _last_bar_close
+from inavd.feeds.bundled_closes import daily_closes, last_bar_close
 
 
 def official_closes(day: date, symbols: Iterable[str], base: Path) -> dict[str, float]:
@@ -33,11 +31,10 @@ def official_closes(day: date, symbols: Iterable[str], base: Path) -> dict[str, 
     out: dict[str, float] = {}
     daily = base / "daily_closes.csv"
     if daily.exists():
-        closes = pd.read_csv(daily, dtype={"symbol": str, "date": str})
-        row = closes[(closes["date"] == day.isoformat()) & closes["symbol"].isin(wanted)]
-        out = {str(s): float(c) for s, c in zip(row["symbol"], row["close"], strict=True)}
+        on_day = daily_closes(daily).get(day.isoformat(), {})
+        out = {s: c for s, c in on_day.items() if s in wanted}
     for sym in sorted(wanted - set(out)):
-        last = _last_bar_close(base / "bars" / f"{sym}.csv", day)
+        last = last_bar_close(base / "bars" / f"{sym}.csv", day)
         if last is not None:
             out[sym] = last
     return {s: c for s, c in out.items() if math.isfinite(c) and c > 0}

@@ -392,12 +392,19 @@ def _create(path: Path) -> None:
         stale.unlink(missing_ok=True)
     db = sqlite3.connect(str(tmp), isolation_level=None)
     try:
-        for v, script in enumerate(MIGRATIONS):
-            db.execute("BEGIN IMMEDIATE")
+        # The latest schema in one transaction, with neither a rollback journal nor SQLite's
+        # fsyncs: the file is private until the rename below and fsynced whole before it, so
+        # a crash leaves at most a stale `.new` file (removed above). An existing journal still
+        # migrates version by version, each step a transaction of its own (`Journal._migrate`).
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("BEGIN IMMEDIATE")
+        for script in MIGRATIONS:
             for stmt in _statements(script):
                 db.execute(stmt)
-            db.execute(f"PRAGMA user_version={v + 1}")
-            db.execute("COMMIT")
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        db.execute("COMMIT")
+        db.execute("PRAGMA journal_mode=WAL")  # persistent: opening it needs no conversion
     finally:
         db.close()
     with tmp.open("rb") as fh:

@@ -9,7 +9,7 @@ or working; iteration gives only the symbols with something held or working.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 
 
 class PositionView(Mapping[str, float]):
@@ -32,6 +32,17 @@ class PositionView(Mapping[str, float]):
         if symbol in self._universe:
             return 0.0
         raise KeyError(symbol)
+
+    def get(self, symbol: str, default: float | None = None) -> float | None:  # type: ignore[override]
+        """As `Mapping.get` (a symbol of the book reads 0.0), without its two Python calls."""
+        q = self._qty.get(symbol)
+        if q is not None:
+            return q
+        return 0.0 if symbol in self._universe else default
+
+    def items(self) -> ItemsView[str, float]:
+        """The symbols held or working and their positions (the dict's own view: no lookups)."""
+        return self._qty.items()
 
     def __contains__(self, symbol: object) -> bool:
         return symbol in self._qty or symbol in self._universe

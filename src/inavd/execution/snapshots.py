@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from inavd.arrow_np import strings, to_arrow
 from inavd.bus import Bus
 from inavd.domain.events import InavEvaluated, OrderFilled, OrderSubmitted
 
@@ -153,15 +154,14 @@ class SnapshotWriter:
         every = np.arange(len(self.symbols), dtype=np.int32)
         rows = np.asarray(p.rows, dtype=np.int64)
         fund_idx = np.concatenate([every if f is None else f for f in p.funds])
+        # through the buffers (arrow_np): pa.array() would import pandas in the daemon
         arrays: dict[str, Any] = {
-            "seq": pa.array(np.repeat(np.asarray(p.seq, dtype=np.int64), rows)),
-            "ts_ns": pa.array(np.repeat(np.asarray(p.ts_ns, dtype=np.int64), rows)),
-            "symbol": pa.DictionaryArray.from_arrays(
-                pa.array(fund_idx), pa.array(list(self.symbols), pa.string())
-            ),
+            "seq": to_arrow(np.repeat(np.asarray(p.seq, dtype=np.int64), rows)),
+            "ts_ns": to_arrow(np.repeat(np.asarray(p.ts_ns, dtype=np.int64), rows)),
+            "symbol": pa.DictionaryArray.from_arrays(to_arrow(fund_idx), strings(self.symbols)),
         }
         for k, name in enumerate(VALUE_COLUMNS):
-            arrays[name] = pa.array(np.concatenate([v[k] for v in p.values]))
+            arrays[name] = to_arrow(np.concatenate([v[k] for v in p.values]))
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"seg-{self._next_segment:06d}.parquet"
         tmp = path.with_suffix(".tmp")

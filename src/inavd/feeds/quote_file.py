@@ -11,6 +11,10 @@ pass hands out the chosen day's quotes.
   are refused with a line saying so rather than read as UTC; epoch integers are UTC by definition;
 * a file out of time order is sorted in memory with a warning (it then cannot be streamed);
 * null symbols become unknown symbols (rejected and counted by the book).
+
+A typed Parquet file (integer `ts`, numeric prices and sizes: what `inavd sample` and the bundled
+session are) is read from its Arrow arrays straight into quote batches; other files go through
+pandas and the checks of `quote_checks`, imported only then.
 """
 
 from __future__ import annotations
@@ -18,24 +22,31 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 import structlog
 
+from inavd.arrow_np import from_arrow
 from inavd.clock import NY
+from inavd.domain.quotes import UNKNOWN_SYMBOL, QuoteBatch
 from inavd.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from inavd.feeds.quote_checks import Checks
 
 log = structlog.get_logger(__name__)
 
 QUOTE_COLUMNS = ("ts", "symbol", "bid", "ask", "bid_size", "ask_size")
 NUMBER_COLUMNS = ("bid", "ask", "bid_size", "ask_size")
 CHUNK_ROWS = 65_536
-_OFFSET = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)\s*$"
 
 
 @dataclass
@@ -70,15 +81,11 @@ class QuoteFile:
 
     # ------------------------------------------------------------------ raw chunks
     def _raw(self, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
+        import pandas as pd
+
         try:
             if self.parquet:
-                import pyarrow.parquet as pq
-
-                # no pre-buffering: Arrow would keep the column chunks it read ahead (most of a
-                # large file) until the reader is done
-                pf = pq.ParquetFile(self.path, pre_buffer=False)
-                self._check_columns(pf.schema_arrow.names)
-                for rb in pf.iter_batches(batch_size=self.chunk_rows, columns=list(columns)):
+                for rb in self._record_batches(columns):
                     yield rb.to_pandas()
             else:
                 reader = pd.read_csv(
@@ -96,9 +103,25 @@ class QuoteFile:
         except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
             raise DataError(f"{self.path}: cannot read quotes: {exc}") from None
 
-    def _typed_numbers(self) -> bool:
+    def _record_batches(self, columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+        import pyarrow.parquet as pq
+
+        try:
+            # no pre-buffering: Arrow would keep the column chunks it read ahead (most of a large
+            # file) until the reader is done
+            pf = pq.ParquetFile(self.path, pre_buffer=False)
+            self._check_columns(pf.schema_arrow.names)
+            yield from pf.iter_batches(batch_size=self.chunk_rows, columns=list(columns))
+        except DataError:
+            raise
+        except Exception as exc:  # pyarrow raises many types for unreadable files
+            raise DataError(f"{self.path}: cannot read quotes: {exc}") from None
+
+    @cached_property
+    def _types(self) -> tuple[bool, bool]:
+        """(prices and sizes are numbers, `ts` is an integer) in a Parquet file's schema."""
         if not self.parquet:
-            return False
+            return False, False
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -107,10 +130,23 @@ class QuoteFile:
         except Exception as exc:  # not Parquet after all, or damaged
             raise DataError(f"{self.path}: cannot read quotes: {exc}") from None
         self._check_columns(schema.names)
-        return all(
+        numbers = all(
             pa.types.is_integer(schema.field(c).type) or pa.types.is_floating(schema.field(c).type)
             for c in NUMBER_COLUMNS
         )
+        return numbers, pa.types.is_integer(schema.field("ts").type)
+
+    @property
+    def _arrow(self) -> bool:
+        """Read from Arrow arrays, without pandas: every column typed, nothing to parse."""
+        numbers, integer_ts = self._types
+        return numbers and integer_ts
+
+    @cached_property
+    def _checks(self) -> Checks:
+        from inavd.feeds.quote_checks import Checks
+
+        return Checks(self.path, self.tz)
 
     def _check_columns(self, names: Any) -> None:
         missing = [c for c in QUOTE_COLUMNS if c not in set(names)]
@@ -123,11 +159,7 @@ class QuoteFile:
         file's numbers need no check: only its `ts` is read)."""
         out = Scan()
         last = np.iinfo(np.int64).min
-        columns = ("ts",) if self._typed_numbers() else QUOTE_COLUMNS
-        for chunk in self._raw(columns):
-            ts = self._ts(chunk["ts"], out.rows) if len(columns) == 1 else (
-                self._clean(chunk, out.rows)["ts"].to_numpy()
-            )
+        for ts in self._ts_chunks():
             out.rows += len(ts)
             if len(ts):
                 out.in_order &= bool(ts[0] >= last) and bool((np.diff(ts) >= 0).all())
@@ -137,6 +169,55 @@ class QuoteFile:
                     out.per_day[date.fromordinal(k + _EPOCH)] += c
         return out
 
+    def _ts_chunks(self) -> Iterator[np.ndarray]:
+        rows = 0
+        if self._arrow:
+            for rb in self._record_batches(("ts",)):
+                yield self._arrow_ts(rb.column(0), rows)
+                rows += rb.num_rows
+            return
+        typed_numbers = self._types[0]
+        for chunk in self._raw(("ts",) if typed_numbers else QUOTE_COLUMNS):
+            yield (
+                self._checks.ts(chunk["ts"], rows)
+                if typed_numbers
+                else self._checks.clean(chunk, rows)["ts"].to_numpy()
+            )
+            rows += len(chunk)
+
+    def batches(
+        self, day: date, index: dict[str, int], in_order: bool = True
+    ) -> Iterator[QuoteBatch]:
+        """The day's quotes as batches over the universe's slots (`index`; unknown → -1)."""
+        if self._arrow and in_order:
+            yield from self._arrow_day(day, index)
+            return
+        from inavd.feeds.columns import to_batch
+
+        for chunk in self.chunks(day, in_order):
+            yield to_batch(chunk, index)
+
+    def _arrow_day(self, day: date, index: dict[str, int]) -> Iterator[QuoteBatch]:
+        rows, number = 0, _day_number(day)
+        symbols = _SymbolSlots(index)
+        for rb in self._record_batches(QUOTE_COLUMNS):
+            ts = self._arrow_ts(rb.column(0), rows)
+            rows += rb.num_rows
+            keep = _days(ts) == number
+            if not keep.any():
+                continue
+            cols = [ts, symbols(rb.column(1))] + [_floats(rb.column(i)) for i in range(2, 6)]
+            if not keep.all():
+                cols = [c[keep] for c in cols]
+            yield QuoteBatch(*cols)
+
+    def _arrow_ts(self, col: pa.Array, first_row: int) -> np.ndarray:
+        values, valid = from_arrow(col)
+        if valid is not None:
+            k = int(np.argmin(valid))
+            raise DataError(f"{self.path}: column ts: row {first_row + k + 1}: empty timestamp")
+        return values.astype(np.int64, copy=False)
+
     def chunks(self, day: date, in_order: bool = True) -> Iterator[pd.DataFrame]:
         """The day's quotes with `ts` in epoch ns and numbers checked; sorted if needed."""
         if not in_order:
@@ -144,16 +225,18 @@ class QuoteFile:
             return
         row, number = 0, _day_number(day)
         for chunk in self._raw(QUOTE_COLUMNS):
-            part = self._clean(chunk, row)
+            part = self._checks.clean(chunk, row)
             row += len(chunk)
             part = part[_days(part["ts"].to_numpy()) == number]
             if len(part):
                 yield part
 
     def _sorted_day(self, day: date) -> pd.DataFrame:
+        import pandas as pd
+
         parts, row, number = [], 0, _day_number(day)
         for chunk in self._raw(QUOTE_COLUMNS):
-            part = self._clean(chunk, row)
+            part = self._checks.clean(chunk, row)
             row += len(chunk)
             parts.append(part[_days(part["ts"].to_numpy()) == number])
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -164,84 +247,68 @@ class QuoteFile:
         )
         return df.sort_values("ts", kind="stable").reset_index(drop=True)
 
-    # ------------------------------------------------------------------ checks
-    def _clean(self, chunk: pd.DataFrame, first_row: int) -> pd.DataFrame:
-        out = pd.DataFrame({"ts": self._ts(chunk["ts"], first_row)}, index=chunk.index)
-        out["symbol"] = chunk["symbol"]
-        for col in NUMBER_COLUMNS:
-            out[col] = self._number(chunk[col], col, first_row)
-        return out
 
-    def _number(self, col: pd.Series, name: str, first_row: int) -> np.ndarray:
-        if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            return col.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = pd.to_numeric(col, errors="coerce")
-        text = col.astype("string").str.strip()
-        bad = values.isna().to_numpy() & text.notna().to_numpy() & (text != "").to_numpy()
-        if bad.any():
-            k = int(np.argmax(bad))
-            raise DataError(
-                f"{self.path}: column {name}: row {first_row + k + 1}: "
-                f"{col.iloc[k]!r} is not a number"
-            )
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+class _SymbolSlots:
+    """Arrow symbol column → universe slots (null or unknown → -1); the lookup table is kept
+    while the file's dictionary stays the same (Parquet repeats it per row group)."""
 
-    def _ts(self, ts: pd.Series, first_row: int) -> np.ndarray:
-        empty = ts.isna().to_numpy()
-        if empty.any():
-            k = int(np.argmax(empty))
-            raise DataError(f"{self.path}: column ts: row {first_row + k + 1}: empty timestamp")
-        if pd.api.types.is_integer_dtype(ts):
-            return ts.to_numpy(dtype=np.int64)
-        if pd.api.types.is_datetime64_any_dtype(ts):  # a typed Parquet timestamp column
-            if getattr(ts.dt, "tz", None) is None:
-                if not self.tz:
-                    raise DataError(
-                        f"{self.path}: column ts: timestamps have no time zone; give the zone "
-                        "they were written in with --tz (e.g. --tz America/New_York or --tz UTC)"
-                    )
-                ts = ts.dt.tz_localize(self.tz)
-            return np.asarray(ts.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64"))
-        text = ts.astype("string")
-        if text.str.fullmatch(r"\s*\d+\s*").all():  # epoch ns written as text
-            return text.astype("int64").to_numpy(dtype=np.int64)
-        return self._iso(text, first_row)
+    def __init__(self, index: dict[str, int]) -> None:
+        self.index = index
+        self.dictionary: pa.Array | None = None
+        self.lut = np.empty(0, dtype=np.int32)
 
-    def _iso(self, text: pd.Series, first_row: int) -> np.ndarray:
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-        bad = parsed.isna().to_numpy()
-        if bad.any():
-            k = int(np.argmax(bad))
-            raise DataError(
-                f"{self.path}: column ts: row {first_row + k + 1}: {text.iloc[k]!r} is not a time"
-            )
-        aware = text.str.contains(_OFFSET, regex=True).to_numpy(dtype=bool)
-        if not aware.all():
-            if not self.tz:
-                k = int(np.argmin(aware))
-                raise DataError(
-                    f"{self.path}: column ts: row {first_row + k + 1}: {text.iloc[k]!r} has no"
-                    " UTC offset; give the zone the file was written in with --tz (e.g. --tz "
-                    "America/New_York or --tz UTC)"
-                )
-            naive = pd.to_datetime(text[~aware], format="ISO8601")
-            try:
-                local = naive.dt.tz_localize(self.tz, ambiguous="raise", nonexistent="raise")
-            except Exception as exc:  # an hour that DST skips or repeats
-                raise DataError(f"{self.path}: column ts: {exc} (zone {self.tz!r})") from None
-            parsed[~aware] = local.dt.tz_convert("UTC")
-        return np.asarray(parsed.dt.as_unit("ns").astype("int64").to_numpy(), dtype=np.int64)
+    def __call__(self, col: pa.Array) -> np.ndarray:
+        import pyarrow as pa
+
+        if not pa.types.is_dictionary(col.type):
+            col = col.dictionary_encode()
+        if self.dictionary is None or not col.dictionary.equals(self.dictionary):
+            self.dictionary = col.dictionary
+            names = col.dictionary.to_pylist()
+            slots = [self.index.get(str(s), UNKNOWN_SYMBOL) if s is not None else UNKNOWN_SYMBOL
+                     for s in names]  # fmt: skip
+            self.lut = np.array([*slots, UNKNOWN_SYMBOL], dtype=np.int32)
+        codes, valid = from_arrow(col.indices)
+        if valid is not None:  # a null symbol takes the table's last slot: unknown
+            codes = np.where(valid, codes, len(self.lut) - 1)
+        return np.asarray(self.lut[codes.astype(np.intp, copy=False)], dtype=np.int32)
 
 
-_NS_PER_DAY = 86_400 * 10**9
+def _floats(col: pa.Array) -> np.ndarray:
+    """A numeric Arrow column as float64 (null → NaN, rejected by the book)."""
+    values, valid = from_arrow(col)
+    out = values.astype(np.float64, copy=valid is not None)
+    if valid is not None:
+        out[~valid] = np.nan
+    return out
+
+
+_NS_PER_S = 10**9
+_NS_PER_HOUR = 3_600 * _NS_PER_S
+_NS_PER_DAY = 86_400 * _NS_PER_S
 _EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _ny_offset_ns(ts_ns: int) -> int:
+    off = datetime.fromtimestamp(ts_ns // _NS_PER_S, UTC).astimezone(NY).utcoffset()
+    assert off is not None
+    return int(off.total_seconds()) * _NS_PER_S
 
 
 def _days(ts: np.ndarray) -> np.ndarray:
     """Session day (New York) of each epoch-ns time, as days since 1970-01-01 (int64: no Python
-    date object per row)."""
-    local = pd.DatetimeIndex(np.asarray(ts, dtype="datetime64[ns]"), tz="UTC").tz_convert(NY)
-    return np.asarray(local.tz_localize(None).asi8 // _NS_PER_DAY, dtype=np.int64)
+    date object per row). New York changes its offset only on whole hours, months apart: a chunk
+    of less than 30 days with one offset at both ends has that offset throughout."""
+    ts = np.asarray(ts, dtype=np.int64)
+    if not len(ts):
+        return np.empty(0, dtype=np.int64)
+    lo, hi = int(ts.min()), int(ts.max())
+    off = _ny_offset_ns(lo)
+    if off == _ny_offset_ns(hi) and hi - lo < 30 * _NS_PER_DAY:
+        return (ts + off) // _NS_PER_DAY
+    hours, where = np.unique(ts // _NS_PER_HOUR, return_inverse=True)
+    offsets = np.array([_ny_offset_ns(int(h) * _NS_PER_HOUR) for h in hours], dtype=np.int64)
+    return np.asarray((ts + offsets[where.ravel()]) // _NS_PER_DAY, dtype=np.int64)
 
 
 def _day_number(day: date) -> int:

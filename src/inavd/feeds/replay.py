@@ -9,7 +9,6 @@ from pathlib import Path
 
 from inavd.domain.quotes import QuoteBatch
 from inavd.errors import DataError
-from inavd.feeds.columns import to_batch
 from inavd.feeds.quote_file import CHUNK_ROWS, QuoteFile
 
 
@@ -70,8 +69,7 @@ class ReplayFeed:
         return self.total
 
     async def batches(self) -> AsyncIterator[QuoteBatch]:
-        for chunk in self.file.chunks(self.day, self.in_order):
-            data = to_batch(chunk, self.index)
+        for data in self.file.batches(self.day, self.index, self.in_order):
             n = len(data)
             for start in range(0, n, self.batch_max):
                 yield data.slice(start, min(start + self.batch_max, n))

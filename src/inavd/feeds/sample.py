@@ -10,17 +10,18 @@ from __future__ import annotations
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from inavd.calendar import previous_session_day, session_for
-from inavd.clock import NY
-from inavd.corporate_actions import apply_actions, bundled_actions
 from inavd.domain.instruments import Universe
 from inavd.errors import DataError
-from inavd.feeds.columns import write_quote_table
-from inavd.feeds.days import DayBars, bars_prior_closes, day_bars, funds_of_day
+from inavd.feeds.bundled_closes import daily_closes, prior_bar_closes
 from inavd.inav.engine import Reference
+
+if TYPE_CHECKING:  # building a session needs pandas; replaying the committed one does not
+    import pandas as pd
+
+    from inavd.feeds.days import DayBars
 
 SAMPLE_DAY = date(2019, 12, 19)
 SAMPLE_SEED = 20191219
@@ -42,32 +43,26 @@ def reference_for(day: date, symbols: tuple[str, ...], data_dir: Path | None = N
     bar of the prior session in the bundled bars. Prior NAV = prior close (flagged as such)."""
     base = data_dir or sample_dir()
     prev = previous_session_day(day)
-    closes = pd.read_csv(base / "daily_closes.csv", dtype={"symbol": str, "date": str})
-    row = closes[closes["date"] == prev.isoformat()]
-    prior = {str(s): float(c) for s, c in zip(row["symbol"], row["close"], strict=True)}
-    missing = [s for s in symbols if s not in prior]
-    if missing:
-        prior.update(bars_prior_closes(day, missing))
     prev_session = session_for(prev)
     if prev_session is None:
         raise DataError(f"{prev} is not a session")
+    prior = dict(daily_closes(base / "daily_closes.csv").get(prev.isoformat(), {}))
+    missing = [s for s in symbols if s not in prior]
+    if missing and day.year < 2025:  # the December 2019 bar files, read without pandas
+        prior.update(prior_bar_closes(prev, prev_session.close_ns, missing))
+    elif missing:
+        from inavd.feeds.days import bars_prior_closes
+
+        prior.update(bars_prior_closes(day, missing))
     return Reference(
         prior_close=prior, prior_nav=dict(prior), prior_strike_ns=prev_session.close_ns
     )
 
 
-def _last_bar_close(path: Path, day: date) -> float | None:
-    """The day's last 1-minute bar close in a bar file (a fund's closing print), if any."""
-    if not path.exists():
-        return None
-    bars = pd.read_csv(path)
-    ts = pd.to_datetime(bars.iloc[:, 0], utc=True).dt.tz_convert(NY)
-    on_day = bars[ts.dt.date == day]
-    return float(on_day["Close"].iloc[-1]) if len(on_day) else None
-
-
 def session_universe(universe: Universe, db: DayBars) -> Universe:
     """The configured funds (and their benchmarks) that have usable bars on the day."""
+    from inavd.feeds.days import funds_of_day
+
     usable = set(funds_of_day(db, {f.symbol: f.benchmark for f in universe.funds}))
     funds = tuple(f for f in universe.funds if f.symbol in usable)
     benchmarks = tuple(b for b in universe.benchmarks if any(f.benchmark == b for f in funds))
@@ -79,6 +74,8 @@ def build_day_session(
 ) -> pd.DataFrame:
     """One bundled day's quotes: every symbol from its own bars, or (`synthetic`) fund quotes
     from the daily-reset model plus noise around the benchmarks' real bars."""
+    from inavd.feeds.days import day_bars
+
     db = day_bars(day)
     return build_from_bars(db, universe, seed, synthetic)
 
@@ -93,6 +90,7 @@ def build_from_bars(
         from inavd.feeds.real_session import build_real_session  # only when building a session
 
         return build_real_session(db.day, db.bars, list(u.benchmarks), list(u.funds), seed)
+    from inavd.corporate_actions import apply_actions, bundled_actions
     from inavd.feeds.synthetic import generate_session  # scipy: only for the synthetic option
 
     ref = reference_for(db.day, u.symbols) if db.source != "user" else _user_reference(db)
@@ -141,6 +139,8 @@ def session_file(day: date, universe: Universe, cache_dir: Path, seed: int = SAM
         return sample_session_path()
     out = cache_dir / f"session-{day.isoformat()}-{seed}.parquet"
     if not out.exists():
+        from inavd.feeds.columns import write_quote_table
+
         tmp = out.with_suffix(".tmp.parquet")
         write_quote_table(tmp, build_day_session(day, universe, seed))
         tmp.replace(out)
@@ -154,6 +154,7 @@ def bundled_funds(feed_path: str) -> set[str] | None:
     day = parse_day_path(feed_path)
     if day is None:
         return None
+    from inavd.feeds.days import day_bars, funds_of_day
     from inavd.settings import load_config
 
     spec = load_config(None).universe

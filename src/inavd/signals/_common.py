@@ -40,7 +40,12 @@ def half_spread_bp(ctx: Context, symbol: str) -> float:
 
 def round_trip_bp(sizer: Sizer, ctx: Context, symbol: str, close_exit: bool = False) -> float:
     """The estimated round trip of one clip of `symbol` at the current quote (bp)."""
-    mid, half = book_mid(ctx, symbol), half_spread_bp(ctx, symbol)
+    i = ctx.book.index.get(symbol)
+    if i is None:
+        return sizer.round_trip_bp(symbol, math.nan, math.nan, close_exit)
+    # one read of the touch for both `book_mid` and `half_spread_bp` (the same arithmetic)
+    bid, ask = float(ctx.book.bid[i]), float(ctx.book.ask[i])
+    mid, half = (bid + ask) * 0.5, (ask - bid) / (ask + bid) * 1e4
     return sizer.round_trip_bp(symbol, mid, half, close_exit)
 
 
@@ -87,9 +92,11 @@ class FundIndex:
         self, candidates: npt.NDArray[np.bool_] | None, held: Mapping[str, float]
     ) -> list[int]:
         """Indices to look at, in event order: the `candidates` among ours, and ours `held`."""
-        js: set[int] = set()
+        found: list[int] = []
         if candidates is not None:
-            js.update(np.flatnonzero(candidates & self.mask).tolist())
+            found = np.flatnonzero(candidates & self.mask).tolist()  # sorted, unique
         pos = self.pos
-        js.update(pos[s] for s in held if s in pos)
-        return sorted(js)
+        mine = [pos[s] for s in held if s in pos]
+        if not mine:
+            return found
+        return sorted(set(found).union(mine))

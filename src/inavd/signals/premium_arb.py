@@ -26,7 +26,6 @@ from inavd.signals._common import (
     FundIndex,
     book_mid,
     clears_costs,
-    half_spread_bp,
     minutes_to_close,
     round_trip_bp,
 )
@@ -58,7 +57,10 @@ class PremiumArb:
         self.benchmarks = tuple(sorted({f.benchmark for f in self.funds.values()}))
         self.index = FundIndex(self.funds.__contains__)
         self._thr = self._start = self._end = np.zeros(0)
+        self._uniform = False
         self.vol = {b: EwmaVol(0.94) for b in self.benchmarks}
+        # fund → (the numbers an entry was decided on, the decision)
+        self._entered: dict[str, tuple[tuple[object, ...], Intent | None]] = {}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
@@ -89,9 +91,16 @@ class PremiumArb:
         self._thr = np.array([c.threshold_bp for c in cfgs])
         self._start = np.array([c.window_start_min for c in cfgs])
         self._end = np.array([c.window_end_min for c in cfgs])
+        # without per-fund overrides the window is one test of the clock, not three array ops
+        self._uniform = not any(s in self.cfg.overrides for s in self.funds)
 
-    def _entries(self, ev: InavEvaluated, left: float) -> npt.NDArray[np.bool_]:
+    def _entries(self, ev: InavEvaluated, left: float) -> npt.NDArray[np.bool_] | None:
         """Funds in their window with |premium| ≥ threshold (nan premiums compare False)."""
+        if self._uniform:
+            c = self.cfg
+            if not c.window_end_min < left <= c.window_start_min:
+                return None
+            return np.abs(ev.premium_bp) >= c.threshold_bp
         return (self._end < left) & (left <= self._start) & (np.abs(ev.premium_bp) >= self._thr)
 
     def _decide(
@@ -113,15 +122,33 @@ class PremiumArb:
             return Intent(self.name, sym, 0.0, f"premium closed ({p:+.1f} bp)") if closed else None
         if not in_window or not math.isfinite(p) or abs(p) < c.threshold_bp:
             return None
-        if abs(p) < c.half_spread_mult * half_spread_bp(ctx, sym):
+        b, i = ctx.book, ctx.book.index[sym]
+        bid, ask = b.bid.item(i), b.ask.item(i)
+        if abs(p) < c.half_spread_mult * ((ask - bid) / (ask + bid) * 1e4):  # half_spread_bp
             return None
+        # an entry is decided by the premium, the two legs' quotes, the benchmark's volatility
+        # and the venue's word on a short: on the same numbers it is the same decision
+        fund = self.funds[sym]
+        k = b.index.get(fund.benchmark)
+        vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
+        bench = (b.bid.item(k), b.ask.item(k)) if k is not None else None
+        inputs = (p, mid, bid, ask, bench, vol, p > 0 and self.can_short(sym))
+        last = self._entered.get(sym)
+        if last is not None and last[0] == inputs:
+            return last[1]
+        intent = self._enter(sym, c, p, mid, vol, ctx)
+        self._entered[sym] = (inputs, intent)
+        return intent
+
+    def _enter(
+        self, sym: str, c: PremiumArbSettings, p: float, mid: float, vol: float | None, ctx: Context
+    ) -> Intent | None:
         if p > 0 and not self.can_short(sym):
             return None
         fund = self.funds[sym]
         edge, cost = abs(p) - c.exit_bp, self.round_trip(ctx, sym)
         if not clears_costs(edge, cost):
             return None
-        vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
         qty = self.sizer.shares(sym, mid, edge - cost, c.stdev_bp, vol, fund.leverage)
         if qty <= 0:
             return None

@@ -32,6 +32,8 @@ class PremiumReversion:
         self.sizer = sizer or Sizer(SizingSettings())
         self.symbols = frozenset(cfg.symbols or funds)
         self.index = FundIndex(self.symbols.__contains__)
+        # fund → (the numbers an entry was decided on, the decision)
+        self._entered: dict[str, tuple[tuple[float, ...], Intent | None]] = {}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
@@ -52,13 +54,25 @@ class PremiumReversion:
                         Intent(self.name, sym, 0.0, "flat before close" if closing else "no iNAV")
                     )
                 continue
-            if held == 0.0 and prem <= -self.cfg.entry_bp and self._spread_ok(ctx, sym):
-                intent = self._enter(sym, prem, float(ev.mid[j]), ctx)
+            if held == 0.0 and prem <= -self.cfg.entry_bp:
+                intent = self._entry(sym, prem, float(ev.mid[j]), ctx)
                 if intent is not None:
                     out.append(intent)
             elif held > 0 and prem >= -self.cfg.exit_bp:
                 out.append(Intent(self.name, sym, 0.0, f"discount closed ({prem:.1f} bp)"))
         return out
+
+    def _entry(self, sym: str, prem: float, mid: float, ctx: Context) -> Intent | None:
+        """An entry is decided by the discount, the mid and the fund's quote (spread, round
+        trip): on the same numbers it is the same decision, so it is not worked out again."""
+        b, i = ctx.book, ctx.book.index[sym]
+        inputs = (prem, mid, b.bid.item(i), b.ask.item(i))
+        last = self._entered.get(sym)
+        if last is not None and last[0] == inputs:
+            return last[1]
+        intent = self._enter(sym, prem, mid, ctx) if self._spread_ok(ctx, sym) else None
+        self._entered[sym] = (inputs, intent)
+        return intent
 
     def _enter(self, sym: str, prem: float, mid: float, ctx: Context) -> Intent | None:
         edge, cost = -prem - self.cfg.exit_bp, round_trip_bp(self.sizer, ctx, sym)

@@ -25,8 +25,12 @@ WARM_SAMPLES = 20
 
 
 def blended_vol(intraday: float, daily: float, vix: float | None) -> float:
-    vols = [v for v in (intraday, daily) if math.isfinite(v) and v > 0]
-    sigma = sum(vols) / len(vols) if vols else math.nan
+    has_intraday = math.isfinite(intraday) and intraday > 0
+    has_daily = math.isfinite(daily) and daily > 0
+    if has_intraday and has_daily:
+        sigma = (intraday + daily) / 2
+    else:
+        sigma = intraday if has_intraday else daily if has_daily else math.nan
     if vix is not None:
         sigma = vix / 100.0 if math.isnan(sigma) else 0.5 * (sigma + vix / 100.0)
     return sigma
@@ -58,6 +62,8 @@ class VolHedge:
             if fund is not None and fund.leverage < 0:
                 self.legs[bench] = fund
         self.ewma = {b: EwmaVol(cfg.ewma_lambda) for b in self.legs}
+        # benchmark → (σ, fund price, holding) of the last decision, and the decision
+        self._decided: dict[str, tuple[tuple[float, float, float], Intent | None]] = {}
 
     def sigma(self, bench: str) -> float:
         e = self.ewma[bench]
@@ -77,13 +83,26 @@ class VolHedge:
         return out
 
     def _target(self, bench: str, fund: Fund, ctx: Context) -> Intent | None:
-        c = self.cfg.for_symbol(fund.symbol)
         sigma = self.sigma(bench)
+        px = book_mid(ctx, fund.symbol)
+        held = ctx.own(self.name).get(fund.symbol, 0.0)
+        # the target is decided by σ, the fund's price and the holding: unchanged numbers give
+        # the same decision, so it is not sized and its reason not formatted again
+        inputs = (sigma, px, held)
+        last = self._decided.get(bench)
+        if last is not None and last[0] == inputs:
+            return last[1]
+        intent = self._decide(bench, fund, sigma, px, held)
+        self._decided[bench] = (inputs, intent)
+        return intent
+
+    def _decide(
+        self, bench: str, fund: Fund, sigma: float, px: float, held: float
+    ) -> Intent | None:
+        c = self.cfg.for_symbol(fund.symbol)
         ratio = hedge_ratio(sigma, c)
         usd = c.portfolio_beta_usd[bench] * ratio
-        px = book_mid(ctx, fund.symbol)
         qty = self.sizer.shares_for_notional(fund.symbol, px, usd / abs(fund.leverage))
-        held = ctx.own(self.name).get(fund.symbol, 0.0)
         if qty == held or abs(qty - held) <= c.rebalance_band * abs(held):
             return None
         beta = c.portfolio_beta_usd[bench]

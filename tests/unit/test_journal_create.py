@@ -1,0 +1,83 @@
+"""A new journal is created at the latest schema in one transaction; a journal of any older
+version still migrates step by step, to exactly the same schema, keeping its rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+
+
+def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str, str | None]]:
+    return db.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+    ).fetchall()
+
+
+def _journal_at(path: Path, version: int) -> None:
+    """A journal as version `version` of inavd left it: one transaction per migration."""
+    db = sqlite3.connect(str(path), isolation_level=None)
+    for v, script in enumerate(MIGRATIONS[:version]):
+        db.execute("BEGIN")
+        for stmt in (s.strip() for s in script.split(";")):
+            if stmt:
+                db.execute(stmt)
+        db.execute(f"PRAGMA user_version={v + 1}")
+        db.execute("COMMIT")
+    db.execute(
+        "INSERT INTO runs (run_id, started_ns, feed) VALUES ('old', 1, 'replay sample')"
+    )
+    db.close()
+
+
+def test_a_new_journal_is_created_at_the_latest_version_in_one_transaction(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "new.sqlite"
+    statements: list[str] = []
+    real_connect = sqlite3.connect
+
+    def traced(*args: object, **kwargs: object) -> sqlite3.Connection:
+        db = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        db.set_trace_callback(statements.append)
+        return db
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sqlite3, "connect", traced)
+        j = Journal(path)
+    try:
+        assert j.schema_version == SCHEMA_VERSION
+        assert j.query("PRAGMA journal_mode") == [("wal",)]
+        assert not path.with_name(path.name + ".new").exists()
+        # one COMMIT builds every table: the creating connection runs no per-version commit
+        creating = statements[: statements.index(f"PRAGMA user_version={SCHEMA_VERSION}") + 2]
+        assert [s for s in creating if s.startswith(("BEGIN", "COMMIT"))] == [
+            "BEGIN IMMEDIATE",
+            "COMMIT",
+        ]
+        assert not any(s.startswith("PRAGMA user_version=") for s in creating[:-2])
+    finally:
+        j.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_an_old_journal_migrates_to_the_schema_a_new_one_is_created_with(
+    tmp_path: Path, version: int
+) -> None:
+    new, old = tmp_path / "new.sqlite", tmp_path / "old.sqlite"
+    Journal(new).close()
+    _journal_at(old, version)
+    j = Journal(old)
+    try:
+        assert j.schema_version == SCHEMA_VERSION
+        assert j.query("SELECT run_id, feed FROM runs") == [("old", "replay sample")]
+        fresh = sqlite3.connect(str(new))
+        try:
+            assert _schema(j.db) == _schema(fresh)
+        finally:
+            fresh.close()
+    finally:
+        j.close()
