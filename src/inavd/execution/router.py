@@ -1,19 +1,18 @@
 """The execution engine: intents → orders through gates, the state machine and the journal.
 
 Position targets are kept per strategy and summed per symbol: an intent moves only its own
-strategy's share of a symbol (its fills plus its working orders), so two signals can share a fund.
-The order delta gets a deterministic client order id. Every order, including
-each iceberg child, passes the built-in checks (reconciled, not stopping, MOC cutoff) and then
-every function in `gates` right before it is sent. The order row is committed to the journal
-*before* the submit leaves the process (write-ahead), so a crash can never leave an order the
-journal does not know about; a submit whose outcome is unknown is resolved by looking the client
-order id up, never by sending it again.
+strategy's share of a symbol (its fills plus its working orders), so two signals can share a fund;
+what is held and working, per symbol and per strategy, is `holdings.py`'s. The order delta gets a
+deterministic client order id. Every order, including each iceberg child, passes the built-in
+checks (reconciled, not stopping, MOC cutoff) and then every function in `gates` right before it
+is sent. The order row is committed to the journal *before* the submit leaves the process
+(write-ahead), so a crash can never leave an order the journal does not know about; a submit
+whose outcome is unknown is resolved by looking the client order id up, never by sending it again.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -34,7 +33,6 @@ from inavd.domain.events import (
     SignalEmitted,
 )
 from inavd.domain.intents import Intent
-from inavd.domain.ledger import Ledger
 from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side
 from inavd.domain.units import NS_PER_S
 from inavd.errors import BrokerError, FatalBrokerError, OrderRejected, UnknownOutcome
@@ -44,6 +42,7 @@ from inavd.execution.config import ExecutionSettings
 from inavd.execution.events import ReconciliationDiff
 from inavd.execution.fsm import OrderStateMachine
 from inavd.execution.gateway import BrokerGateway
+from inavd.execution.holdings import Holdings
 from inavd.execution.ids import client_order_id
 from inavd.execution.journal import Journal
 from inavd.execution.positions import PositionView
@@ -93,13 +92,13 @@ class OrderRouter:
         self.cfg = settings or ExecutionSettings()
         self.journal = journal
         self.gateway = _gateway(broker, self.cfg)
-        self.ledger = Ledger()
-        self.open: dict[str, Order] = {}
         self.fsm = OrderStateMachine()
         self.icebergs = IcebergAlgo(self.cfg.iceberg, book, journal, run_id)
         self.moc = MocPlanner(self.cfg.moc, session)
-        self.strategy_of: dict[str, str] = {}
-        self.by_strategy: dict[tuple[str, str], float] = {}
+        self.holdings = Holdings(self.icebergs)
+        # the same objects, under the names the gates, reconciliation and ops read
+        self.ledger, self.open = self.holdings.ledger, self.holdings.open
+        self.strategy_of, self.by_strategy = self.holdings.strategy_of, self.holdings.by_strategy
         self.stats = RouterStats()
         self.ready = True  # False until start-up reconciliation has succeeded
         self.stopping = False
@@ -120,10 +119,7 @@ class OrderRouter:
         coid = order.client_order_id
         if not self.fsm.apply(coid, order.status):
             return False
-        if order.status.is_terminal:
-            self.open.pop(coid, None)
-        else:
-            self.open[coid] = order
+        self.holdings.track(order)
         self.icebergs.on_child_order(order, self.clock.now_ns())
         self.bus.publish(OrderUpdated(self.clock.now_ns(), order))
         return True
@@ -145,62 +141,23 @@ class OrderRouter:
         if self.costs is not None and fill.fee_usd == 0.0:  # the venue did not say: estimate
             fill = replace(fill, fee_usd=self.costs.fill_fees(fill.side, fill.qty, fill.price))
         self._exec_ids.add(fill.execution_id)
-        self.ledger.apply(fill)
-        strategy = self.strategy_of.get(fill.client_order_id, "")
-        key = (strategy, fill.symbol)
-        self.by_strategy[key] = self.by_strategy.get(key, 0.0) + fill.signed_qty
+        self.holdings.book(fill)
         self.icebergs.on_child_fill(fill)
         self.bus.publish(OrderFilled(fill.ts_ns, fill, position))
         return True
 
-    # ------------------------------------------------------------------ positions
-    def working_qty(self, symbol: str) -> float:
-        shown = sum(
-            o.request.side.sign * o.remaining_qty for o in self.open.values() if o.symbol == symbol
-        )
-        hidden = sum(p.side.sign * p.unshown for p in self.icebergs.working() if p.symbol == symbol)
-        return shown + hidden
-
+    # ------------------------------------------------------------------ positions (holdings.py)
     def expected_position(self, symbol: str) -> float:
-        return self.ledger.position(symbol) + self.working_qty(symbol)
+        return self.holdings.expected_position(symbol)
 
     def expected_positions(self, universe: Mapping[str, int]) -> PositionView:
-        """Every symbol's expected position at once (what `expected_position` gives one by one)."""
-        shown = ((o.symbol, o.request.side.sign * o.remaining_qty) for o in self.open.values())
-        hidden = ((p.symbol, p.side.sign * p.unshown) for p in self.icebergs.working())
-        return PositionView(self.ledger.qty, itertools.chain(shown, hidden), universe)
+        return self.holdings.expected_positions(universe)
 
     def strategy_positions(self) -> dict[str, dict[str, float]]:
-        """strategy → symbol → signed shares: its fills plus its working orders."""
-        out: dict[str, dict[str, float]] = {}
-        for (strategy, symbol), q in self.by_strategy.items():
-            if q:
-                out.setdefault(strategy, {})[symbol] = q
-        working = [
-            (o.request.strategy, o.symbol, o.request.side.sign * o.remaining_qty)
-            for o in self.open.values()
-        ]
-        working += [
-            (p.strategy, p.symbol, p.side.sign * p.unshown) for p in self.icebergs.working()
-        ]
-        for strategy, symbol, q in working:
-            mine = out.setdefault(strategy, {})
-            mine[symbol] = mine.get(symbol, 0.0) + q
-        return out
+        return self.holdings.strategy_positions()
 
     def own_position(self, strategy: str, symbol: str) -> float:
-        """One strategy's share of a symbol, including its working orders."""
-        shown = sum(
-            o.request.side.sign * o.remaining_qty
-            for o in self.open.values()
-            if o.symbol == symbol and o.request.strategy == strategy
-        )
-        hidden = sum(
-            p.side.sign * p.unshown
-            for p in self.icebergs.working()
-            if p.symbol == symbol and p.strategy == strategy
-        )
-        return self.by_strategy.get((strategy, symbol), 0.0) + shown + hidden
+        return self.holdings.own_position(strategy, symbol)
 
     # ------------------------------------------------------------------ intents
     async def handle(self, intent: Intent) -> Order | None:

@@ -34,6 +34,7 @@ MINUTE_NS = 60 * NS_PER_S
 DECISIONS_MAX = 1024  # distinct orders remembered on one unchanged state
 _BUY = Side.BUY
 _Key = tuple[object, ...]
+_UNSEEN: Denial = ("", "")  # not judged on this state yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +116,20 @@ class RiskGates:
         day_trade = bool(dt.opened_long or dt.opened_short) and dt.would_day_trade(
             sym, delta, position
         )
-        if now != self._decided_at:  # a new moment (every call on a wall clock): judge afresh
-            self._decided_at = now
-            self._stamp = ()
-            denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
-        else:
+        decisions: dict[_Key, Denial | None] | None = None
+        key: _Key = ()
+        if now == self._decided_at:  # the same clock reading (a wall clock seldom repeats one)
             key = (sym, req.side, req.qty, req.order_type, req.time_in_force, req.limit_price,
                    flags, day_trade)  # fmt: skip
             decisions = self._decisions_for(snap, olm)
-            if key in decisions:
-                denial = decisions[key]
-            else:
-                denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
-                if denial is None or denial[0] != "daily_loss":  # a halt is re-judged
-                    decisions[key] = denial
+            denial = decisions.get(key, _UNSEEN)
+        else:
+            self._decided_at, self._stamp = now, ()
+            denial = _UNSEEN
+        if denial is _UNSEEN:
+            denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
+            if decisions is not None and (denial is None or denial[0] != "daily_loss"):
+                decisions[key] = denial  # a daily-loss denial halts: re-judged, not replayed
         if denial is None:
             self.sent.append(now)
             self._passed[req.client_order_id] = (sym, delta, position)

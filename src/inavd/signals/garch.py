@@ -35,6 +35,8 @@ Array = npt.NDArray[np.float64]
 _LOG_2PI = math.log(2.0 * math.pi)
 # A block of the filter spans at most this many decades of β^k, so β^-k stays finite.
 _MAX_DECADES = 100.0
+_NEGLIGIBLE = 1e-30
+_LOG_NEGLIGIBLE = math.log(_NEGLIGIBLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,15 +90,19 @@ def linear_filter(beta: Array, u: Array, x0: Array) -> Array:
 
 def _doubling_filter(beta: Array, u: Array, x0: Array) -> Array:
     """The same filter by doubling: after the step with lag d, x_t holds Σ_{k<2d} β^k u_{t-k}.
-    Stops once β^d < 10^-30 (what is left is below rounding); slower than the cumulative sum
-    for large β, but needs no division."""
+    Powers of β below 10^-30 are taken as 0 (what they carry is below rounding), which also keeps
+    subnormal numbers, two orders of magnitude slower to compute with, out of the arrays."""
     n = u.shape[1]
     x = u.copy()
-    b_d, d = beta.copy(), 1
-    while d < n and float(b_d.max()) > 1e-30:
+    b_d, d = np.where(beta < _NEGLIGIBLE, 0.0, beta), 1
+    while d < n and float(b_d.max()) > 0.0:
         x[:, d:] += b_d[:, None] * x[:, :-d]
-        b_d, d = b_d * b_d, 2 * d
-    return x + beta[:, None] ** np.arange(1, n + 1, dtype=np.float64)[None, :] * x0[:, None]
+        sq = b_d * b_d  # ≥ 10^-60: never subnormal
+        b_d, d = np.where(sq < _NEGLIGIBLE, 0.0, sq), 2 * d
+    with np.errstate(divide="ignore"):
+        expo = np.log(beta)[:, None] * np.arange(1, n + 1, dtype=np.float64)[None, :]
+    head = np.where(expo > _LOG_NEGLIGIBLE, np.exp(np.maximum(expo, _LOG_NEGLIGIBLE)), 0.0)
+    return x + head * x0[:, None]
 
 
 def variances(y: Array, bc: float, theta: Array) -> tuple[Array, Array]:
@@ -259,21 +265,18 @@ def _local(f: _Objective) -> tuple[Array, bool]:
 def fit_garch11(y: Array, max_evals: int = 6000) -> GarchFit:
     """Maximum-likelihood GARCH(1,1) with constant mean on y (arch's scale: percent returns).
 
-    The likelihood can have a peak inside and another, higher one on the β = 0 edge (short
-    samples of a persistent process show this): both are fitted and the higher wins. The α = 0
-    edge (a variance path that ignores the returns, drifting from the backcast) is fitted only
-    when there is no optimum inside, as with i.i.d. returns: where both exist, the inside one is
-    kept even if the edge is a little more likely, as arch (climbing from inside) keeps it too.
-    If the winner is a point Newton did not finish (an optimum on a further edge, e.g.
-    α + β → 1), a tight Nelder–Mead finishes it.
+    The likelihood can peak inside and, higher, on an edge: β = 0 (short samples of a persistent
+    process show this) or α = 0 (a variance path that ignores the returns and drifts from the
+    backcast; i.i.d. returns, or a variance trend). All three are fitted and the most likely
+    wins, so the result is never less likely than arch's, which climbs to whichever peak is
+    nearest its start. If the winner is a point Newton did not finish (an optimum on a further
+    edge, e.g. α + β → 1), a tight Nelder–Mead finishes it.
     """
     y = np.ascontiguousarray(y, dtype=np.float64)
     if not (y.size >= 2 and np.all(np.isfinite(y)) and y.max() > y.min()):
         raise ValueError("need at least two finite, not all equal observations")
     runs: list[tuple[float, _Objective, Array, bool]] = []
     for edge in (None, math.inf, -math.inf):
-        if edge == -math.inf and runs[0][3]:
-            break  # an optimum inside: α = 0 (see above) is not tried
         f = _Objective(y, edge)
         z, polished = _local(f)
         runs.append((float(f(z)[0]), f, z, polished))
