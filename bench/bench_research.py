@@ -1,152 +1,242 @@
-"""Research runner: days per minute serially and on a 2-worker local Dask cluster, the per-task
-overhead (a near-empty day), and peak memory per worker.
+"""Research runner: days per minute serially and on a 2-worker local Dask cluster over the same
+real days, the per-task overhead (a near-empty day) and where it goes, and peak memory per worker.
 
-Days: real sessions rebuilt from the bundled 1-minute bars (2019-12-18, 12-20 and 12-23) plus the
-bundled 2019-12-19 — the same days in both modes. Run: `.venv/bin/python -m bench.bench_research`.
+Days: `--days N` bundled real days (default 16, spread evenly over every bundled day), named as
+`inavd backtest --days` names them (`day:YYYY-MM-DD`: quotes built from the bundled bars; the
+committed 2019-12-19 session as `sample`). Each mode runs them twice: *cold*, into an empty
+sessions folder (each day built from its bars, then replayed), and *warm*, on the folder the cold
+run filled (replay only: what every further setting of a sweep costs). The cluster is the
+runner's own (`inavd.research.runner.connect`); its start is timed apart from the days, and its
+workers have run one near-empty task each before the clock starts, as the serial process has.
+Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import logging
+import os
+import pstats
 import resource
 import statistics
 import tempfile
 import time
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psutil
 
 from bench.common import machine
 from inavd.feeds.columns import write_quote_table
-from inavd.feeds.sample import build_sample_session
-from inavd.research.days import BUNDLED, DaySource
-from inavd.research.runner import Target, run_all
+from inavd.feeds.sample import SAMPLE_DAY, sample_session_path
+from inavd.research.days import BUNDLED, DaySource, bundled_days
+from inavd.research.runner import Target, connect, run_all
 from inavd.research.task import DayTask, run_task
 from inavd.settings import load_config
-from inavd.universe import build_universe
 
-BUILT_DAYS = (date(2019, 12, 18), date(2019, 12, 20), date(2019, 12, 23))
+# Where a near-empty day's time goes: cumulative time of these functions (file, function name).
+PHASES = (
+    ("research/grid.py", "apply_overrides", "config: the task's overrides validated"),
+    ("app.py", "_build_market", "universe, book, feed, session"),
+    ("app.py", "_build_pricing", "reference prices, corporate actions"),
+    ("execution/journal.py", "__init__", "journal opened / created"),
+    ("app.py", "_build_core", "signals (GARCH fit on daily closes)"),
+    ("research/task.py", "day_collector", "gc: freeze before, collect the day after"),
+    ("app.py", "_run_feed", "the 200 quotes, close, summary"),
+    ("lifecycle.py", "shutdown", "shutdown"),
+)
 
 
-def build_days(folder: Path) -> list[DaySource]:
-    universe = build_universe(load_config().universe)
-    out = [DaySource(date(2019, 12, 19), BUNDLED)]
-    for day in BUILT_DAYS:
-        path = folder / f"{day}.parquet"
-        write_quote_table(path, build_sample_session(universe, day, int(day.strftime("%Y%m%d"))))
-        out.append(DaySource(day, str(path)))
-    return out
+def pick_days(n: int) -> list[DaySource]:
+    known = sorted(bundled_days(load_config()).items())
+    step = len(known) / min(n, len(known))
+    return [DaySource(*known[int(i * step)]) for i in range(min(n, len(known)))]
 
 
 def near_empty(folder: Path) -> DaySource:
     """The bundled day's first 200 quotes: everything a task does except replaying a day."""
-    from inavd.feeds.sample import sample_session_path
-
     df = pd.read_parquet(sample_session_path()).head(200)
     path = folder / "near-empty.parquet"
     write_quote_table(path, df)
-    return DaySource(date(2019, 12, 19), str(path))
+    return DaySource(SAMPLE_DAY, str(path))
 
 
-def tasks_for(days: list[DaySource], folder: Path, tag: str) -> list[DayTask]:
+def tasks_for(days: list[DaySource], folder: Path, sessions: Path | None = None) -> list[DayTask]:
     cfg = load_config()
-    return [DayTask(f"{tag}{i}", cfg, d, str(folder / f"{tag}{i}")) for i, d in enumerate(days)]
+    shared = str(sessions) if sessions else None
+    return [
+        DayTask(f"t{i}", cfg, d, str(folder / f"t{i}"), sessions_dir=shared)
+        for i, d in enumerate(days)
+    ]
 
 
-def timed(tasks: list[DayTask], target: Target) -> tuple[float, list[dict[str, Any]]]:
+def timed(fn: Callable[[], Any]) -> float:
     t0 = time.perf_counter()
-    rows = run_all(tasks, target)
-    return time.perf_counter() - t0, rows
+    fn()
+    return time.perf_counter() - t0
 
 
-def cluster_round(tasks: list[DayTask], empties: list[DayTask]) -> dict[str, float]:
-    """One warm 2-worker cluster: the days, then near-empty tasks one at a time (overhead)."""
-    from distributed import Client, LocalCluster
+def checked(rows: list[dict[str, Any]]) -> None:
+    failed = [r for r in rows if "error" in r]
+    assert not failed, failed
 
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
-        client.submit(run_task, empties[0], pure=False).result()  # imports, warm caches
+
+def tree_cpu() -> float:
+    """CPU seconds of this process and its children (the cluster's workers), so far."""
+    me = psutil.Process()
+    total = 0.0
+    for p in [me, *me.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def days_twice(
+    days: list[DaySource], folder: Path, run: Callable[[list[DayTask]], Any]
+) -> dict[str, float]:
+    """Cold (empty sessions folder) then warm (the same folder, now filled): wall seconds and
+    CPU seconds of every process taking part (the box is shared: CPU time says what the work
+    costs even when two cores are not free)."""
+    sessions = folder / "sessions"
+    out = {}
+    for kind in ("cold", "warm"):
+        cpu = tree_cpu()
+        out[kind] = timed(lambda k=kind: checked(run(tasks_for(days, folder / k, sessions))))
+        out[f"{kind}_cpu"] = tree_cpu() - cpu
+    return out
+
+
+def serial_round(days: list[DaySource], empty: DaySource, folder: Path) -> dict[str, float]:
+    serial = Target(serial=True)
+    run_task(tasks_for([empty], folder / "w")[0])  # imports and per-process caches
+    out = days_twice(days, folder, lambda tasks: run_all(tasks, serial))
+    default = tasks_for([DaySource(SAMPLE_DAY, BUNDLED)] * 2, folder / "d")
+    out["day"] = min(each(default, run_task))
+    out["empty"] = statistics.median(each(tasks_for([empty] * 7, folder / "e"), run_task))
+    return out
+
+
+def each(tasks: list[DayTask], call: Callable[[DayTask], Any]) -> list[float]:
+    """Seconds of each task, one after the other."""
+    out = []
+    for task in tasks:
         t0 = time.perf_counter()
-        futures = client.map(run_task, tasks, pure=False)
-        rows = client.gather(futures)
-        wall = time.perf_counter() - t0
-        assert all("error" not in r for r in rows), rows
-        empty = [_timed_call(lambda t=t: client.submit(run_task, t, pure=False).result())
-                 for t in empties[1:]]  # fmt: skip
-        noop = [_timed_call(lambda: client.submit(_noop, pure=False).result()) for _ in range(20)]
-        rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    return {
-        "wall": wall,
-        "empty": statistics.median(empty),
-        "dispatch": statistics.median(noop),
-        "rss_mb": max(rss.values()) / 1024,
-    }
+        call(task)
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def cluster_round(days: list[DaySource], empty: DaySource, folder: Path) -> dict[str, Any]:
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # a serial task set the root's
+    t0 = time.perf_counter()
+    with connect(Target(workers=2)) as client:
+        client.wait_for_workers(2)
+        start = time.perf_counter() - t0
+        warm = tasks_for([empty] * 2, folder / "w")
+        addresses = sorted(client.scheduler_info()["workers"])
+        client.gather([client.submit(run_task, t, workers=[a], pure=False)
+                       for t, a in zip(warm, addresses, strict=True)])  # fmt: skip
+        out: dict[str, Any] = days_twice(days, folder, lambda ts: run_all(ts, Target(), client))
+        empties = tasks_for([empty] * 9, folder / "e")
+        out["empty"] = statistics.median(
+            each(empties, lambda t: client.submit(run_task, t, pure=False).result())
+        )
+        out["dispatch"] = statistics.median(
+            each(empties * 2, lambda _: client.submit(_noop, pure=False).result())
+        )
+        out["rss_mb"] = sorted(v / 1024 for v in client.run(_maxrss).values())
+    out["start"] = start
+    return out
 
 
 def _noop() -> int:
     return 1
 
 
-def _timed_call(fn: Any) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def _maxrss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def serial_round(tasks: list[DayTask], empties: list[DayTask]) -> dict[str, float]:
-    run_task(tasks[0])  # warm: imports and caches, as a cluster worker would be after its first
-    wall, rows = timed(tasks, Target(serial=True))
-    assert all("error" not in r for r in rows), rows
-    one = [_timed_call(lambda t=t: run_task(t)) for t in tasks[:2]]
-    empty = [_timed_call(lambda t=t: run_task(t)) for t in empties]
-    return {"wall": wall, "day": statistics.median(one), "empty": statistics.median(empty)}
+def breakdown(empty: DaySource, folder: Path, runs: int = 7) -> list[tuple[str, float]]:
+    """Mean cumulative seconds per phase of a near-empty task, in this (warm) process."""
+    prof = cProfile.Profile()
+    for t in tasks_for([empty] * runs, folder):
+        prof.runcall(run_task, t)
+    stats: dict[Any, Any] = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    total = sum(v[3] for k, v in stats.items() if k[2] == "run_task") / runs
+    out = [("whole task (profiled)", total)]
+    for file, name, label in PHASES:
+        cum = sum(v[3] for k, v in stats.items() if k[0].endswith(file) and k[2] == name)
+        out.append((label, cum / runs))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--days", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    days = pick_days(args.days)
+    print(machine())
+    print(f"load average at start: {os.getloadavg()}")
+    print(f"{len(days)} days: {', '.join(d.label for d in days)}")
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        days = build_days(folder)
-        empty = near_empty(folder)
-        print(machine())
-        print(f"{len(days)} days: {', '.join(d.label for d in days)}")
+        root = Path(tmp)
+        empty = near_empty(root)
         serial, cluster = [], []
         for r in range(args.rounds):
-            empties = tasks_for([empty] * 6, folder / f"e{r}", "e")
-            serial.append(serial_round(tasks_for(days, folder / f"s{r}", "d"), empties[:3]))
-            cluster.append(cluster_round(tasks_for(days, folder / f"c{r}", "d"), empties))
-            print(f"round {r}: serial {serial[-1]}, 2 workers {cluster[-1]}")
-        report(len(days), serial, cluster)
+            serial.append(serial_round(days, empty, root / f"s{r}"))
+            cluster.append(cluster_round(days, empty, root / f"c{r}"))
+            print(f"round {r}: serial {_fmt(serial[-1])}\n         2 workers {_fmt(cluster[-1])}")
+        phases = breakdown(empty, root / "profile")
+    print(f"load average at end: {os.getloadavg()}")
+    report(len(days), serial, cluster, phases)
 
 
-def report(n: int, serial: list[dict[str, float]], cluster: list[dict[str, float]]) -> None:
-    s_wall = statistics.median(x["wall"] for x in serial)
-    c_wall = statistics.median(x["wall"] for x in cluster)
-    day = statistics.median(x["day"] for x in serial)
-    rss = max(x["rss_mb"] for x in cluster)
-    print(f"serial: {n / s_wall * 60:.2f} days/min ({s_wall:.1f} s for {n} days)")
-    print(f"2 workers: {n / c_wall * 60:.2f} days/min ({c_wall:.1f} s), {s_wall / c_wall:.2f} ×")
-    print(f"one default day (serial, warm): {day:.2f} s")
+def _fmt(x: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in x.items())
+
+
+def report(
+    n: int,
+    serial: list[dict[str, float]],
+    cluster: list[dict[str, Any]],
+    phases: list[tuple[str, float]],
+) -> None:
+    def med(rounds: list[dict[str, Any]], key: str) -> float:
+        return statistics.median(x[key] for x in rounds)
+
+    for kind in ("cold", "warm"):
+        s, c = med(serial, kind), med(cluster, kind)
+        print(
+            f"{kind}: serial {n / s * 60:.1f} days/min ({s:.2f} s for {n} days); 2 workers "
+            f"{n / c * 60:.1f} days/min ({c:.2f} s) = {s / c:.2f} × serial"
+        )
+        s, c = med(serial, f"{kind}_cpu"), med(cluster, f"{kind}_cpu")
+        print(
+            f"  CPU of all processes: serial {s:.2f} s, cluster {c:.2f} s: on two free cores "
+            f"at most {2 * s / c:.2f} × serial"
+        )
+    print(f"cluster start (2 workers, not counted above): {med(cluster, 'start'):.2f} s")
+    day = med(serial, "day")
+    print(f"one default day (2019-12-19, in process, warm): {day:.3f} s")
     for label, x in (
-        ("Dask dispatch of an empty task", statistics.median(c["dispatch"] for c in cluster)),
-        ("near-empty day in process", statistics.median(x["empty"] for x in serial)),
-        ("near-empty day through Dask", statistics.median(c["empty"] for c in cluster)),
+        ("Dask dispatch of an empty task", med(cluster, "dispatch")),
+        ("near-empty day in process", med(serial, "empty")),
+        ("near-empty day through Dask", med(cluster, "empty")),
     ):
-        print(f"{label}: {x * 1000:.0f} ms = {100 * x / day:.1f} % of a day")
-    print(f"peak RSS per worker: {rss:.0f} MB")
+        print(f"{label}: {x * 1000:.1f} ms = {100 * x / day:.1f} % of a default day")
+    print("near-empty day in process, profiled (mean ms; the profiler inflates):")
+    for label, x in phases:
+        print(f"  {label:<40} {x * 1000:7.1f}")
+    rss = max(max(x["rss_mb"]) for x in cluster)
+    print(f"peak RSS per worker (ru_maxrss): {rss:.0f} MB (every round: "
+          f"{[[round(v) for v in x['rss_mb']] for x in cluster]})")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ def make_feed(cfg: Config, index: dict[str, int], symbols: tuple[str, ...]) -> F
         if day is not None:  # a bundled real day, built from its bars on first use
             from inavd.universe import build_universe
 
-            cache = cfg.settings.run.data_dir / "sessions"
+            r = cfg.settings.run
+            cache = r.sessions_dir or r.data_dir / "sessions"
             path = session_file(day, build_universe(cfg.universe), cache)
         else:
             path = sample_session_path() if s.path == "sample" else Path(s.path)

@@ -69,6 +69,7 @@ class RunOptions:
     summary_json: Path | None = None
     quiet: bool = False
     serve: bool = False  # keep ops/MQTT up after a replay ends, until stopped
+    gc_freeze: bool = True  # False: the caller runs the collector (a process replaying many days)
 
 
 def new_run_id() -> str:
@@ -281,7 +282,8 @@ class App:
             self._seed_day_trades()
             for service in self.services:
                 await service.start(self)
-            gc_state = gcpolicy.freeze()  # built: long-lived objects leave the collector's walk
+            if self.opts.gc_freeze:  # built: long-lived objects leave the collector's walk
+                gc_state = gcpolicy.freeze()
             summary = await self._run_feed(life)
             await life.linger()
         except Exception:

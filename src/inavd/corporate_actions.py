@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
@@ -88,7 +89,15 @@ def _row(path: Path, line: int, d: str, sym: str, amount: str) -> tuple[tuple[st
 
 
 def bundled_actions() -> CorporateActions:
-    return replace(read_actions(bundled_actions_path()), source="bundled")
+    """The bundled file, read once per process while it is unchanged (read-only: shared)."""
+    path = bundled_actions_path()
+    st = path.stat()
+    return _bundled(path, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=1)
+def _bundled(path: Path, _mtime_ns: int, _size: int) -> CorporateActions:
+    return replace(read_actions(path), source="bundled")
 
 
 def apply_actions(

@@ -114,6 +114,9 @@ class UniverseSpec(Strict):
 # ---------------------------------------------------------------- main config sections
 class RunSettings(Strict):
     data_dir: Path = Path("var")
+    # where bundled days built from their bars are kept (default <data_dir>/sessions); files are
+    # named by what built them, so several runs may share one folder
+    sessions_dir: Path | None = None
     run_id: str = Field("", max_length=16, pattern=r"^[A-Za-z0-9]*$")
     progress: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"

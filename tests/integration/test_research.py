@@ -92,6 +92,29 @@ def test_local_cluster_rows_identical_to_serial(
     ).read_bytes()
 
 
+def _worker_settings() -> dict[str, Any]:
+    import dask
+    import pyarrow
+
+    return {
+        "trim": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+        "omp": os.environ.get("OMP_NUM_THREADS"),
+        "arrow_threads": pyarrow.cpu_count(),
+        "profiler": dask.config.get("distributed.worker.profile.enabled"),
+    }
+
+
+def test_local_cluster_workers_run_one_thread_without_trim_or_profiler(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from inavd.research.runner import Target, connect
+
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)  # a nanny may have set it here
+    with connect(Target(workers=1)) as client:
+        (seen,) = client.run(_worker_settings).values()
+    assert seen == {"trim": None, "omp": "1", "arrow_threads": 1, "profiler": False}
+
+
 def test_external_scheduler_rows_identical_to_serial(
     serial: tuple[Path, dict[str, Any]], day_files: str, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ venue's rules) makes every order be judged afresh."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 
 from tests.kit import strategy as k
@@ -231,3 +232,47 @@ def test_a_daily_loss_denial_halts_every_time_it_is_reached() -> None:
     denial = r.gates(OrderRequest("x", "SH", Side.SELL, 100))
     assert denial is not None and denial[0] == "daily_loss"
     assert r.state.state is TradingState.HALTED
+
+
+def test_a_remembered_answer_always_equals_a_fresh_judgement() -> None:
+    """A seeded random walk over everything a gate reads, with orders repeated in between:
+    every answer equals the gates run afresh on a check built at that moment."""
+    rng = random.Random(14)
+    r = rig(RiskSettings(max_position_usd=6_000, max_orders_per_minute=6))
+    now, remembered_answers = T0, 0
+    for _ in range(3_000):
+        op = rng.random()
+        if op < 0.15:
+            sym = rng.choice(["SH", "SPY"])
+            mid = 25.0 if sym == "SH" else 270.0
+            half = rng.choice([0.01, 0.01, 0.02, 0.05])
+            quote(r, sym, mid - half, mid + half, size=rng.choice([50.0, 500.0]))
+        elif op < 0.22:
+            now += rng.choice([1, 1_000_000, 11 * NS_PER_S])
+            r.clock.advance_to(now)
+        elif op < 0.27:
+            side = rng.choice([Side.BUY, Side.SELL])
+            r.pos.ledger.apply(Fill(now, f"f{_}", "b", "SH", side, 100, 25.0, f"e{_}"))
+        elif op < 0.30:
+            if r.pos.open:
+                r.pos.open.clear()
+            else:
+                r.pos.open["w"] = Order(buy(coid="w"), "b", OrderStatus.NEW)
+        elif op < 0.32:
+            state = rng.choice(list(TradingState))
+            r.state.set(state, "test", operator=True)
+        elif op < 0.34:
+            r.gates.cfg = RiskSettings(max_position_usd=rng.choice([3_000, 6_000]))
+        elif op < 0.40:
+            r.gates.sent.clear()
+        elif op < 0.42:
+            r.gates.state.bus.publish(k.event(k.universe(), now, {"SH": 25.0}))
+        else:
+            req = OrderRequest("o", rng.choice(["SH", "SPY"]), rng.choice([Side.BUY, Side.SELL]),
+                               rng.choice([10, 100]))  # fmt: skip
+            runs = len(r.runs)
+            fresh = r.gates._run(r.gates.check_for(req))
+            del r.runs[runs:]
+            assert r.gates(req) == fresh
+            remembered_answers += len(r.runs) == runs
+    assert remembered_answers > 100  # the walk did exercise the memory

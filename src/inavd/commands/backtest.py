@@ -83,7 +83,8 @@ def _backtest(args: argparse.Namespace) -> int:
     target = _target(args)
     cfg, days = _prepare(args)
     tasks_dir = _tasks_dir(args.out)
-    tasks = [DayTask(d.label, cfg, d, str(tasks_dir / d.label)) for d in days]
+    shared = str(tasks_dir.parent / "sessions")
+    tasks = [DayTask(d.label, cfg, d, str(tasks_dir / d.label), sessions_dir=shared) for d in days]
     print(f"backtest: {len(tasks)} day(s) on {target.describe()}")
     rows = run_all(tasks, target)
     summary = write_backtest(args.out, rows, {"config": str(cfg.path)})
@@ -106,8 +107,9 @@ def _sweep(args: argparse.Namespace) -> int:
     points = grid_points(grid)
     configs = [apply_overrides(cfg, p) for p in points]  # every point refused before any runs
     tasks_dir = _tasks_dir(args.out)
+    shared = str(tasks_dir.parent / "sessions")  # each day built once, whatever the setting
     tasks = [
-        DayTask(f"s{i:03d}-{d.label}", c, d, str(tasks_dir / f"s{i:03d}-{d.label}"), p)
+        DayTask(f"s{i:03d}-{d.label}", c, d, str(tasks_dir / f"s{i:03d}-{d.label}"), p, shared)
         for i, (p, c) in enumerate(zip(points, configs, strict=True))
         for d in days
     ]
@@ -121,7 +123,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _tasks_dir(out: Path) -> Path:
-    """Task-private folders live under DIR/tasks/<task>/ (each task clears its own)."""
+    """Task-private folders live under DIR/tasks/<task>/ (each task clears its own); bundled
+    days built from bars under DIR/sessions/."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out}: exists and is not a folder")
     return out.resolve() / "tasks"

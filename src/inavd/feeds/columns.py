@@ -76,7 +76,7 @@ def to_batch(df: pd.DataFrame, index: dict[str, int]) -> QuoteBatch:
 
 def write_quote_table(path: Path, df: pd.DataFrame) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    out = df.loc[:, list(QUOTE_COLUMNS)].copy()
+    out = df.loc[:, list(QUOTE_COLUMNS)]  # copy-on-write: the caller's frame is not changed
     out["symbol"] = out["symbol"].astype("category")
     if path.suffix.lower() == ".csv":
         out.to_csv(path, index=False)

@@ -27,7 +27,6 @@ from inavd.feeds.synthetic import (
     SyntheticParams,
     _arrivals,
     _bridge_mid,
-    _frame,
     _inject_bad_quotes,
     on_grid,
     quote_around,
@@ -102,7 +101,7 @@ def build_real_session(
     if session is None:
         raise DataError(f"{day} is not an XNYS session")
     rng = np.random.default_rng(seed)
-    frames: list[pd.DataFrame] = []
+    frames: list[Quotes] = []
     bench_path: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for sym in benchmarks:
         grid, _ = on_grid(bars[sym], session, sym)
@@ -110,7 +109,7 @@ def build_real_session(
         ts, minute = _arrivals(rng, grid, rate, session.open_ns)
         mid = _bridge_mid(rng, grid, ts, minute, session.open_ns)
         bench_path[sym] = (ts, mid)
-        frames.append(_frame(sym, ts, *_quotes(rng, mid, (0.85, 0.12, 0.03), 0.0, 1.2)))
+        frames.append(_part(sym, ts, _quotes(rng, mid, (0.85, 0.12, 0.03), 0.0, 1.2)))
     for fund in funds:
         grid, has_bar = on_grid(bars[fund.symbol], session, fund.symbol)
         ts, minute = _arrivals(rng, grid, p.fund_rate_per_s, session.open_ns)
@@ -118,8 +117,34 @@ def build_real_session(
             rng, grid, has_bar, ts, minute, session.open_ns, fund.leverage,
             bench_path[fund.benchmark],
         )  # fmt: skip
-        frames.append(_frame(fund.symbol, ts, *_quotes(rng, mid, sm.tick_probs, sm.floor_bp,
-                                                       sm.lot_mu)))  # fmt: skip
-    df = pd.concat(frames, ignore_index=True)
-    df = df.sort_values("ts", kind="stable", ignore_index=True)
-    return _inject_bad_quotes(rng, df, p.bad_quote_fraction)
+        quotes = _quotes(rng, mid, sm.tick_probs, sm.floor_bp, sm.lot_mu)
+        frames.append(_part(fund.symbol, ts, quotes))
+    return _inject_bad_quotes(rng, time_ordered(frames), p.bad_quote_fraction)
+
+
+Quotes = tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _part(sym: str, ts: np.ndarray, quotes: tuple[np.ndarray, ...]) -> Quotes:
+    bid, ask, bid_size, ask_size = quotes
+    return (sym, ts, bid, ask, bid_size, ask_size)
+
+
+def time_ordered(parts: list[Quotes]) -> pd.DataFrame:
+    """Each symbol's (symbol, ts, bid, ask, bid_size, ask_size) merged into one table in time
+    order (stable: the order of `parts` breaks ties), the symbol as a category. Column by
+    column, so a day of a million quotes needs about two copies of one column at a time on top
+    of the parts, not several copies of the whole table."""
+    ts = np.concatenate([p[1] for p in parts])
+    order = np.argsort(ts, kind="stable")
+    symbols = sorted({p[0] for p in parts})
+    code = {s: np.int8(i) for i, s in enumerate(symbols)}
+    codes = np.concatenate([np.full(len(p[1]), code[p[0]]) for p in parts])
+    cols: dict[str, object] = {
+        "ts": ts[order],
+        "symbol": pd.Categorical.from_codes(codes[order], categories=pd.Index(symbols)),
+    }
+    del ts, codes
+    for j, name in enumerate(("bid", "ask", "bid_size", "ask_size"), start=2):
+        cols[name] = np.concatenate([p[j] for p in parts])[order]
+    return pd.DataFrame(cols, copy=False)

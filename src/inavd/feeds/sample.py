@@ -7,7 +7,11 @@ Provenance and licenses: `inavd/data/sample/PROVENANCE.md`, `inavd/data/days/PRO
 
 from __future__ import annotations
 
+import hashlib
+import os
+import uuid
 from datetime import date
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -134,17 +138,43 @@ def parse_day_path(path: str) -> date | None:
 
 def session_file(day: date, universe: Universe, cache_dir: Path, seed: int = SAMPLE_SEED) -> Path:
     """The quote file of a bundled day, built once into `cache_dir` (the default day is
-    committed). Deterministic: the same day and seed give the same file."""
+    committed). Deterministic: the same day and seed give the same file. The name carries a key
+    of every input of the build, so runs with other funds or another build never share a file,
+    and each builder writes its own temporary file renamed into place: parallel tasks may share
+    `cache_dir` (the last rename wins, with identical content)."""
     if day == SAMPLE_DAY and seed == SAMPLE_SEED:
         return sample_session_path()
-    out = cache_dir / f"session-{day.isoformat()}-{seed}.parquet"
+    out = cache_dir / f"session-{day.isoformat()}-{seed}-{build_key(universe)}.parquet"
     if not out.exists():
         from inavd.feeds.columns import write_quote_table
 
-        tmp = out.with_suffix(".tmp.parquet")
-        write_quote_table(tmp, build_day_session(day, universe, seed))
-        tmp.replace(out)
+        tmp = cache_dir / f".{out.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            write_quote_table(tmp, build_day_session(day, universe, seed))
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
     return out
+
+
+def build_key(universe: Universe) -> str:
+    """What a built day depends on besides its date and seed: the funds (in order: they draw
+    from one generator) and their benchmarks, the package version and its bundled bars and
+    build code, by size and modification time."""
+    funds = [(f.symbol, f.benchmark, f.leverage) for f in universe.funds]
+    text = repr((list(universe.benchmarks), funds, _build_inputs()))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@lru_cache(maxsize=1)
+def _build_inputs() -> tuple[object, ...]:
+    from inavd import __version__
+
+    here = Path(__file__).parent  # the build's code, without importing it (pandas)
+    paths = [here / f"{m}.py" for m in ("days", "real_session", "synthetic", "sample")]
+    data = sample_dir().parent
+    paths += sorted((data / "sample" / "bars").glob("*.csv")) + sorted(data.glob("days/*.parquet"))
+    return (__version__, *((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
 
 
 def bundled_funds(feed_path: str) -> set[str] | None:
@@ -155,7 +185,12 @@ def bundled_funds(feed_path: str) -> set[str] | None:
     if day is None:
         return None
     from inavd.feeds.days import day_bars, funds_of_day
+
+    return set(funds_of_day(day_bars(day), _default_fund_benchmarks()))
+
+
+@lru_cache(maxsize=1)
+def _default_fund_benchmarks() -> dict[str, str]:
     from inavd.settings import load_config
 
-    spec = load_config(None).universe
-    return set(funds_of_day(day_bars(day), {s: f.benchmark for s, f in spec.funds.items()}))
+    return {s: f.benchmark for s, f in load_config(None).universe.funds.items()}

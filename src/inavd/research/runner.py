@@ -20,6 +20,23 @@ from inavd.research.task import DayTask, run_task
 
 Row = dict[str, Any]
 
+# Dask's defaults suit many short tasks; a replay task is a second of single-threaded Python
+# (docs/research.md, "Worker settings"). Measured on a day of the bundled data:
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    # The nanny's default environment sets one thread per library (OMP_NUM_THREADS=1 also sizes
+    # pyarrow's pool: kept) and MALLOC_TRIM_THRESHOLD_, which turns off glibc's adaptive mmap
+    # threshold: every large numpy array is then mapped and unmapped, ~18 k page faults and ~6 %
+    # more CPU per day. None drops it (a value in the submitting shell's environment still wins).
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    # the statistical profiler samples the task's stack every 10 ms from a second thread, and
+    # the monitors wake the worker's event loop many times a second: all take the GIL from
+    # the replay
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
 
 @dataclass(frozen=True)
 class Target:
@@ -64,7 +81,9 @@ class Progress:
             self.stream.flush()
 
 
-def run_all(tasks: list[DayTask], target: Target) -> list[Row]:
+def run_all(tasks: list[DayTask], target: Target, client: Any = None) -> list[Row]:
+    """Every task's row, in task order; `client`: a Dask client already connected (else one is
+    made for `target` and closed at the end)."""
     progress = Progress(len(tasks))
     if target.serial:
         rows = []
@@ -72,8 +91,10 @@ def run_all(tasks: list[DayTask], target: Target) -> list[Row]:
             rows.append(run_task(task))
             progress.advance(rows[-1])
         return rows
-    with _client(target) as client:
+    if client is not None:
         return _on_cluster(client, tasks, progress)
+    with connect(target) as made:
+        return _on_cluster(made, tasks, progress)
 
 
 def _on_cluster(client: Any, tasks: list[DayTask], progress: Progress) -> list[Row]:
@@ -104,7 +125,8 @@ def _result(future: Any, task: DayTask) -> Row:
 
 
 @contextmanager
-def _client(target: Target) -> Iterator[Any]:
+def connect(target: Target) -> Iterator[Any]:
+    """A Dask client for `target`: the scheduler it names, or a new local cluster."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -119,12 +141,15 @@ def _client(target: Target) -> Iterator[Any]:
         with client:
             yield client
         return
-    cluster = LocalCluster(  # type: ignore[no-untyped-call]
-        n_workers=target.local_workers(),
-        threads_per_worker=1,  # the replay is single-threaded Python: one task per process
-        processes=True,
-        dashboard_address=":0",  # a free port: never 8787, the ops endpoint's default
-        silence_logs=logging.ERROR,
-    )
+    import dask
+
+    with dask.config.set(LOCAL_CLUSTER_CONFIG):  # read when the workers are spawned
+        cluster = LocalCluster(  # type: ignore[no-untyped-call]
+            n_workers=target.local_workers(),
+            threads_per_worker=1,  # the replay is single-threaded Python: one task per process
+            processes=True,
+            dashboard_address=":0",  # a free port: never 8787, the ops endpoint's default
+            silence_logs=logging.ERROR,
+        )
     with cluster, Client(cluster) as client:  # type: ignore[no-untyped-call]
         yield client

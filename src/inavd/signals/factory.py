@@ -6,9 +6,11 @@ the order of the list is the order their intents reach the router within one eva
 
 from __future__ import annotations
 
+import bisect
 import csv
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -76,20 +78,35 @@ def load_daily_returns(spec: str, before: date | None) -> dict[str, np.ndarray]:
         return {}
     sample = Path(str(files("inavd") / "data" / "sample" / "daily_closes.csv"))
     path = sample if spec == "sample" else Path(spec)
-    closes: dict[str, list[tuple[str, float]]] = {}
     try:
-        with path.open(newline="") as fh:
-            for row in csv.DictReader(fh):
-                if before is not None and row["date"] >= before.isoformat():
-                    continue
-                px = float(row.get("adjusted_close") or row["close"])
-                closes.setdefault(row["symbol"], []).append((row["date"], px))
+        st = path.stat()
+        closes = _closes_by_symbol(path, st.st_mtime_ns, st.st_size)
     except (OSError, KeyError, ValueError) as exc:
         raise ConfigError(f"strategies.vol_hedge.daily_closes: cannot read {path}: {exc}") from None
     out: dict[str, np.ndarray] = {}
-    for sym, rows in closes.items():
-        series = np.array([p for _, p in sorted(rows)], dtype=np.float64)
-        out[sym] = np.diff(np.log(series)) if series.size > 1 else np.empty(0)
+    for sym, (dates, prices) in closes.items():
+        n = len(dates) if before is None else bisect.bisect_left(dates, before.isoformat())
+        out[sym] = np.diff(np.log(prices[:n])) if n > 1 else np.empty(0)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _closes_by_symbol(
+    path: Path, _mtime_ns: int, _size: int
+) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Each symbol's (sorted ISO dates, closes), read once per process while the file is
+    unchanged (every replay's start-up reads it; a backtest worker once per day)."""
+    rows: dict[str, list[tuple[str, float]]] = {}
+    with path.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            px = float(row.get("adjusted_close") or row["close"])
+            rows.setdefault(row["symbol"], []).append((row["date"], px))
+    out = {}
+    for sym, pairs in rows.items():
+        pairs.sort()
+        prices = np.array([p for _, p in pairs], dtype=np.float64)
+        prices.flags.writeable = False  # shared between calls
+        out[sym] = ([d for d, _ in pairs], prices)
     return out
 
 
