@@ -1,10 +1,7 @@
 """inavd: live trading daemon for inverse and leveraged ETFs."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("inavd")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+local"
+# The one place the version is written (pyproject.toml reads it at build time): importing
+# importlib.metadata to look it up cost every command 25 ms.
+__version__ = "0.1.0"
 
 __all__ = ["__version__"]

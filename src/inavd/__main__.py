@@ -1,3 +1,3 @@
-from inavd.cli import main
+from inavd.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

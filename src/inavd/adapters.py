@@ -30,7 +30,6 @@ from inavd.feeds.sample import (
     session_file,
 )
 from inavd.inav.engine import Reference
-from inavd.official_nav import apply_official_navs, read_nav_file
 from inavd.settings import Config
 
 log = structlog.get_logger(__name__)
@@ -148,7 +147,9 @@ def make_reference(cfg: Config, day: date, symbols: tuple[str, ...]) -> Referenc
                 "reference", lambda: load_reference(r, day, symbols, a, creds),
                 a.backoff_min_s, a.backoff_max_s,
             )  # fmt: skip
-    if r.nav_file:
+    if r.nav_file:  # an operator's file of issuer NAVs
+        from inavd.official_nav import apply_official_navs, read_nav_file
+
         ref = apply_official_navs(ref, read_nav_file(Path(r.nav_file)), day)
     actions = _corporate_actions(cfg, day, symbols)
     return apply_actions(

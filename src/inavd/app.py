@@ -6,7 +6,6 @@ Paper vs live is a choice of adapters made here and nowhere else.
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -17,11 +16,10 @@ from typing import Any
 
 import structlog
 
-from inavd import __version__, gcpolicy
+from inavd import gcpolicy
 from inavd.adapters import make_broker, make_feed, make_reference
 from inavd.book.quote_book import QuoteBook, SanityBand
 from inavd.brokers.paper import PaperBroker
-from inavd.brokers.paper_close import ClosingAuction
 from inavd.bus import Bus
 from inavd.calendar import Session, previous_session_day, session_for
 from inavd.clock import NY, SimClock, WallClock, dt_to_ns
@@ -30,8 +28,6 @@ from inavd.costs import CostModel
 from inavd.domain.events import InavEvaluated, TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
-from inavd.domain.quotes import QuoteBatch
-from inavd.domain.units import NS_PER_S
 from inavd.errors import ConfigError
 from inavd.execution.journal import Journal
 from inavd.execution.operator import OperatorDesk
@@ -40,23 +36,24 @@ from inavd.execution.recorder import JournalRecorder
 from inavd.execution.resume import ReplayResume
 from inavd.execution.router import OrderRouter
 from inavd.execution.state_store import TradingStateStore
-from inavd.execution.storage import build_snapshot_writer, storage_summary
+from inavd.execution.storage import build_snapshot_writer
 from inavd.feeds.sample import bundled_funds
 from inavd.inav.engine import InavEngine, Reference
 from inavd.lifecycle import Lifecycle, StateLock
 from inavd.live_config import KEY_ENV, SECRET_ENV
-from inavd.pnl import closing_marks, run_pnl
 from inavd.ports import Service
 from inavd.reference import report_excluded
 from inavd.reference_report import reference_document
 from inavd.risk.pipeline import build_gates
 from inavd.risk.state import TradingStateController
+from inavd.run_loop import consume
+from inavd.run_record import record_run_end, record_run_start, run_summary
 from inavd.services import build_services
 from inavd.settings import Config
 from inavd.signals.base import Signal
 from inavd.signals.factory import build_signals
 from inavd.startup import broker_reachable
-from inavd.summary import SummaryCollector, thresholds_by_fund
+from inavd.summary import SummaryCollector
 from inavd.supervisor import Supervisor
 from inavd.universe import build_universe
 
@@ -271,10 +268,10 @@ class App:
         started = False
         gc_state: gcpolicy.GcState | None = None
         try:
-            self._record_run_start()
+            record_run_start(self)
             life.install_signal_handlers()  # a stop also ends a start-up wait for the network
             if not await broker_reachable(self.broker, self.cfg.settings.alpaca, self.stop_event):
-                return self._summary(0.0)
+                return run_summary(self, 0.0)
             await self.broker.connect()
             await self.gates.rules.load(self.broker, self.universe.symbols)  # borrow, PDT: today's
             started = True
@@ -303,137 +300,20 @@ class App:
 
     async def _run_feed(self, life: Lifecycle) -> dict[str, Any]:
         started = time.perf_counter()
-        await life.until_stopped(self._consume(started))
+        await life.until_stopped(consume(self, started, self.opts.quiet))
         if not self.stop_event.is_set():
             await self.core.close_session()
         wall = time.perf_counter() - started
         self.close_history()
-        summary = self._summary(wall)
-        self._record_run_end(summary)
+        summary = run_summary(self, wall)
+        record_run_end(self, summary)
         return summary
-
-    async def _consume(self, started: float) -> None:
-        total = self.feed_total or 0
-        next_report = total // 10
-        log.info(
-            "feed starting",
-            run_id=self.run_id,
-            feed=self.feed.describe(),
-            journal=str(self.journal.path),
-        )
-        async for batch in self.feed.batches():
-            if not self.live:
-                batch = self.resume.skip(self.core, batch)  # after a crash: already processed
-                if not len(batch):
-                    continue
-            for part in self._paced(batch):
-                # pace to the part's first quote, but never move the clock past the next tick:
-                # the tick's evaluation (and its orders) must carry the tick's time, whatever the
-                # batch boundaries are
-                await self.clock.sleep_until(min(int(part.ts_ns[0]), self.core.next_tick_ns))
-                await self.core.on_batch(part)
-                await self.router.pump()  # iceberg slices, exit at close, periodic reconcile
-                self.journal.commit_lazy()  # acknowledgements of this batch become durable
-                self.resume.save(self.core)
-            if total and self.core.quotes >= next_report and not self.opts.quiet:
-                self._progress(total, started)
-                next_report += max(total // 10, 1)
-            if self.stop_event.is_set():
-                break
-
-    def _paced(self, batch: QuoteBatch) -> list[QuoteBatch]:
-        """At a finite speed, hand the core at most one second of data at a time."""
-        if not isinstance(self.clock, SimClock) or self.clock.speed <= 0 or not len(batch):
-            return [batch]
-        parts = []
-        start = 0
-        ts = batch.ts_ns
-        while start < len(batch):
-            stop = int(ts.searchsorted(ts[start] + NS_PER_S, side="left"))
-            parts.append(batch.slice(start, max(stop, start + 1)))
-            start = max(stop, start + 1)
-        return parts
-
-    def _progress(self, total: int, started: float) -> None:
-        done = self.core.quotes
-        rate = done / max(time.perf_counter() - started, 1e-9)
-        log.info(
-            "replay progress",
-            percent=round(100 * done / max(total, 1)),
-            quotes=done,
-            quotes_per_s=round(rate),
-            orders=self.collector.orders,
-            fills=self.collector.fills,
-        )
-
-    def _summary(self, wall: float) -> dict[str, Any]:
-        c = self.collector
-        auction = getattr(self.broker, "auction", None)
-        marks, marked_at = closing_marks(
-            self.book, auction if isinstance(auction, ClosingAuction) else None, self.core.closed
-        )
-        # counts and P&L from the journal: after a restart they cover the whole run
-        pnl = run_pnl(self.journal, self.run_id, marks, CostModel(self.cfg.settings.costs),
-                      overnight=self.core.closed)  # fmt: skip
-        return {
-            "run_id": self.run_id,
-            "version": __version__,
-            "feed": self.feed.describe(),
-            "session": self.day.isoformat(),
-            "quotes": self.core.quotes,
-            "quotes_rejected": self.book.rejected_total,
-            "quotes_rejected_by_reason": self.book.rejected_by_reason(),
-            "inav_evaluations": max(c.inav_evaluations, self.core.evaluations),
-            **pnl,
-            "marked_at": marked_at,
-            "final_positions": {s: q for s, q in sorted(self.router.ledger.qty.items())},
-            "premium_bp": c.premium_table(),
-            "thresholds": {
-                "entry_bp": self.cfg.settings.strategies.premium_reversion.entry_bp,
-                "exit_bp": self.cfg.settings.strategies.premium_reversion.exit_bp,
-            },
-            "reference": self.reference_doc(),
-            "thresholds_by_fund": thresholds_by_fund(
-                self.cfg.settings.strategies, tuple(f.symbol for f in self.universe.funds)
-            ),
-            "journal_path": str(self.journal.path),
-            "storage": storage_summary(self),
-            "step_ms": {  # whole evaluation steps (iNAV, listeners, signals, orders)
-                "mean": round(1e3 * self.core.step_s_total / max(self.core.evaluations, 1), 4),
-                "max": round(1e3 * self.core.step_s_max, 4),
-            },
-            "wall_seconds": round(wall, 3),
-            "quotes_per_second": round(self.core.quotes / max(wall, 1e-9)),
-        }
 
     def close_history(self) -> None:
         """Pending iNAV history and denial counts written (idempotent: also on shutdown)."""
         if self.snapshots is not None:
             self.snapshots.close()
         self.recorder.flush()
-
-    def _record_run_start(self) -> None:
-        ts = self.trading_state  # registers the run with its session (carried P&L, restore)
-        self.state_store.save(ts.state, ts.reason)
-        self.journal.execute(
-            "INSERT OR IGNORE INTO runs (run_id, started_ns, config_path, feed, broker, version,"
-            " summary_json) VALUES (?,?,?,?,?,?,?)",
-            (
-                self.run_id,
-                time.time_ns(),
-                str(self.cfg.path),
-                self.feed.describe(),
-                self.broker.name,
-                __version__,
-                json.dumps({"reference": self.reference_doc()}),  # the full summary at the end
-            ),
-        )
-
-    def _record_run_end(self, summary: dict[str, Any]) -> None:
-        self.journal.execute(
-            "UPDATE runs SET ended_ns=?, summary_json=? WHERE run_id=?",
-            (time.time_ns(), json.dumps(summary), self.run_id),
-        )
 
 
 def _no_op(_ts_ns: int) -> None:

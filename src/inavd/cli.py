@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from inavd.arrow_memory import prefer_returning_pool
 from inavd.errors import InavdError
 from inavd.redact import redact
 
@@ -60,7 +61,20 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def entry() -> int:
+    """The `inavd` command (and `python -m inavd`): `main`, then every object is frozen for the
+    exit. Nothing is left to collect in a process about to end, and the interpreter's final
+    collection would walk everything a run built (measured: 80 ms of CPU after the default
+    replay). `main` itself stays free of this, for callers that go on (tests, tools)."""
+    code = main()
+    import gc
+
+    gc.freeze()
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    prefer_returning_pool()  # before anything imports pyarrow
     argv = list(sys.argv[1:] if argv is None else argv)
     from inavd import gcpolicy
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 HEAVY = (
     "pandas", "numpy", "scipy", "arch", "matplotlib", "pyarrow", "exchange_calendars", "dask",
@@ -77,3 +78,33 @@ def test_unknown_command_still_lists_every_command() -> None:
     text = build_parser("no-such-command").format_help()
     for name in ("run", "replay", "version", "check-config", "report", "record"):
         assert name in text
+
+
+def test_the_default_run_imports_nothing_it_does_not_need(tmp_path: Path) -> None:
+    """`inavd run` in an empty folder (embedded config, the bundled day, paper venue, SQLite
+    journal): built, run to the end of the day and summarised without pandas, exchange_calendars,
+    scipy, arch, matplotlib, statsmodels or dask; with its usual result."""
+    probe = (
+        "import os, sys\n"
+        f"os.chdir({str(tmp_path)!r})\n"
+        "from inavd.cli import main\n"
+        "assert main(['run', '--quiet']) == 0\n"
+        f"print('loaded:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    p = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "orders                      26  fills 29" in p.stdout
+    assert "P&L after costs        -114.26 USD" in p.stdout
+    loaded = set(filter(None, p.stdout.splitlines()[-1].removeprefix("loaded:").split(",")))
+    assert loaded == {"numpy", "pyarrow"}, loaded
+
+
+def test_the_package_version_is_the_installed_one() -> None:
+    """`inavd.__version__` is written in the package (no metadata look-up at import) and the
+    build reads it from there."""
+    from importlib.metadata import version
+
+    import inavd
+
+    assert version("inavd") == inavd.__version__
+    assert _loaded_after("import inavd; import importlib, sys\n"
+                         "assert 'importlib.metadata' not in sys.modules") == set()  # fmt: skip

@@ -103,13 +103,17 @@ class QuoteFile:
         except Exception as exc:  # pandas/pyarrow raise many types for unreadable files
             raise DataError(f"{self.path}: cannot read quotes: {exc}") from None
 
-    def _record_batches(self, columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+    def _record_batches(
+        self, columns: tuple[str, ...], rows: int | None = None
+    ) -> Iterator[pa.RecordBatch]:
         import pyarrow.parquet as pq
 
         try:
-            pf = pq.ParquetFile(self.path)
+            # no pre-buffering: Arrow would keep the column chunks it read ahead (most of a large
+            # file) until the reader is done
+            pf = pq.ParquetFile(self.path, pre_buffer=False)
             self._check_columns(pf.schema_arrow.names)
-            yield from pf.iter_batches(batch_size=self.chunk_rows, columns=list(columns))
+            yield from pf.iter_batches(batch_size=rows or self.chunk_rows, columns=list(columns))
         except DataError:
             raise
         except Exception as exc:  # pyarrow raises many types for unreadable files
@@ -159,18 +163,24 @@ class QuoteFile:
         last = np.iinfo(np.int64).min
         for ts in self._ts_chunks():
             out.rows += len(ts)
-            if len(ts):
-                out.in_order &= bool(ts[0] >= last) and bool((np.diff(ts) >= 0).all())
-                last = int(ts[-1])
-                numbers, counts = np.unique(_days(ts), return_counts=True)
-                for k, c in zip(numbers.tolist(), counts.tolist(), strict=True):
-                    out.per_day[date.fromordinal(k + _EPOCH)] += c
+            if not len(ts):
+                continue
+            ordered = bool((np.diff(ts) >= 0).all())
+            out.in_order &= ordered and bool(ts[0] >= last)
+            last = int(ts[-1])
+            days = _days(ts)
+            if ordered and days[0] == days[-1]:  # the usual chunk: one day, in order
+                out.per_day[date.fromordinal(int(days[0]) + _EPOCH)] += len(ts)
+                continue
+            numbers, counts = np.unique(days, return_counts=True)
+            for k, c in zip(numbers.tolist(), counts.tolist(), strict=True):
+                out.per_day[date.fromordinal(k + _EPOCH)] += c
         return out
 
     def _ts_chunks(self) -> Iterator[np.ndarray]:
         rows = 0
-        if self._arrow:
-            for rb in self._record_batches(("ts",)):
+        if self._arrow:  # 8 bytes a row: larger chunks, memory still bounded
+            for rb in self._record_batches(("ts",), 8 * self.chunk_rows):
                 yield self._arrow_ts(rb.column(0), rows)
                 rows += rb.num_rows
             return
