@@ -33,6 +33,7 @@ import pandas as pd
 import psutil
 
 from bench.common import machine
+from inavd.arrow_memory import prefer_returning_pool
 from inavd.feeds.columns import write_quote_table
 from inavd.feeds.sample import SAMPLE_DAY, sample_session_path
 from inavd.research.days import BUNDLED, DaySource, bundled_days
@@ -195,6 +196,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    prefer_returning_pool()  # as `inavd backtest` does: the workers inherit it
     days = pick_days(args.days)
     print(machine())
     print(f"load average at start: {os.getloadavg()}")
