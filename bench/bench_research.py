@@ -10,7 +10,8 @@ runner's own (`inavd.research.runner.connect`); its start is timed apart from th
 workers have run one near-empty task each before the clock starts, as the serial process has.
 Beside wall time, the CPU time of every process taking part: on a shared box it still says what
 two free cores would give (2 × serial CPU ÷ cluster CPU). Peak memory per worker is VmHWM read
-inside each worker. Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
+inside each worker. Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`;
+`--days 88 --rounds 1` (every bundled day, about 4 minutes) makes the last task's tail negligible.
 """
 
 from __future__ import annotations
