@@ -1,10 +1,10 @@
 """Scale benchmark: seeded synthetic universes of 1,000 and 10,000 funds over SPY, QQQ, IWM and DIA
 (leverage ±1, ±2, ±3, plus the bundled universe's real funds so every default strategy has its
 symbols), a full session of quotes each, replayed by `inavd run` in a fresh process with the
-default config and limits. Records quotes/s, the whole step per evaluation, peak RSS, the
-journal's growth, the WAL's peak and the iNAV history written; also `inavd version` and the
-default run's whole process against its replay time. Inputs go to a temporary directory and are
-not kept.
+default config and limits. Records quotes/s, the whole step per evaluation, peak RSS (and the
+RSS of the imports alone), the journal's growth, the WAL's peak, the iNAV history written and
+the most of it held in memory; also `inavd version` and the default run's whole process against
+its replay time. Inputs go to a temporary directory and are not kept.
 
     .venv/bin/python -m bench.bench_scale [--funds 1000,10000] [--quotes 2000000,5000000] [--runs 3]
 """
@@ -154,6 +154,7 @@ def run_once(cfg: Path, d: Path) -> dict[str, float]:
         "journal_mb": st["journal_bytes"] / 2**20,
         "wal_peak_mb": st["wal_peak_bytes"] / 2**20,
         "history_mb": st.get("snapshot_bytes", 0) / 2**20,
+        "history_held_rows": st.get("snapshot_peak_held_rows", 0),
         "orders": s["orders"],
         "denials": sum(s["denials"].values()),
         "replay_s": s["wall_seconds"],
@@ -170,6 +171,18 @@ def bench_universe(n_funds: int, n_quotes: int, runs: int, every_s: float) -> di
         cfg = write_config(d, quotes, every_s)
         results = [run_once(cfg, d) for _ in range(runs)]
     return {k: median([r[k] for r in results]) for k in results[0]}
+
+
+def import_baseline_mb() -> float:
+    """Peak RSS of a process that only imports what a replay imports: the rest of a run's peak
+    is what its universe and its data cost."""
+    with tempfile.TemporaryDirectory(prefix="inavd-imports-") as tmp:
+        rss = Path(tmp) / "rss.txt"
+        code = "import inavd.cli, inavd.commands.run, pyarrow.parquet"
+        env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"}  # as the command line sets
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rss), sys.executable, "-c", code],
+                       check=True, env=env)  # fmt: skip
+        return int(rss.read_text().split()[-1]) / 1024
 
 
 def bench_startup(runs: int) -> dict[str, float]:
@@ -201,6 +214,7 @@ def main() -> None:
     p.add_argument("--skip-startup", action="store_true")
     a = p.parse_args()
     print(machine(), f"load average {os.getloadavg()[0]:.1f}")
+    print(f"imports alone: peak RSS {import_baseline_mb():.0f} MB")
     if not a.skip_startup:
         print("startup:", json.dumps({k: round(v, 3) for k, v in bench_startup(a.runs).items()}))
     for n_funds in (int(x) for x in a.funds.split(",")):

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from inavd.arrow_memory import prefer_returning_pool
 from inavd.errors import InavdError
 from inavd.redact import redact
 
@@ -73,6 +74,7 @@ def entry() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prefer_returning_pool()  # before anything imports pyarrow
     argv = list(sys.argv[1:] if argv is None else argv)
     from inavd import gcpolicy
 

@@ -3,6 +3,7 @@ every fund every n-th evaluation and the traded funds at every one."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from inavd.bus import Bus
 from inavd.domain.events import InavEvaluated, OrderSubmitted
 from inavd.domain.orders import OrderRequest, Side
-from inavd.execution.snapshots import SnapshotWriter, read_snapshots, snapshot_dir
+from inavd.execution.snapshots import SnapshotWriter, _Pending, read_snapshots, snapshot_dir
 
 SYMBOLS = ("SH", "SDS", "SPXU", "PSQ", "QID")
 BOOK = {s: i for i, s in enumerate(("SPY", "QQQ", *SYMBOLS))}
@@ -96,3 +97,52 @@ def test_a_resumed_run_appends_segments(tmp_path: Path) -> None:
     df = read_snapshots(tmp_path / "journal.sqlite", "run1")
     assert sorted(set(df["seq"])) == [1, 2, 3, 4, 5, 6]
     assert len(list((snapshot_dir(tmp_path / "journal.sqlite") / "run1").iterdir())) == 6
+
+
+class _SlowWriter(SnapshotWriter):
+    """A writer thread far slower than the evaluations (a busy disk)."""
+
+    def _write_segment(self, p: _Pending) -> None:
+        time.sleep(0.01)
+        super()._write_segment(p)
+
+
+def test_history_held_in_memory_is_bounded_when_the_writer_falls_behind(tmp_path: Path) -> None:
+    rng = np.random.default_rng(9)
+    seg, n = 7, len(SYMBOLS)
+    w = _SlowWriter(
+        snapshot_dir(tmp_path / "journal.sqlite"), "run1", SYMBOLS, BOOK,
+        lambda: np.ones(len(BOOK)), segment_rows=seg,
+    )  # fmt: skip
+    events = [_event(rng, k) for k in range(1, 81)]
+    for ev in events:
+        w.on_inav(ev)
+    stats = w.close()
+    # a segment is cut at ≥ seg rows (whole evaluations): one filling, one waiting, one written
+    assert seg < stats.peak_held_rows <= 3 * (seg + n - 1)
+    df = read_snapshots(tmp_path / "journal.sqlite", "run1")  # the evaluations waited, none lost
+    assert len(df) == stats.kept_rows == 80 * n
+    last = df[df["seq"] == 80].set_index("symbol").loc[list(SYMBOLS)]
+    np.testing.assert_array_equal(last["inav"].to_numpy(), events[-1].inav)
+
+
+def test_traded_funds_only_evaluations_read_back_equal(tmp_path: Path) -> None:
+    """Evaluations of a subset (the traded funds) go out as their own chunks beside full ones."""
+    rng = np.random.default_rng(11)
+    w = _writer(tmp_path, np.arange(len(BOOK), dtype=float), every_n=3, segment_rows=9)
+    w.mark_traded("QID")
+    w.mark_traded("SH")
+    events = [_event(rng, k) for k in range(1, 8)]
+    for ev in events:
+        w.on_inav(ev)
+    w.close()
+    df = read_snapshots(tmp_path / "journal.sqlite", "run1")
+    for ev in events:
+        rows = df[df["seq"] == ev.seq].set_index("symbol")
+        kept = list(SYMBOLS) if (ev.seq - 1) % 3 == 0 else ["SH", "QID"]
+        assert sorted(rows.index) == sorted(kept)
+        idx = [SYMBOLS.index(s) for s in kept]
+        np.testing.assert_array_equal(rows.loc[kept, "mid"].to_numpy(), ev.mid[idx])
+        np.testing.assert_array_equal(
+            rows.loc[kept, "spread_bp"].to_numpy(), np.array([BOOK[s] for s in kept], float)
+        )

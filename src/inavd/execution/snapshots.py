@@ -2,11 +2,15 @@
 
 Every evaluation's arrays are kept by reference (the engine never reuses them); every
 `every_n`-th evaluation keeps all funds, the others only the funds traded this run. When
-`segment_rows` rows are pending they go to a writer thread as one batch, which builds the
-columns and writes `<journal stem>.snapshots/<run id>/seg-NNNNNN.parquet` (atomically: a
-temporary file renamed into place). The journal's SQLite file is not touched, so the order
-path's write-ahead commits never wait for history. History still in memory when the process is
-killed is lost; orders, fills and positions are not (they are in the journal).
+`segment_rows` rows are pending they go to a writer thread as one batch, which writes the
+evaluations' arrays as chunks of the columns (no concatenated copy) to
+`<journal stem>.snapshots/<run id>/seg-NNNNNN.parquet` (atomically: a temporary file renamed into
+place). At most one segment waits while another is written, so the history held in memory is at
+most three segments whatever the disk's pace (`stats.peak_held_rows`; a segment of 64 k rows is
+about 3.5 MB); the evaluations wait for the writer rather than grow the backlog. The journal's
+SQLite file is not touched, so the order path's write-ahead commits never wait for history.
+History still in memory when the process is killed is lost; orders, fills and positions are not
+(they are in the journal).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from inavd.domain.events import InavEvaluated, OrderFilled, OrderSubmitted
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
@@ -55,6 +60,7 @@ class SnapshotStats:
     kept_rows: int = 0  # rows written or pending
     segments: int = 0
     bytes: int = 0
+    peak_held_rows: int = 0  # most rows in memory at once: filling, waiting and being written
 
 
 class SnapshotWriter:
@@ -81,8 +87,14 @@ class SnapshotWriter:
         self.stats = SnapshotStats()
         self._pending = _Pending()
         self._next_segment = _first_free_segment(self.dir)
-        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=2)
+        # one segment filling, at most one waiting and one being written: at most
+        # 3 × (segment_rows + funds − 1) rows in memory, whatever the writer's pace
+        self._queue: queue.Queue[_Pending | None] = queue.Queue(maxsize=1)
+        self._handed_rows = 0  # rows handed off and not yet written (the writer subtracts)
+        self._lock = threading.Lock()
         self._error: BaseException | None = None
+        self._dictionary: pa.Array | None = None  # the symbols, for the writer thread
+        self._every: pa.Array | None = None
         self._thread = threading.Thread(target=self._write_loop, name="snapshots", daemon=True)
         self._thread.start()
 
@@ -118,15 +130,21 @@ class SnapshotWriter:
         p.values.append((*cols, spreads))
         p.n += n
         self.stats.kept_rows += n
+        held = p.n + self._handed_rows
+        if held > self.stats.peak_held_rows:
+            self.stats.peak_held_rows = held
         if p.n >= self.segment_rows:
             self._hand_off()
 
     def _hand_off(self) -> None:
         if self._error is not None:
             raise RuntimeError(f"snapshot writer failed: {self._error}") from self._error
-        if self._pending.n:
-            self._queue.put(self._pending)  # blocks only if the writer is 2 segments behind
+        p = self._pending
+        if p.n:
+            with self._lock:
+                self._handed_rows += p.n
             self._pending = _Pending()
+            self._queue.put(p)  # blocks while one segment waits and another is being written
 
     def close(self) -> SnapshotStats:
         """Write what is pending and wait for the writer (graceful stop)."""
@@ -146,22 +164,32 @@ class SnapshotWriter:
                 self._write_segment(item)
             except BaseException as exc:  # surfaced on the next hand-off
                 self._error = exc
+            with self._lock:
+                self._handed_rows -= item.n
 
     def _write_segment(self, p: _Pending) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        every = np.arange(len(self.symbols), dtype=np.int32)
+        if self._dictionary is None:  # built once, on this thread: 10,000 names take a while
+            self._dictionary = strings(self.symbols)
+            self._every = to_arrow(np.arange(len(self.symbols), dtype=np.int32))
         rows = np.asarray(p.rows, dtype=np.int64)
-        fund_idx = np.concatenate([every if f is None else f for f in p.funds])
-        # through the buffers (arrow_np): pa.array() would import pandas in the daemon
+        # one chunk per evaluation over the engine's own arrays: no concatenated copy of the
+        # segment (the Parquet writer goes through the chunks); through the buffers (arrow_np):
+        # pa.array() would import pandas in the daemon
+        names = self._dictionary
+        symbol = [
+            pa.DictionaryArray.from_arrays(self._every if f is None else to_arrow(f), names)
+            for f in p.funds
+        ]
         arrays: dict[str, Any] = {
             "seq": to_arrow(np.repeat(np.asarray(p.seq, dtype=np.int64), rows)),
             "ts_ns": to_arrow(np.repeat(np.asarray(p.ts_ns, dtype=np.int64), rows)),
-            "symbol": pa.DictionaryArray.from_arrays(to_arrow(fund_idx), strings(self.symbols)),
+            "symbol": pa.chunked_array(symbol),
         }
         for k, name in enumerate(VALUE_COLUMNS):
-            arrays[name] = to_arrow(np.concatenate([v[k] for v in p.values]))
+            arrays[name] = pa.chunked_array([to_arrow(v[k]) for v in p.values])
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / f"seg-{self._next_segment:06d}.parquet"
         tmp = path.with_suffix(".tmp")

@@ -62,6 +62,7 @@ def storage_summary(app: Built) -> dict[str, Any]:
     if w is not None:
         out |= {
             "snapshot_rows": w.stats.kept_rows,
+            "snapshot_peak_held_rows": w.stats.peak_held_rows,
             "snapshot_segments": w.stats.segments,
             "snapshot_bytes": w.stats.bytes,
             "snapshot_dir": str(w.dir),

@@ -109,7 +109,9 @@ class QuoteFile:
         import pyarrow.parquet as pq
 
         try:
-            pf = pq.ParquetFile(self.path)
+            # no pre-buffering: Arrow would keep the column chunks it read ahead (most of a large
+            # file) until the reader is done
+            pf = pq.ParquetFile(self.path, pre_buffer=False)
             self._check_columns(pf.schema_arrow.names)
             yield from pf.iter_batches(batch_size=rows or self.chunk_rows, columns=list(columns))
         except DataError:
