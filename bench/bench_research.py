@@ -8,7 +8,9 @@ sessions folder (each day built from its bars, then replayed), and *warm*, on th
 run filled (replay only: what every further setting of a sweep costs). The cluster is the
 runner's own (`inavd.research.runner.connect`); its start is timed apart from the days, and its
 workers have run one near-empty task each before the clock starts, as the serial process has.
-Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
+Beside wall time, the CPU time of every process taking part: on a shared box it still says what
+two free cores would give (2 × serial CPU ÷ cluster CPU). Peak memory per worker is VmHWM read
+inside each worker. Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
 """
 
 from __future__ import annotations
@@ -146,10 +148,15 @@ def cluster_round(days: list[DaySource], empty: DaySource, folder: Path) -> dict
         out["empty"] = statistics.median(
             each(empties, lambda t: client.submit(run_task, t, pure=False).result())
         )
+        batch = tasks_for([empty] * 20, folder / "b")  # queued on one worker, back to back
+        one = [addresses[0]]
+        out["empty_batch"] = timed(
+            lambda: client.gather(client.map(run_task, batch, workers=one, pure=False))
+        ) / len(batch)
         out["dispatch"] = statistics.median(
             each(empties * 2, lambda _: client.submit(_noop, pure=False).result())
         )
-        out["rss_mb"] = sorted(v / 1024 for v in client.run(_maxrss).values())
+        out["rss_mb"] = sorted(v / 1024 for v in client.run(_peak_kb).values())
     out["start"] = start
     return out
 
@@ -158,7 +165,14 @@ def _noop() -> int:
     return 1
 
 
-def _maxrss() -> int:
+def _peak_kb() -> int:
+    """This process's peak RSS: VmHWM where Linux reports it. Not `ru_maxrss`, which Linux
+    carries across exec: a worker spawned by this process would report this process's own peak
+    (the serial rounds' days) if that is higher."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
@@ -228,14 +242,16 @@ def report(
     for label, x in (
         ("Dask dispatch of an empty task", med(cluster, "dispatch")),
         ("near-empty day in process", med(serial, "empty")),
-        ("near-empty day through Dask", med(cluster, "empty")),
-    ):
+        ("near-empty day through Dask, one at a time", med(cluster, "empty")),
+        ("near-empty days through Dask, 20 queued on one worker (wall / 20)",
+         med(cluster, "empty_batch")),
+    ):  # fmt: skip
         print(f"{label}: {x * 1000:.1f} ms = {100 * x / day:.1f} % of a default day")
     print("near-empty day in process, profiled (mean ms; the profiler inflates):")
     for label, x in phases:
         print(f"  {label:<40} {x * 1000:7.1f}")
     rss = max(max(x["rss_mb"]) for x in cluster)
-    print(f"peak RSS per worker (ru_maxrss): {rss:.0f} MB (every round: "
+    print(f"peak RSS per worker (VmHWM): {rss:.0f} MB (every round: "
           f"{[[round(v) for v in x['rss_mb']] for x in cluster]})")  # fmt: skip
 
 
