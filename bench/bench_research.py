@@ -10,7 +10,8 @@ runner's own (`inavd.research.runner.connect`); its start is timed apart from th
 workers have run one near-empty task each before the clock starts, as the serial process has.
 Beside wall time, the CPU time of every process taking part: on a shared box it still says what
 two free cores would give (2 × serial CPU ÷ cluster CPU). Peak memory per worker is VmHWM read
-inside each worker. Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`.
+inside each worker. Run: `.venv/bin/python -m bench.bench_research [--days 16] [--rounds 3]`;
+`--days 88 --rounds 1` (every bundled day, about 4 minutes) makes the last task's tail negligible.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import pandas as pd
 import psutil
 
 from bench.common import machine
+from inavd.arrow_memory import prefer_returning_pool
 from inavd.feeds.columns import write_quote_table
 from inavd.feeds.sample import SAMPLE_DAY, sample_session_path
 from inavd.research.days import BUNDLED, DaySource, bundled_days
@@ -195,6 +197,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    prefer_returning_pool()  # as `inavd backtest` does: the workers inherit it
     days = pick_days(args.days)
     print(machine())
     print(f"load average at start: {os.getloadavg()}")

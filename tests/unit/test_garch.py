@@ -12,22 +12,12 @@ from datetime import date
 
 import numpy as np
 import pytest
+from tests.kit.garch import simulate_garch
 
 from inavd.signals.factory import load_daily_returns
 from inavd.signals.garch import backcast, fit_garch11, linear_filter, neg_loglik
 
 SESSION = date(2019, 12, 19)  # the default replay's day: closes strictly before it
-
-
-def simulate(n: int, omega: float, alpha: float, beta: float, seed: int) -> np.ndarray:
-    """Daily returns of a GARCH(1,1) process started at its unconditional variance."""
-    rng = np.random.default_rng(seed)
-    r = np.empty(n)
-    var = omega / (1 - alpha - beta)
-    for t in range(n):
-        r[t] = math.sqrt(var) * rng.standard_normal()
-        var = omega + alpha * r[t] ** 2 + beta * var
-    return r
 
 
 def loop_variances(y: np.ndarray, mu: float, omega: float, alpha: float, beta: float) -> list:
@@ -112,9 +102,9 @@ def _cases() -> list[tuple[str, np.ndarray]]:
     out = [(s, 100 * rets[s]) for s in ("SPY", "QQQ", "IWM", "DIA")]
     # a realistic equity process (σ ≈ 1 % a day), more persistent, and a short-memory one.
     # a4 peaks higher on the β = 0 edge than inside, and arch finds that edge too
-    out += [(f"a{s}", 100 * simulate(500, 1e-5, 0.08, 0.82, s)) for s in range(8)]
-    out += [(f"b{s}", 100 * simulate(750, 2e-6, 0.10, 0.88, s)) for s in range(4)]
-    out += [(f"c{s}", 100 * simulate(300, 5e-5, 0.15, 0.50, s)) for s in range(1, 5)]
+    out += [(f"a{s}", 100 * simulate_garch(500, 1e-5, 0.08, 0.82, s)) for s in range(8)]
+    out += [(f"b{s}", 100 * simulate_garch(750, 2e-6, 0.10, 0.88, s)) for s in range(4)]
+    out += [(f"c{s}", 100 * simulate_garch(300, 5e-5, 0.15, 0.50, s)) for s in range(1, 5)]
     return out
 
 
@@ -135,8 +125,8 @@ def test_agrees_with_arch(name: str, y: np.ndarray) -> None:
 @pytest.mark.parametrize(
     ("y", "edge"),
     [
-        (100 * simulate(300, 5e-5, 0.15, 0.50, 0), "alpha"),
-        (100 * simulate(1000, 1e-4 * (1 - 0.064 - 0.672), 0.064, 0.672, 1005), "beta"),
+        (100 * simulate_garch(300, 5e-5, 0.15, 0.50, 0), "alpha"),
+        (100 * simulate_garch(1000, 1e-4 * (1 - 0.064 - 0.672), 0.064, 0.672, 1005), "beta"),
     ],
     ids=["alpha=0", "beta=0"],
 )

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from tests.kit import strategy as k
+from tests.kit.garch import simulate_garch
 
 from inavd.signals import volatility
 from inavd.signals.config import VolHedgeSettings
@@ -14,16 +15,6 @@ from inavd.signals.garch import GarchFit, fit_garch11
 from inavd.signals.vol_hedge import VolHedge, blended_vol, hedge_ratio
 from inavd.signals.volatility import DailyVol, EwmaVol, garch_daily_vol
 from inavd.sizing import Sizer, SizingSettings
-
-
-def simulate_garch(n: int, omega: float, alpha: float, beta: float, seed: int = 1) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    r = np.empty(n)
-    var = omega / (1 - alpha - beta)
-    for t in range(n):
-        r[t] = math.sqrt(var) * rng.standard_normal()
-        var = omega + alpha * r[t] ** 2 + beta * var
-    return r
 
 
 def test_garch_fit_on_a_garch_series() -> None:

@@ -146,3 +146,32 @@ def test_traded_funds_only_evaluations_read_back_equal(tmp_path: Path) -> None:
         np.testing.assert_array_equal(
             rows.loc[kept, "spread_bp"].to_numpy(), np.array([BOOK[s] for s in kept], float)
         )
+
+
+@pytest.mark.parametrize("concat_below", [1, 10**9], ids=["chunk-per-evaluation", "contiguous"])
+def test_both_column_layouts_read_back_what_was_evaluated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, concat_below: int
+) -> None:
+    """Small evaluations are written as one contiguous column, large ones as a chunk each:
+    the rows read back are the same either way, traded-only evaluations included."""
+    import inavd.execution.snapshots as snapshots
+
+    monkeypatch.setattr(snapshots, "_CONCAT_BELOW_ROWS", concat_below)
+    rng = np.random.default_rng(7)
+    spreads = rng.uniform(1, 20, len(BOOK))
+    w = _writer(tmp_path, spreads, segment_rows=23, every_n=3)
+    w.mark_traded("SDS")
+    events = [_event(rng, k) for k in range(1, 12)]
+    for ev in events:
+        w.on_inav(ev)
+    w.close()
+    df = read_snapshots(tmp_path / "journal.sqlite", "run1")
+    for ev in events:
+        rows = df[df["seq"] == ev.seq]
+        kept = list(SYMBOLS) if ev.seq % 3 == 1 else ["SDS"]
+        assert sorted(rows["symbol"]) == sorted(kept), ev.seq
+        got = rows.set_index("symbol").loc[kept]
+        want = [SYMBOLS.index(s) for s in kept]
+        np.testing.assert_array_equal(got["inav"].to_numpy(), ev.inav[want])
+        np.testing.assert_array_equal(got["mid"].to_numpy(), ev.mid[want])
+        np.testing.assert_array_equal(got["premium_bp"].to_numpy(), ev.premium_bp[want])
