@@ -70,8 +70,9 @@ class RunOptions:
 
 
 def new_run_id() -> str:
-    # base36 of wall-clock seconds: unique per start, short enough for client order ids
-    n = int(time.time())
+    # base36 of wall-clock milliseconds: short enough for client order ids, and two daemons
+    # started in the same second (a second instance refused by the state lock) still differ
+    n = time.time_ns() // 1_000_000
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while n:

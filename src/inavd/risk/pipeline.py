@@ -27,7 +27,6 @@ from inavd.domain.orders import Order, OrderRequest, Side
 from inavd.domain.units import NS_PER_S
 from inavd.risk.config import RiskSettings
 from inavd.risk.gates import GATES, Denial, Gate, OrderCheck
-from inavd.risk.passes import passes_all
 from inavd.risk.state import TradingStateController
 from inavd.risk.venue_rules import DayTrades, VenueRules
 
@@ -137,9 +136,6 @@ class RiskGates:
         return denial
 
     def _run(self, check: OrderCheck) -> Denial | None:
-        # the default gates' pass in one call; any denial still comes from the gate itself
-        if self.gates is GATES and passes_all(check, self.cfg):
-            return None
         for gate in self.gates:
             denial = gate(check, self.cfg)
             if denial is not None:
