@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal
+from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal, _empty_journal
 
 
 def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str, str | None]]:
@@ -45,6 +45,7 @@ def test_a_new_journal_is_created_at_the_latest_version_in_one_transaction(
         db.set_trace_callback(statements.append)
         return db
 
+    _empty_journal.cache_clear()  # built once per process: trace its building
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sqlite3, "connect", traced)
         j = Journal(path)
@@ -81,3 +82,20 @@ def test_an_old_journal_migrates_to_the_schema_a_new_one_is_created_with(
             fresh.close()
     finally:
         j.close()
+
+
+def test_journals_created_from_one_image_are_independent_files(tmp_path: Path) -> None:
+    """A process builds the empty journal once and writes its bytes for every new file (a
+    backtest creates one a day): each file is its own, in WAL mode, at the latest schema."""
+    first, second = Journal(tmp_path / "a.sqlite"), Journal(tmp_path / "b.sqlite")
+    try:
+        first.execute("INSERT INTO runs (run_id, started_ns, feed) VALUES ('r1', 1, 'x')")
+        assert first.query("SELECT run_id FROM runs") == [("r1",)]
+        assert second.query("SELECT run_id FROM runs") == []
+        for j in (first, second):
+            assert j.schema_version == SCHEMA_VERSION
+            assert j.query("PRAGMA journal_mode") == [("wal",)]
+            assert j.query("PRAGMA integrity_check") == [("ok",)]
+    finally:
+        first.close()
+        second.close()

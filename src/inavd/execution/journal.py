@@ -7,6 +7,7 @@ A second run appends to the same file. A damaged file is an error naming the fil
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sqlite3
 import threading
@@ -390,26 +391,36 @@ def _create(path: Path) -> None:
     tmp = path.with_name(path.name + ".new")
     for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         stale.unlink(missing_ok=True)
+    with tmp.open("wb") as fh:
+        fh.write(_empty_journal())
+        fh.flush()
+        os.fsync(fh.fileno())
     db = sqlite3.connect(str(tmp), isolation_level=None)
     try:
-        # The latest schema in one transaction, with neither a rollback journal nor SQLite's
-        # fsyncs: the file is private until the rename below and fsynced whole before it, so
-        # a crash leaves at most a stale `.new` file (removed above). An existing journal still
-        # migrates version by version, each step a transaction of its own (`Journal._migrate`).
-        db.execute("PRAGMA journal_mode=OFF")
-        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA journal_mode=WAL")  # persistent: opening it needs no conversion
+    finally:
+        db.close()
+    os.replace(tmp, path)
+
+
+@functools.cache
+def _empty_journal() -> bytes:
+    """The bytes of an empty journal at the latest schema, built once per process: a process
+    that creates many journals (every day of a backtest has its own) would otherwise run the
+    schema's 66 statements each time (≈ 2.5 ms). The latest schema in one transaction; an
+    existing journal still migrates version by version, each step a transaction of its own
+    (`Journal._migrate`)."""
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    try:
         db.execute("BEGIN IMMEDIATE")
         for script in MIGRATIONS:
             for stmt in _statements(script):
                 db.execute(stmt)
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         db.execute("COMMIT")
-        db.execute("PRAGMA journal_mode=WAL")  # persistent: opening it needs no conversion
+        return db.serialize()
     finally:
         db.close()
-    with tmp.open("rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _check_file(path: Path) -> None:
