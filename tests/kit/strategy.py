@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -12,6 +13,8 @@ from inavd.calendar import Session, session_for
 from inavd.clock import NY, dt_to_ns
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund, Universe
+from inavd.domain.ledger import Ledger
+from inavd.domain.orders import Order
 from inavd.domain.quotes import QuoteBatch
 from inavd.signals.base import Context
 
@@ -99,3 +102,11 @@ def context(
     b: QuoteBook, now_ns: int, positions: Mapping[str, float] | None = None, day: date = DAY
 ) -> Context:
     return Context(now_ns, session(day), b, dict(positions or {}))
+
+
+@dataclass
+class Positions:
+    """What the risk gates read of the account: the ledger and the open orders."""
+
+    ledger: Ledger = field(default_factory=Ledger)
+    open: dict[str, Order] = field(default_factory=dict)

@@ -7,14 +7,13 @@ venue's rules) makes every order be judged afresh."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tests.kit import strategy as k
 
 from inavd.bus import Bus
 from inavd.clock import SimClock
 from inavd.domain.events import TradingState
-from inavd.domain.ledger import Ledger
 from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side
 from inavd.domain.units import NS_PER_S
 from inavd.risk.config import RiskSettings
@@ -26,15 +25,9 @@ T0 = k.at(11, 0)
 
 
 @dataclass
-class Positions:
-    ledger: Ledger = field(default_factory=Ledger)
-    open: dict[str, Order] = field(default_factory=dict)
-
-
-@dataclass
 class Rig:
     gates: RiskGates
-    pos: Positions
+    pos: k.Positions
     clock: SimClock
     state: TradingStateController
     runs: list[OrderCheck]  # every check the gates actually ran on
@@ -45,7 +38,7 @@ def rig(cfg: RiskSettings | None = None) -> Rig:
     book = k.book(u, {"SPY": (269.99, 270.01), "SH": (24.99, 25.01)}, T0)
     bus, clock = Bus(), SimClock(T0)
     state = TradingStateController(bus, clock)
-    pos = Positions()
+    pos = k.Positions()
     runs: list[OrderCheck] = []
 
     def counted(c: OrderCheck, cfg: RiskSettings) -> Denial | None:

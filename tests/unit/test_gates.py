@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import pytest
 from tests.kit import strategy as k
@@ -11,7 +11,6 @@ from tests.kit import strategy as k
 from inavd.bus import Bus
 from inavd.clock import SimClock
 from inavd.domain.events import TradingState, TradingStateChanged
-from inavd.domain.ledger import Ledger
 from inavd.domain.orders import (
     Fill,
     Order,
@@ -157,22 +156,16 @@ def test_session_and_moc_cutoff() -> None:
 
 
 # ---------------------------------------------------------------------- the pipeline
-@dataclass
-class Positions:
-    ledger: Ledger = field(default_factory=Ledger)
-    open: dict[str, Order] = field(default_factory=dict)
-
-
 def pipeline(
     now_ns: int, cfg: RiskSettings = CFG, day_session: bool = True
-) -> tuple[RiskGates, Positions, TradingStateController, list[TradingStateChanged]]:
+) -> tuple[RiskGates, k.Positions, TradingStateController, list[TradingStateChanged]]:
     u = k.universe()
     book = k.book(u, {"SPY": (269.99, 270.01), "SH": (24.99, 25.01)}, now_ns)
     bus, clock = Bus(), SimClock(now_ns)
     changes: list[TradingStateChanged] = []
     bus.subscribe(TradingStateChanged, changes.append)
     state = TradingStateController(bus, clock)
-    pos = Positions()
+    pos = k.Positions()
     gates = RiskGates(
         cfg,
         book=book,
@@ -268,7 +261,7 @@ def test_initial_state_from_config(state: TradingState) -> None:
         RiskSettings(initial_state=state.value),
         universe=u,
         book=k.book(u, {"SH": (24.99, 25.01)}, k.at(11, 0)),
-        positions=Positions(),
+        positions=k.Positions(),
         clock=clock,
         session=k.session(),
         state=ctl,

@@ -126,8 +126,15 @@ def test_history_held_in_memory_is_bounded_when_the_writer_falls_behind(tmp_path
     np.testing.assert_array_equal(last["inav"].to_numpy(), events[-1].inav)
 
 
-def test_traded_funds_only_evaluations_read_back_equal(tmp_path: Path) -> None:
-    """Evaluations of a subset (the traded funds) go out as their own chunks beside full ones."""
+@pytest.mark.parametrize("concat_below", [1, 10**9], ids=["chunk-per-evaluation", "contiguous"])
+def test_traded_funds_only_evaluations_read_back_equal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, concat_below: int
+) -> None:
+    """Evaluations of a subset (the traded funds) are kept beside full ones, whether a segment
+    writes an evaluation as a chunk of its own (many funds) or joins them into one column (few)."""
+    import inavd.execution.snapshots as snapshots
+
+    monkeypatch.setattr(snapshots, "_CONCAT_BELOW_ROWS", concat_below)
     rng = np.random.default_rng(11)
     w = _writer(tmp_path, np.arange(len(BOOK), dtype=float), every_n=3, segment_rows=9)
     w.mark_traded("QID")
@@ -143,35 +150,8 @@ def test_traded_funds_only_evaluations_read_back_equal(tmp_path: Path) -> None:
         assert sorted(rows.index) == sorted(kept)
         idx = [SYMBOLS.index(s) for s in kept]
         np.testing.assert_array_equal(rows.loc[kept, "mid"].to_numpy(), ev.mid[idx])
+        np.testing.assert_array_equal(rows.loc[kept, "inav"].to_numpy(), ev.inav[idx])
+        np.testing.assert_array_equal(rows.loc[kept, "premium_bp"].to_numpy(), ev.premium_bp[idx])
         np.testing.assert_array_equal(
             rows.loc[kept, "spread_bp"].to_numpy(), np.array([BOOK[s] for s in kept], float)
         )
-
-
-@pytest.mark.parametrize("concat_below", [1, 10**9], ids=["chunk-per-evaluation", "contiguous"])
-def test_both_column_layouts_read_back_what_was_evaluated(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, concat_below: int
-) -> None:
-    """Small evaluations are written as one contiguous column, large ones as a chunk each:
-    the rows read back are the same either way, traded-only evaluations included."""
-    import inavd.execution.snapshots as snapshots
-
-    monkeypatch.setattr(snapshots, "_CONCAT_BELOW_ROWS", concat_below)
-    rng = np.random.default_rng(7)
-    spreads = rng.uniform(1, 20, len(BOOK))
-    w = _writer(tmp_path, spreads, segment_rows=23, every_n=3)
-    w.mark_traded("SDS")
-    events = [_event(rng, k) for k in range(1, 12)]
-    for ev in events:
-        w.on_inav(ev)
-    w.close()
-    df = read_snapshots(tmp_path / "journal.sqlite", "run1")
-    for ev in events:
-        rows = df[df["seq"] == ev.seq]
-        kept = list(SYMBOLS) if ev.seq % 3 == 1 else ["SDS"]
-        assert sorted(rows["symbol"]) == sorted(kept), ev.seq
-        got = rows.set_index("symbol").loc[kept]
-        want = [SYMBOLS.index(s) for s in kept]
-        np.testing.assert_array_equal(got["inav"].to_numpy(), ev.inav[want])
-        np.testing.assert_array_equal(got["mid"].to_numpy(), ev.mid[want])
-        np.testing.assert_array_equal(got["premium_bp"].to_numpy(), ev.premium_bp[want])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from itertools import count
 
 import pytest
@@ -16,8 +16,7 @@ from inavd.brokers.capabilities import AccountRules, AssetRules, ConfiguredRules
 from inavd.bus import Bus
 from inavd.clock import SimClock
 from inavd.domain.events import OrderSubmitted
-from inavd.domain.ledger import Ledger
-from inavd.domain.orders import Fill, Order, OrderRequest, OrderType, Side, TimeInForce
+from inavd.domain.orders import Fill, OrderRequest, OrderType, Side, TimeInForce
 from inavd.risk import gates as g
 from inavd.risk.config import RiskSettings
 from inavd.risk.gates import OrderCheck
@@ -149,12 +148,6 @@ def test_a_restart_rebuilds_what_was_opened_today_from_its_fills() -> None:
 
 # ---------------------------------------------------------------------- the pipeline
 @dataclass
-class Positions:
-    ledger: Ledger = field(default_factory=Ledger)
-    open: dict[str, Order] = field(default_factory=dict)
-
-
-@dataclass
 class Venue:
     """A broker with both optional capabilities (the paper venue's rules from config)."""
 
@@ -168,11 +161,11 @@ class Venue:
         return self.rules.account(self.equity, self.equity)
 
 
-def pipeline(venue: object, cfg: RiskSettings = CFG) -> tuple[RiskGates, Positions]:
+def pipeline(venue: object, cfg: RiskSettings = CFG) -> tuple[RiskGates, k.Positions]:
     u, now = k.universe(), k.at(11, 0)
     book = k.book(u, {"SPY": (269.99, 270.01), "QQQ": (189.99, 190.01)}, now)
     bus, clock = Bus(), SimClock(now)
-    pos = Positions()
+    pos = k.Positions()
     gates = build_gates(
         cfg, universe=u, book=book, positions=pos, clock=clock, session=k.session(),
         state=TradingStateController(bus, clock), bus=bus,
@@ -181,7 +174,7 @@ def pipeline(venue: object, cfg: RiskSettings = CFG) -> tuple[RiskGates, Positio
     return gates, pos
 
 
-def send(gates: RiskGates, pos: Positions, r: OrderRequest) -> tuple[str, str] | None:
+def send(gates: RiskGates, pos: k.Positions, r: OrderRequest) -> tuple[str, str] | None:
     """What the router does: the gates, then the submit event; the order fills at once."""
     denial = gates(r)
     if denial is None:
@@ -190,7 +183,7 @@ def send(gates: RiskGates, pos: Positions, r: OrderRequest) -> tuple[str, str] |
     return denial
 
 
-def round_trip(gates: RiskGates, pos: Positions) -> list[tuple[str, str] | None]:
+def round_trip(gates: RiskGates, pos: k.Positions) -> list[tuple[str, str] | None]:
     return [send(gates, pos, req(Side.BUY, 10)), send(gates, pos, req(Side.SELL, 10))]
 
 

@@ -109,13 +109,8 @@ class RiskGates:
         now = self.clock.now_ns()
         snap = self._snapshot()
         olm = self._orders_last_minute(now)
-        sym, rules, dt = req.symbol, self.rules, self.day_trades
-        delta = req.qty if req.side is _BUY else -req.qty
-        position = snap.qty.get(sym, 0.0)
-        flags = rules.flags.get(sym) or rules.flags_of(sym)
-        day_trade = bool(dt.opened_long or dt.opened_short) and dt.would_day_trade(
-            sym, delta, position
-        )
+        sym = req.symbol
+        delta, position, flags, day_trade = self._order_inputs(req, snap)
         decisions: dict[_Key, Denial | None] | None = None
         key: _Key = ()
         if now == self._decided_at:  # the same clock reading (a wall clock seldom repeats one)
@@ -191,14 +186,22 @@ class RiskGates:
     # ------------------------------------------------------------------ state → check
     def check_for(self, req: OrderRequest) -> OrderCheck:
         """The check `req` is judged on now."""
-        now, snap, rules, dt = self.clock.now_ns(), self._snapshot(), self.rules, self.day_trades
-        sym = req.symbol
-        delta = req.qty if req.side is _BUY else -req.qty
-        day_trade = bool(dt.opened_long or dt.opened_short) and dt.would_day_trade(
-            sym, delta, snap.qty.get(sym, 0.0)
-        )
-        flags = rules.flags.get(sym) or rules.flags_of(sym)
+        now, snap = self.clock.now_ns(), self._snapshot()
+        _, _, flags, day_trade = self._order_inputs(req, snap)
         return self._check(req, now, snap, self._orders_last_minute(now), flags, day_trade)
+
+    def _order_inputs(
+        self, req: OrderRequest, snap: _Snapshot
+    ) -> tuple[float, float, tuple[bool, bool, bool], bool]:
+        """(signed quantity, position, the symbol's venue flags, whether it is a day trade)."""
+        sym, dt = req.symbol, self.day_trades
+        delta = req.qty if req.side is _BUY else -req.qty
+        position = snap.qty.get(sym, 0.0)
+        flags = self.rules.flags.get(sym) or self.rules.flags_of(sym)
+        day_trade = bool(dt.opened_long or dt.opened_short) and dt.would_day_trade(
+            sym, delta, position
+        )
+        return delta, position, flags, day_trade
 
     def _check(
         self,
