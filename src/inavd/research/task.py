@@ -39,7 +39,7 @@ def runner_overrides(task: DayTask) -> Overrides:
     """What every task sets: its day, its folder, a run id that depends only on the day, no
     side channels (parallel tasks must not fight over ports or publish to a live broker), and
     no fsync of the journal: a task that does not finish is run again from an empty folder, so
-    nothing relies on its journal surviving a power loss (about ten syncs a task otherwise)."""
+    nothing relies on its journal surviving a power loss (nine syncs a short day otherwise)."""
     return {
         "feed.kind": "replay",
         "feed.path": task.source.path,
