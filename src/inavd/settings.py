@@ -226,8 +226,19 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # environment overrides the file (init kwargs carry the TOML contents)
+        # environment overrides the file (init kwargs carry the TOML contents). Without a
+        # single INAVD_ variable the environment source finds nothing, and asking it anyway is
+        # two thirds of a validation (≈ 0.5 ms: a backtest validates every task's settings)
+        if not _environment_names_settings():
+            return (init_settings,)
         return env_settings, init_settings
+
+
+def _environment_names_settings() -> bool:
+    """Whether any environment variable carries the settings' prefix (in any case, as the
+    environment source reads them)."""
+    prefix = Settings.model_config.get("env_prefix", "").lower()
+    return any(name.lower().startswith(prefix) for name in os.environ)
 
 
 class Config(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from tests.kit.paths import DEFAULT_CONFIG, DEFAULT_UNIVERSE
 
 from inavd.cli import main
 from inavd.errors import ConfigError
-from inavd.settings import load_config
+from inavd.settings import Settings, load_config
 
 
 def write(tmp: Path, body: str, universe: str | None = None) -> Path:
@@ -145,3 +146,19 @@ def test_default_config_from_another_folder(
     cfg = load_config(None)
     assert cfg.path == DEFAULT_CONFIG and cfg.settings.feed.path == "sample"
     assert len(cfg.universe.funds) >= 10
+
+
+def test_the_environment_is_read_only_when_a_variable_names_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without any INAVD_ variable validation skips the environment source (it would find
+    nothing): the settings are those the source gives; a variable in any case is still read."""
+    for name in list(os.environ):
+        if name.lower().startswith("inavd_"):
+            monkeypatch.delenv(name)
+    data = load_config().settings.model_dump()
+    without = Settings(**data)
+    monkeypatch.setenv("INAVD_NOT_A_SETTING", "1")  # the environment source runs, finds nothing
+    assert Settings(**data) == without
+    monkeypatch.setenv("inavd_feed__speed", "4")
+    assert Settings(**data).feed.speed == 4.0
