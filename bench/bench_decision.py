@@ -4,7 +4,7 @@ Targets (issues 3, 14): median ≤ 50 µs for 20 funds; the gate pipeline on one
 Scenarios: steady (positions match the targets), busy (the same unfilled orders re-gated on an
 unchanged state) and moving (the busy orders, with every quote and the iNAV moved before each
 step, so nothing judged or decided before can be reused: the cost of real work).
-Run: .venv/bin/python -m bench.bench_decision
+Run: .venv/bin/python -m bench.bench_decision  (`--signals`: each signal's share of the moving step)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from inavd.book.quote_book import QuoteBook
 from inavd.bus import Bus
 from inavd.calendar import session_for
 from inavd.clock import NY, SimClock, dt_to_ns
+from inavd.domain.events import InavEvaluated, frozen_copy
 from inavd.domain.instruments import Fund, Universe
 from inavd.domain.ledger import Ledger
 from inavd.domain.orders import Fill, Order, OrderRequest, Side
@@ -120,6 +121,21 @@ def jitter(book: QuoteBook, u: Universe, now: int, n: int) -> None:
                              [500.0] * len(syms)))  # fmt: skip
 
 
+def inav_event(engine: InavEngine, u: Universe, ts: int) -> InavEvaluated:
+    """One evaluation, as the core turns it into its event."""
+    r = engine.evaluate(ts)
+    return InavEvaluated(
+        ts,
+        engine.fund_symbols,
+        frozen_copy(r.inav),
+        frozen_copy(r.mid),
+        frozen_copy(r.premium_bp),
+        frozen_copy(r.benchmark_move),
+        frozen_copy(r.flow_usd),
+        {b: float(v) for b, v in zip(u.benchmarks, r.flow_by_benchmark, strict=True)},
+    )
+
+
 def run(scenario: str) -> tuple[int, float, float, float, float]:
     busy = scenario != "steady"
     u, book, engine, now = setup(busy)
@@ -137,21 +153,9 @@ def run(scenario: str) -> tuple[int, float, float, float, float]:
         bus=bus,
     )
     signals = build_signals(settings(), u, DAY)
-    from inavd.core import Core  # noqa: F401  (the event is built exactly as the core does)
-    from inavd.domain.events import InavEvaluated, frozen_copy
 
     def evaluate(ts: int) -> InavEvaluated:
-        r = engine.evaluate(ts)
-        ev = InavEvaluated(
-            ts,
-            engine.fund_symbols,
-            frozen_copy(r.inav),
-            frozen_copy(r.mid),
-            frozen_copy(r.premium_bp),
-            frozen_copy(r.benchmark_move),
-            frozen_copy(r.flow_usd),
-            {b: float(v) for b, v in zip(u.benchmarks, r.flow_by_benchmark, strict=True)},
-        )
+        ev = inav_event(engine, u, ts)
         bus.publish(ev)
         return ev
 
@@ -222,9 +226,39 @@ def run(scenario: str) -> tuple[int, float, float, float, float]:
     return orders, step_med, g_med, g_p99, statistics.median(same) / 1e3
 
 
+def per_signal(steps: int = 3000) -> dict[str, float]:
+    """Median µs of each signal (and of building the positions view and the context) in the
+    moving scenario, without the gates: the signals' share of the step."""
+    u, book, engine, now = setup(True)
+    s = session_for(DAY)
+    pos = Positions()
+    signals = build_signals(settings(), u, DAY)
+    names = [type(getattr(sig, "inner", sig)).__name__ for sig in signals]
+    times: dict[str, list[int]] = {n: [] for n in ["context", *names, "all signals"]}
+    for n in range(steps):
+        now += 1_000_000
+        jitter(book, u, now, n)
+        ev = inav_event(engine, u, now)
+        t0 = time.perf_counter_ns()
+        ctx = Context(now, s, book, pos.expected_positions(book.index))
+        t1 = time.perf_counter_ns()
+        times["context"].append(t1 - t0)
+        for name, sig in zip(names, signals, strict=True):
+            t = time.perf_counter_ns()
+            sig.on_inav(ev, ctx)
+            times[name].append(time.perf_counter_ns() - t)
+        times["all signals"].append(time.perf_counter_ns() - t1)
+    return {k: statistics.median(v) / 1e3 for k, v in times.items()}
+
+
 def main() -> None:
     print(f"machine: {platform.machine()} cpus={os.cpu_count()} {platform.platform()}")
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; 20 funds, 6 signals")
+    if "--signals" in sys.argv[1:]:
+        print("moving scenario, each signal timed on its own (3,000 steps, medians):")
+        for name, med in per_signal().items():
+            print(f"  {name:18s} {med:6.1f} µs")
+        return
     for scenario in ("steady", "busy", "moving"):
         orders, step_med, g_med, g_p99, g_same = run(scenario)
         label = {

@@ -44,7 +44,18 @@ class CostSettings(BaseModel):
 
 class CostModel:
     def __init__(self, settings: CostSettings | None = None) -> None:
-        self.s = settings or CostSettings()
+        self.s = s = settings or CostSettings()
+        # the rates `round_trip_usd` reads, as one tuple of floats (the settings are frozen):
+        # signals ask for a round trip on every entry they consider, and a read of a settings
+        # field costs more than the arithmetic it feeds
+        self._round_trip_rates = (
+            s.slippage_bp,
+            s.commission_per_share_usd,
+            s.commission_min_usd,
+            s.sec_fee_per_million_usd,
+            s.taf_per_share_usd,
+            s.taf_max_usd,
+        )
 
     def sec_fee(self, side: Side, qty: float, price: float) -> float:
         if side is Side.BUY:
@@ -79,17 +90,16 @@ class CostModel:
         no borrow. `symbol` selects per-symbol rates.
         """
         del symbol  # every rate in the estimate is the same for all symbols today
-        s = self.s
+        slippage_bp, per_share, minimum, sec_rate, taf_rate, taf_max = self._round_trip_rates
         crossing = qty * spread  # half a spread in, half out
-        slippage = 2 * qty * price * s.slippage_bp * 1e-4
+        slippage = 2 * qty * price * slippage_bp * 1e-4
         # fill_fees(BUY) + fill_fees(SELL), inlined with the same arithmetic, `commission` and
         # `_cents_up` included (signals ask for this on every entry they consider, and a call
         # costs more than the arithmetic): a buy pays only the commission
-        per_share, minimum = s.commission_per_share_usd, s.commission_min_usd
         commission = 0.0 if per_share <= 0 and minimum <= 0 else max(qty * per_share, minimum)
-        sec = qty * price * s.sec_fee_per_million_usd / 1e6
+        sec = qty * price * sec_rate / 1e6
         sec = math.ceil(sec * 100 - 1e-9) / 100 if sec > 0 else 0.0
-        taf = min(qty * s.taf_per_share_usd, s.taf_max_usd)
+        taf = min(qty * taf_rate, taf_max)
         taf = math.ceil(taf * 100 - 1e-9) / 100 if taf > 0 else 0.0
         sale = sec + taf + commission
         return crossing + slippage + (commission + sale)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tracemalloc
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,85 @@ def test_a_sorted_file_is_streamed_in_order(tmp_path: Path) -> None:
     assert _collect(feed).ts_ns.tolist() == _frame(10)["ts"].tolist()
 
 
+# ------------------------------------------------------------------ declared order
+def _declared(tmp: Path, df: pd.DataFrame, name: str = "d.parquet") -> Path:
+    """`df` written as a file that declares it is sorted by ts (true or not), 4 rows a group."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp / name
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, path, row_group_size=4, sorting_columns=[pq.SortingColumn(0)])
+    return path
+
+
+def test_a_written_session_declares_its_order_and_skips_the_first_pass(tmp_path: Path) -> None:
+    """`write_quote_table` (behind `inavd sample` and the research days) declares the order of
+    quotes in time order; the scan read from the footer equals the full scan, for two days."""
+    from inavd.feeds.columns import write_quote_table
+    from inavd.feeds.quote_file import QuoteFile
+
+    written = tmp_path / "one.parquet"
+    write_quote_table(written, _frame(9))
+    assert QuoteFile(written).scan().rows == 9 and ReplayFeed(written, INDEX).file.declared_order
+    df = pd.concat([_frame(8), _frame(4).assign(ts=lambda d: d["ts"] + 86_400 * S)])
+    df = df.reset_index(drop=True)
+    footer = QuoteFile(_declared(tmp_path, df))  # groups of 4: each inside one day
+    a = footer.scan()
+    assert footer.declared_order
+    plain = tmp_path / "plain.parquet"
+    df.to_parquet(plain, index=False)  # no declaration: scanned
+    scanned = QuoteFile(plain)
+    c = scanned.scan()
+    assert not scanned.declared_order
+    assert (a.per_day, a.in_order, a.rows) == (c.per_day, c.in_order, c.rows) == (
+        {date(2019, 12, 19): 8, date(2019, 12, 20): 4}, True, 12)
+    feed = ReplayFeed(footer.path, INDEX, day=date(2019, 12, 20), chunk_rows=3)
+    assert _collect(feed).ts_ns.tolist() == (_frame(4)["ts"] + 86_400 * S).tolist()
+
+
+def test_quotes_out_of_order_are_written_without_a_declaration(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from inavd.feeds.columns import write_quote_table
+
+    path = tmp_path / "u.parquet"
+    write_quote_table(path, _frame(9).sample(frac=1.0, random_state=4).reset_index(drop=True))
+    assert pq.ParquetFile(path).metadata.row_group(0).sorting_columns == ()
+    assert not ReplayFeed(path, INDEX).in_order
+
+
+def test_a_file_that_declares_a_false_order_is_refused_at_the_row(tmp_path: Path) -> None:
+    """Row groups in order by their statistics, but rows 6 and 7 swapped inside the second."""
+    df = _frame(12)
+    df.loc[[5, 6], "ts"] = df.loc[[6, 5], "ts"].to_numpy()
+    feed = ReplayFeed(_declared(tmp_path, df), INDEX, chunk_rows=2)
+    assert feed.file.declared_order and len(feed) == 12
+    with pytest.raises(DataError, match=r"row 7 goes back in time, although the file declares"):
+        _collect(feed)
+
+
+def test_a_declaration_the_statistics_contradict_falls_back_to_the_scan(tmp_path: Path) -> None:
+    """A row group spanning two days, or row groups that overlap: the first pass reads ts."""
+    df = _frame(8)
+    df.loc[3, "ts"] = T0 + 86_400 * S + 1  # the first group (rows 0–3) ends the next day
+    feed = ReplayFeed(_declared(tmp_path, df, "days.parquet"), INDEX, chunk_rows=3)
+    assert not feed.file.declared_order and not feed.in_order
+    swapped = pd.concat([_frame(8).iloc[4:], _frame(8).iloc[:4]], ignore_index=True)
+    feed = ReplayFeed(_declared(tmp_path, swapped, "groups.parquet"), INDEX, chunk_rows=3)
+    assert not feed.file.declared_order and not feed.in_order
+    assert _collect(feed).ts_ns.tolist() == _frame(8)["ts"].tolist()
+
+
+def test_the_bundled_session_declares_its_order() -> None:
+    from inavd.feeds.quote_file import QuoteFile
+    from inavd.feeds.sample import sample_session_path
+
+    qf = QuoteFile(sample_session_path())
+    scan = qf.scan()
+    assert qf.declared_order and scan.rows == 1_163_786 and scan.in_order
+
+
 # ------------------------------------------------------------------ streaming
 def _big(tmp: Path, n: int) -> Path:
     rng = np.random.default_rng(n)
@@ -266,7 +346,7 @@ def test_typed_parquet_read_from_arrow_equals_the_pandas_reading(tmp_path: Path)
 
 
 def test_day_numbers_without_pandas_equal_pandas_across_dst() -> None:
-    from inavd.feeds.quote_file import _days
+    from inavd.feeds.quote_file import ny_day_numbers as _days
 
     rng = np.random.default_rng(3)
     march = pd.Timestamp("2019-03-10 06:59:59", tz="UTC").value  # a second before 03:00 EDT

@@ -16,8 +16,13 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from inavd.clock import NY, dt_to_ns
+import numpy as np
+
+from inavd.clock import dt_to_ns
 from inavd.errors import DataError
+from inavd.feeds.quote_file import ny_day_numbers
+
+_EPOCH = date(1970, 1, 1).toordinal()
 
 
 def sample_bars_dir() -> Path:
@@ -57,7 +62,6 @@ class BarCloses:
 @lru_cache(maxsize=32)
 def bar_closes(path: Path) -> BarCloses:
     """A yfinance-style bar CSV (`Datetime,Open,High,Low,Close,Volume`, times with offset)."""
-    days: list[date] = []
     stamps: list[int] = []
     closes: list[float] = []
     seen: set[int] = set()
@@ -74,12 +78,14 @@ def bar_closes(path: Path) -> BarCloses:
                 if ts in seen:
                     continue
                 seen.add(ts)
-                days.append(when.astimezone(NY).date())
                 stamps.append(ts)
                 closes.append(float(row[c_col]))
     except (StopIteration, ValueError, IndexError) as exc:
         raise DataError(f"{path}: cannot read bars: {exc}") from None
-    return BarCloses(tuple(days), tuple(stamps), tuple(closes))
+    # the New York day of every bar in one numpy pass (a zone conversion per row cost 2 µs)
+    numbers = ny_day_numbers(np.array(stamps, dtype=np.int64)).tolist()
+    days = {n: date.fromordinal(n + _EPOCH) for n in set(numbers)}
+    return BarCloses(tuple(days[n] for n in numbers), tuple(stamps), tuple(closes))
 
 
 def _column(header: list[str], name: str, default: int) -> int:

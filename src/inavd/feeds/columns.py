@@ -81,5 +81,15 @@ def write_quote_table(path: Path, df: pd.DataFrame) -> None:
     if path.suffix.lower() == ".csv":
         out.to_csv(path, index=False)
     else:
-        # row groups of 64 k quotes: a replay decodes one at a time (memory flat in the length)
-        out.to_parquet(path, index=False, compression="zstd", row_group_size=65_536)
+        # row groups of 64 k quotes: a replay decodes one at a time (memory flat in the length);
+        # quotes in time order say so, and a replay then takes its first pass from the footer
+        import pyarrow.parquet as pq
+
+        ordered = bool(out["ts"].is_monotonic_increasing)
+        out.to_parquet(
+            path,
+            index=False,
+            compression="zstd",
+            row_group_size=65_536,
+            sorting_columns=[pq.SortingColumn(QUOTE_COLUMNS.index("ts"))] if ordered else None,
+        )

@@ -2,8 +2,9 @@
 
 Parquet is read one record batch at a time, CSV `chunk_rows` lines at a time, so a replay's memory
 does not grow with the file. A first pass reads only the `ts` column (one chunk at a time) to find
-the session days, the number of quotes of each and whether the file is in time order; the second
-pass hands out the chosen day's quotes.
+the session days, the number of quotes of each and whether the file is in time order (a Parquet
+file that declares its order is read from its footer instead); the second pass hands out the
+chosen day's quotes.
 
 * a `ts` that is empty or not a time, or a price or size that is not a number: one line naming
   the file, the column and the row (rows count data rows from 1, the header not included);
@@ -78,6 +79,7 @@ class QuoteFile:
         self.tz = tz
         self.parquet = kind in (".parquet", ".pq")
         self.chunk_rows = chunk_rows
+        self.declared_order = False  # the scan came from the footer: check the order as read
 
     # ------------------------------------------------------------------ raw chunks
     def _raw(self, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
@@ -158,7 +160,11 @@ class QuoteFile:
     # ------------------------------------------------------------------ passes
     def scan(self) -> Scan:
         """Every value is checked here, before the first quote is replayed (a typed Parquet
-        file's numbers need no check: only its `ts` is read)."""
+        file's numbers need no check: only its `ts` is read; one that declares its order is
+        read from its footer, see `_declared_scan`)."""
+        declared = self._declared_scan() if self._arrow else None
+        if declared is not None:
+            return declared
         out = Scan()
         last = np.iinfo(np.int64).min
         for ts in self._ts_chunks():
@@ -168,13 +174,46 @@ class QuoteFile:
             ordered = bool((np.diff(ts) >= 0).all())
             out.in_order &= ordered and bool(ts[0] >= last)
             last = int(ts[-1])
-            days = _days(ts)
+            days = ny_day_numbers(ts)
             if ordered and days[0] == days[-1]:  # the usual chunk: one day, in order
                 out.per_day[date.fromordinal(int(days[0]) + _EPOCH)] += len(ts)
                 continue
             numbers, counts = np.unique(days, return_counts=True)
             for k, c in zip(numbers.tolist(), counts.tolist(), strict=True):
                 out.per_day[date.fromordinal(k + _EPOCH)] += c
+        return out
+
+    def _declared_scan(self) -> Scan | None:
+        """The first pass from the Parquet footer alone, for a file whose row groups declare
+        they are sorted by `ts` (what `write_quote_table` writes): each row group's `ts`
+        statistics (no nulls, one session day from min to max, never before the previous row
+        group's max) give the days and their counts without decoding a timestamp. The
+        declaration itself is checked as the quotes are replayed (`_arrow_day`). None when
+        anything is missing: the file is then scanned."""
+        import pyarrow.parquet as pq
+
+        try:
+            meta = pq.ParquetFile(self.path).metadata
+        except Exception:  # damaged: the full scan reports it with the file's name
+            return None
+        ts_col = meta.schema.names.index("ts") if "ts" in meta.schema.names else -1
+        out, last = Scan(), np.iinfo(np.int64).min
+        for k in range(meta.num_row_groups):
+            rg = meta.row_group(k)
+            first = rg.sorting_columns[0] if rg.sorting_columns else None
+            if first is None or first.column_index != ts_col or first.descending:
+                return None
+            stats = rg.column(ts_col).statistics
+            if stats is None or not stats.has_min_max or stats.null_count != 0:
+                return None
+            lo, hi = int(stats.min), int(stats.max)
+            days = ny_day_numbers(np.array([lo, hi], dtype=np.int64))
+            if lo < last or days[0] != days[1]:
+                return None
+            out.per_day[date.fromordinal(int(days[0]) + _EPOCH)] += rg.num_rows
+            out.rows += rg.num_rows
+            last = hi
+        self.declared_order = True
         return out
 
     def _ts_chunks(self) -> Iterator[np.ndarray]:
@@ -206,18 +245,33 @@ class QuoteFile:
             yield to_batch(chunk, index)
 
     def _arrow_day(self, day: date, index: dict[str, int]) -> Iterator[QuoteBatch]:
-        rows, number = 0, _day_number(day)
+        rows, number, last = 0, _day_number(day), np.iinfo(np.int64).min
         symbols = _SymbolSlots(index)
         for rb in self._record_batches(QUOTE_COLUMNS):
             ts = self._arrow_ts(rb.column(0), rows)
+            if self.declared_order and len(ts):
+                last = self._check_declared(ts, rows, last)
             rows += rb.num_rows
-            keep = _days(ts) == number
+            keep = ny_day_numbers(ts) == number
             if not keep.any():
                 continue
             cols = [ts, symbols(rb.column(1))] + [_floats(rb.column(i)) for i in range(2, 6)]
             if not keep.all():
                 cols = [c[keep] for c in cols]
             yield QuoteBatch(*cols)
+
+    def _check_declared(self, ts: np.ndarray, first_row: int, last: int) -> int:
+        """A file read on its declared order (no first pass) that goes back in time is damaged:
+        refused at the first such row rather than replayed out of order."""
+        back = np.diff(ts) < 0
+        if ts[0] < last or back.any():
+            k = 0 if ts[0] < last else int(np.argmax(back)) + 1
+            raise DataError(
+                f"{self.path}: column ts: row {first_row + k + 1} goes back in time, although"
+                " the file declares it sorted by ts (rewrite it with `inavd sample` or without"
+                " the declaration)"
+            )
+        return int(ts[-1])
 
     def _arrow_ts(self, col: pa.Array, first_row: int) -> np.ndarray:
         values, valid = from_arrow(col)
@@ -235,7 +289,7 @@ class QuoteFile:
         for chunk in self._raw(QUOTE_COLUMNS):
             part = self._checks.clean(chunk, row)
             row += len(chunk)
-            part = part[_days(part["ts"].to_numpy()) == number]
+            part = part[ny_day_numbers(part["ts"].to_numpy()) == number]
             if len(part):
                 yield part
 
@@ -246,7 +300,7 @@ class QuoteFile:
         for chunk in self._raw(QUOTE_COLUMNS):
             part = self._checks.clean(chunk, row)
             row += len(chunk)
-            parts.append(part[_days(part["ts"].to_numpy()) == number])
+            parts.append(part[ny_day_numbers(part["ts"].to_numpy()) == number])
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         log.warning(
             "quote file is not in time order: sorted in memory (stable, by ts)",
@@ -303,7 +357,7 @@ def _ny_offset_ns(ts_ns: int) -> int:
     return int(off.total_seconds()) * _NS_PER_S
 
 
-def _days(ts: np.ndarray) -> np.ndarray:
+def ny_day_numbers(ts: np.ndarray) -> np.ndarray:
     """Session day (New York) of each epoch-ns time, as days since 1970-01-01 (int64: no Python
     date object per row). New York changes its offset only on whole hours, months apart: a chunk
     of less than 30 days with one offset at both ends has that offset throughout."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
@@ -11,10 +12,17 @@ from inavd.book.quote_book import QuoteBook
 from inavd.calendar import Session
 from inavd.domain.events import InavEvaluated
 from inavd.domain.intents import Intent
+from inavd.domain.units import NS_PER_S
+
+MIN_NS = 60 * NS_PER_S
 
 
 @dataclass(frozen=True)
 class Context:
+    """What every signal reads at one evaluation. One is built per evaluation, and the book does
+    not move while the signals run (the core applies the next quotes after the step): what is
+    derived from them here is the same for every signal of the step."""
+
     now_ns: int
     session: Session | None
     book: QuoteBook
@@ -27,6 +35,23 @@ class Context:
     def held(self) -> dict[str, float]:
         """The non-zero positions, found once per step for every signal (most symbols are flat)."""
         return {s: q for s, q in self.positions.items() if q != 0.0}
+
+    @property
+    def minutes_to_close(self) -> float:
+        """Minutes left in the regular session (−inf without a session: never trade)."""
+        # not cached: the arithmetic costs less than a `cached_property`'s first read (its lock)
+        if self.session is None:
+            return -math.inf
+        return (self.session.close_ns - self.now_ns) / MIN_NS
+
+    def mid(self, symbol: str) -> float:
+        """The book's mid of `symbol` (nan for a symbol the book does not know)."""
+        b = self.book
+        i = b.index.get(symbol)
+        if i is None:
+            return math.nan
+        # `.item` reads a Python float (the sum of two doubles is the same in numpy and in Python)
+        return float(b.bid.item(i) + b.ask.item(i)) * 0.5
 
     def own(self, strategy: str) -> Mapping[str, float]:
         """The non-zero positions `strategy` holds: the ones its targets move."""

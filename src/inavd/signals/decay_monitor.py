@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund, Universe
 from inavd.domain.intents import Intent
-from inavd.signals._common import FundIndex, book_mid
+from inavd.signals._common import BenchmarkVols, FundIndex
 from inavd.signals.base import Context
 from inavd.signals.config import DecayMonitorSettings
-from inavd.signals.volatility import TRADING_DAYS, EwmaVol
+from inavd.signals.volatility import TRADING_DAYS
 
 
 @dataclass(slots=True)
@@ -47,20 +47,22 @@ def stop_bp(cfg: DecayMonitorSettings, dev_bp: float) -> float:
 class DecayMonitor:
     name = "decay"
 
-    def __init__(self, cfg: DecayMonitorSettings, universe: Universe) -> None:
+    def __init__(
+        self, cfg: DecayMonitorSettings, universe: Universe, vols: BenchmarkVols | None = None
+    ) -> None:
         self.cfg = cfg
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
         self.exempt = frozenset(cfg.exempt_strategies)
         self.entries: dict[tuple[str, str], Entry] = {}  # (owner, fund) → at first sight
         self.index = FundIndex(self.funds.__contains__)
-        self.vol = {b: EwmaVol(cfg.ewma_lambda) for b in {f.benchmark for f in self.funds.values()}}
+        self.vols = vols or BenchmarkVols()
+        benchmarks = {f.benchmark for f in self.funds.values()}
+        self.vol = {b: self.vols.get(b, cfg.ewma_lambda) for b in benchmarks}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
-        bench_px = {b: book_mid(ctx, b) for b in self.vol}
-        for b, v in self.vol.items():
-            v.update(ctx.now_ns, bench_px[b])
+        self.vols.update(ctx)
         self.index.update(ev.symbols)
         pos = self.index.pos
         watched = self._watched(ctx)
@@ -71,7 +73,7 @@ class DecayMonitor:
         for (owner, sym), held in sorted(watched.items()):
             fund = self.funds[sym]
             px = float(ev.mid[pos[sym]])
-            intent = self._watch(owner, fund, held, px, bench_px[fund.benchmark])
+            intent = self._watch(owner, fund, held, px, ctx.mid(fund.benchmark))
             if intent is not None:
                 out.append(intent)
         return out

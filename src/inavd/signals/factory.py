@@ -23,7 +23,7 @@ from inavd.domain.intents import Intent
 from inavd.errors import ConfigError
 from inavd.risk.shorts import ShortPolicy, flat_instead
 from inavd.settings import Settings
-from inavd.signals._common import book_mid
+from inavd.signals._common import BenchmarkVols
 from inavd.signals.base import Context, Signal
 from inavd.signals.config import ShortMode
 from inavd.signals.decay_monitor import DecayMonitor
@@ -64,7 +64,7 @@ class ShortAware:
             out.append(flat_instead(i))
             if self.mode != "equivalent":
                 continue
-            alt = self.policy.equivalent(i, lambda s: book_mid(ctx, s))
+            alt = self.policy.equivalent(i, ctx.mid)
             if alt is not None:
                 self.substitute[i.symbol] = alt.symbol
                 out.append(alt)
@@ -127,12 +127,15 @@ def build_signals(
     lends = venue_lends or venue.__contains__
     policy = ShortPolicy(universe, lambda s: s in enabled and lends(s))
     funds = tuple(f.symbol for f in universe.funds)
+    # one EWMA of each benchmark for the signals that all keep the same one (the core runs every
+    # signal at every evaluation, so the shared estimate is each one's own)
+    vols = BenchmarkVols()
     out: list[Signal] = [PremiumReversion(st.premium_reversion, funds, sizer)]
     if st.premium_arb.enabled:
-        arb = PremiumArb(st.premium_arb, universe, sizer, policy.allowed)
+        arb = PremiumArb(st.premium_arb, universe, sizer, policy.allowed, vols)
         out.append(ShortAware(arb, policy, st.premium_arb.short_mode))
     if st.moc_flow.enabled:
-        moc = MocFlow(st.moc_flow, universe, sizer)
+        moc = MocFlow(st.moc_flow, universe, sizer, vols)
         out.append(ShortAware(moc, policy, st.moc_flow.short_mode))
     if st.mean_reversion.enabled:
         out.append(MeanReversion(st.mean_reversion, universe, sizer))
@@ -144,7 +147,7 @@ def build_signals(
             for b in vh.portfolio_beta_usd
             if b in rets
         }
-        out.append(VolHedge(vh, universe, sizer, daily))
+        out.append(VolHedge(vh, universe, sizer, daily, vols))
     if st.decay_monitor.enabled:
-        out.append(DecayMonitor(st.decay_monitor, universe))
+        out.append(DecayMonitor(st.decay_monitor, universe, vols))
     return out

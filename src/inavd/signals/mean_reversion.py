@@ -19,13 +19,7 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
-from inavd.signals._common import (
-    book_mid,
-    clears_costs,
-    default_inverse,
-    minutes_to_close,
-    round_trip_bp,
-)
+from inavd.signals._common import clears_costs, default_inverse, round_trip_bp
 from inavd.signals.base import Context
 from inavd.signals.config import MeanReversionSettings
 from inavd.signals.volatility import EwmaVol
@@ -73,7 +67,8 @@ def bollinger(window: deque[float] | list[float], k: float) -> tuple[float, floa
 
 
 class _Bench:
-    def __init__(self, cfg: MeanReversionSettings, fund: str, leverage: float) -> None:
+    def __init__(self, cfg: MeanReversionSettings, bench: str, fund: str, leverage: float) -> None:
+        self.cfg = cfg.for_symbol(bench)  # the section with the benchmark's overrides, merged once
         self.fund = fund
         self.leverage = leverage
         self.vol = EwmaVol(0.94)  # of the sampled benchmark: the realised volatility sized on
@@ -94,15 +89,16 @@ class MeanReversion:
             fund = cfg.inverse_fund.get(b) or default_inverse(universe, b)
             lev = next((f.leverage for f in universe.funds if f.symbol == fund), None)
             if cfg.selects(b) and fund is not None and lev is not None:
-                self.state[b] = _Bench(cfg, fund, lev)
+                self.state[b] = _Bench(cfg, b, fund, lev)
+        self._sample_ns = int(cfg.sample_s * NS_PER_S)
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
         out: list[Intent] = []
-        left = minutes_to_close(ctx)
+        left = ctx.minutes_to_close
         for bench, st in self.state.items():
-            price = book_mid(ctx, bench)
+            price = ctx.mid(bench)
             if not price > 0:
                 continue
             if ctx.now_ns >= st.next_ns:
@@ -110,7 +106,7 @@ class MeanReversion:
                 st.vol.update(ctx.now_ns, price)
                 st.window.append(price)
                 st.bands = None
-                st.next_ns = ctx.now_ns + int(self.cfg.sample_s * NS_PER_S)
+                st.next_ns = ctx.now_ns + self._sample_ns
             intent = self._decide(bench, st, price, left, ctx)
             if intent is not None:
                 out.append(intent)
@@ -119,11 +115,13 @@ class MeanReversion:
     def _decide(
         self, bench: str, st: _Bench, price: float, left: float, ctx: Context
     ) -> Intent | None:
-        c = self.cfg.for_symbol(bench)
-        held = ctx.own(self.name).get(st.fund, 0.0)
-        rsi = st.rsi.value
-        if len(st.window) < c.bb_period or math.isnan(rsi):
+        c = st.cfg
+        if len(st.window) < c.bb_period:  # the bands (and the RSI) are not warm yet
             return None
+        rsi = st.rsi.value
+        if math.isnan(rsi):
+            return None
+        held = ctx.own(self.name).get(st.fund, 0.0)
         if st.bands is None:
             st.bands = bollinger(st.window, c.bb_k)
         _, mean, upper = st.bands
@@ -140,7 +138,7 @@ class MeanReversion:
         if not clears_costs(edge, cost):
             return None
         vol = st.vol.warm(c.bb_period)
-        px = book_mid(ctx, st.fund)
+        px = ctx.mid(st.fund)
         qty = self.sizer.shares(st.fund, px, edge - cost, c.stdev_bp, vol, st.leverage)
         if qty <= 0:
             return None

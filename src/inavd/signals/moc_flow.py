@@ -24,10 +24,9 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
 from inavd.domain.orders import TimeInForce
-from inavd.signals._common import book_mid, clears_costs, minutes_to_close, round_trip_bp
+from inavd.signals._common import BenchmarkVols, clears_costs, round_trip_bp
 from inavd.signals.base import Context
 from inavd.signals.config import MocFlowSettings
-from inavd.signals.volatility import EwmaVol
 from inavd.sizing.kelly import Sizer
 
 WARM_SAMPLES = 20
@@ -46,32 +45,47 @@ def flow_fraction(flow_usd: float, closing_volume_usd: float) -> float:
 class MocFlow:
     name = "mocflow"
 
-    def __init__(self, cfg: MocFlowSettings, universe: Universe, sizer: Sizer) -> None:
+    def __init__(
+        self,
+        cfg: MocFlowSettings,
+        universe: Universe,
+        sizer: Sizer,
+        vols: BenchmarkVols | None = None,
+    ) -> None:
         self.cfg = cfg
         self.sizer = sizer
         self.benchmarks = tuple(
             b for b in universe.benchmarks if cfg.selects(b) and b in cfg.closing_volume_usd
         )
+        # each benchmark's section with its overrides, merged once (the settings are frozen)
+        self._cfg_of = {b: cfg.for_symbol(b) for b in self.benchmarks}
+        # minutes to the close between which some benchmark may enter: outside, a step only
+        # sends the exits of the positions entered
+        self._entry_from = max((c.entry_min_before_close for c in self._cfg_of.values()), default=0)
+        self._entry_to = min((c.exit_cutoff_min for c in self._cfg_of.values()), default=0) + 1.0
         self.phase: dict[str, Phase] = {}
         self.day: date | None = None
-        self.vol = {b: EwmaVol(0.94) for b in self.benchmarks}
+        self.vols = vols or BenchmarkVols()
+        self.vol = {b: self.vols.get(b, 0.94) for b in self.benchmarks}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled or ctx.session is None:
             return []
         if ctx.session.day != self.day:  # a new session starts idle
             self.day, self.phase = ctx.session.day, {}
-        left = minutes_to_close(ctx)
+        self.vols.update(ctx)
+        left = ctx.minutes_to_close
+        if not self.phase and not self._entry_to < left <= self._entry_from:
+            return []  # nothing entered to exit, and no benchmark in its entry window
         out: list[Intent] = []
         for bench in self.benchmarks:
-            self.vol[bench].update(ctx.now_ns, book_mid(ctx, bench))
             intent = self._step(bench, ev.flow_by_benchmark.get(bench, 0.0), left, ctx)
             if intent is not None:
                 out.append(intent)
         return out
 
     def _step(self, bench: str, flow: float, left: float, ctx: Context) -> Intent | None:
-        c = self.cfg.for_symbol(bench)
+        c = self._cfg_of[bench]
         phase = self.phase.get(bench, Phase.IDLE)
         if phase is Phase.ENTERED and left > c.exit_cutoff_min:
             self.phase[bench] = Phase.DONE
@@ -89,7 +103,7 @@ class MocFlow:
         if not clears_costs(c.edge_bp, cost):
             return None
         vol = self.vol[bench].warm(WARM_SAMPLES)
-        qty = self.sizer.shares(bench, book_mid(ctx, bench), c.edge_bp - cost, c.stdev_bp, vol)
+        qty = self.sizer.shares(bench, ctx.mid(bench), c.edge_bp - cost, c.stdev_bp, vol)
         if qty <= 0:
             return None
         self.phase[bench] = Phase.ENTERED

@@ -20,18 +20,18 @@ import numpy as np
 import numpy.typing as npt
 
 from inavd.domain.events import InavEvaluated
-from inavd.domain.instruments import Universe
+from inavd.domain.instruments import Fund, Universe
 from inavd.domain.intents import Intent
 from inavd.signals._common import (
+    BenchmarkVols,
     FundIndex,
-    book_mid,
+    Touch,
     clears_costs,
-    minutes_to_close,
-    round_trip_bp,
+    touch,
+    touch_round_trip_bp,
 )
 from inavd.signals.base import Context
 from inavd.signals.config import PremiumArbSettings
-from inavd.signals.volatility import EwmaVol
 from inavd.sizing.kelly import Sizer
 
 WARM_SAMPLES = 20  # evaluations of the benchmark before its realised volatility is used
@@ -47,6 +47,7 @@ class PremiumArb:
         universe: Universe,
         sizer: Sizer,
         can_short: Callable[[str], bool] = lambda _: True,
+        vols: BenchmarkVols | None = None,
     ) -> None:
         self.cfg = cfg
         self.sizer = sizer
@@ -54,27 +55,29 @@ class PremiumArb:
         # no entry (and so no hedge for a position that never comes)
         self.can_short = can_short
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
+        # each fund's section with its overrides, merged once (the settings are frozen)
+        self._cfg_of = {s: cfg.for_symbol(s) for s in self.funds}
         self.benchmarks = tuple(sorted({f.benchmark for f in self.funds.values()}))
         self.index = FundIndex(self.funds.__contains__)
         self._thr = self._start = self._end = np.zeros(0)
         self._uniform = False
-        self.vol = {b: EwmaVol(0.94) for b in self.benchmarks}
+        self.vols = vols or BenchmarkVols()
+        self.vol = {b: self.vols.get(b, 0.94) for b in self.benchmarks}
         # fund → (the numbers an entry was decided on, the decision)
         self._entered: dict[str, tuple[tuple[object, ...], Intent | None]] = {}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
-        left = minutes_to_close(ctx)
-        for bench, v in self.vol.items():
-            v.update(ctx.now_ns, book_mid(ctx, bench))
+        left = ctx.minutes_to_close
+        self.vols.update(ctx)
         if self.index.update(ev.symbols):
             self._per_fund(ev.symbols)
         out: list[Intent] = []
         mine = ctx.own(self.name)
         for j in self.index.visit(self._entries(ev, left), mine):
             sym = ev.symbols[j]
-            c = self.cfg.for_symbol(sym)
+            c = self._cfg_of[sym]
             in_window = c.window_end_min < left <= c.window_start_min
             held = mine.get(sym, 0.0)
             p, mid = float(ev.premium_bp[j]), float(ev.mid[j])
@@ -129,24 +132,30 @@ class PremiumArb:
         # an entry is decided by the premium, the two legs' quotes, the benchmark's volatility
         # and the venue's word on a short: on the same numbers it is the same decision
         fund = self.funds[sym]
-        k = b.index.get(fund.benchmark)
         vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
-        bench = (b.bid.item(k), b.ask.item(k)) if k is not None else None
+        bench = touch(b, fund.benchmark)
         inputs = (p, mid, bid, ask, bench, vol, p > 0 and self.can_short(sym))
         last = self._entered.get(sym)
         if last is not None and last[0] == inputs:
             return last[1]
-        intent = self._enter(sym, c, p, mid, vol, ctx)
+        intent = self._enter(fund, c, p, mid, vol, (bid, ask), bench)
         self._entered[sym] = (inputs, intent)
         return intent
 
     def _enter(
-        self, sym: str, c: PremiumArbSettings, p: float, mid: float, vol: float | None, ctx: Context
+        self,
+        fund: Fund,
+        c: PremiumArbSettings,
+        p: float,
+        mid: float,
+        vol: float | None,
+        quote: Touch,
+        bench: Touch | None,
     ) -> Intent | None:
+        sym = fund.symbol
         if p > 0 and not self.can_short(sym):
             return None
-        fund = self.funds[sym]
-        edge, cost = abs(p) - c.exit_bp, self.round_trip(ctx, sym)
+        edge, cost = abs(p) - c.exit_bp, self._round_trip(fund, quote, bench)
         if not clears_costs(edge, cost):
             return None
         qty = self.sizer.shares(sym, mid, edge - cost, c.stdev_bp, vol, fund.leverage)
@@ -158,10 +167,14 @@ class PremiumArb:
 
     def round_trip(self, ctx: Context, sym: str) -> float:
         """The fund's round trip, plus the hedge's: |L| × the benchmark's, per fund notional."""
-        cost = round_trip_bp(self.sizer, ctx, sym)
+        fund = self.funds[sym]
+        return self._round_trip(fund, touch(ctx.book, sym), touch(ctx.book, fund.benchmark))
+
+    def _round_trip(self, fund: Fund, quote: Touch | None, bench: Touch | None) -> float:
+        """`round_trip` at the two legs' touches (read once by the caller)."""
+        cost = touch_round_trip_bp(self.sizer, fund.symbol, quote)
         if self.cfg.hedge:
-            fund = self.funds[sym]
-            cost += abs(fund.leverage) * round_trip_bp(self.sizer, ctx, fund.benchmark)
+            cost += abs(fund.leverage) * touch_round_trip_bp(self.sizer, fund.benchmark, bench)
         return cost
 
     def _hedge_legs(self, ctx: Context, now: list[Intent]) -> list[Intent]:
@@ -178,15 +191,17 @@ class PremiumArb:
         for sym, q in held.items():
             fund = self.funds.get(sym)
             if fund is not None:
-                e = q * book_mid(ctx, sym) * fund.leverage
+                e = q * ctx.mid(sym) * fund.leverage
                 exposure[fund.benchmark] = exposure.get(fund.benchmark, 0.0) + e
         out = []
         for bench in self.benchmarks:
-            px = book_mid(ctx, bench)
+            have = mine.get(bench, 0.0)
+            if bench not in exposure and not have:
+                continue  # no exposure and no hedge: the target is 0 and is held
+            px = ctx.mid(bench)
             if not px > 0:
                 continue
             target = float(math.trunc(-exposure.get(bench, 0.0) / px))
-            have = mine.get(bench, 0.0)
             # prices move the exposure a little every step: retrade only beyond the band
             if target == have or (target and abs(target - have) < HEDGE_BAND * abs(target)):
                 continue

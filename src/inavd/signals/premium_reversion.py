@@ -16,7 +16,7 @@ from inavd.domain.events import InavEvaluated
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex, clears_costs, round_trip_bp
+from inavd.signals._common import FundIndex, clears_costs, touch_round_trip_bp
 from inavd.signals.base import Context
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.kelly import Sizer
@@ -32,6 +32,7 @@ class PremiumReversion:
         self.sizer = sizer or Sizer(SizingSettings())
         self.symbols = frozenset(cfg.symbols or funds)
         self.index = FundIndex(self.symbols.__contains__)
+        self._flat_ns = int(cfg.flat_before_close_min * 60 * NS_PER_S)  # flat by close − this
         # fund → (the numbers an entry was decided on, the decision)
         self._entered: dict[str, tuple[tuple[float, ...], Intent | None]] = {}
 
@@ -66,16 +67,18 @@ class PremiumReversion:
         """An entry is decided by the discount, the mid and the fund's quote (spread, round
         trip): on the same numbers it is the same decision, so it is not worked out again."""
         b, i = ctx.book, ctx.book.index[sym]
-        inputs = (prem, mid, b.bid.item(i), b.ask.item(i))
+        bid, ask = b.bid.item(i), b.ask.item(i)  # one read of the touch for every use below
+        inputs = (prem, mid, bid, ask)
         last = self._entered.get(sym)
         if last is not None and last[0] == inputs:
             return last[1]
-        intent = self._enter(sym, prem, mid, ctx) if self._spread_ok(ctx, sym) else None
+        intent = self._enter(sym, prem, mid, bid, ask) if self._spread_ok(bid, ask) else None
         self._entered[sym] = (inputs, intent)
         return intent
 
-    def _enter(self, sym: str, prem: float, mid: float, ctx: Context) -> Intent | None:
-        edge, cost = -prem - self.cfg.exit_bp, round_trip_bp(self.sizer, ctx, sym)
+    def _enter(self, sym: str, prem: float, mid: float, bid: float, ask: float) -> Intent | None:
+        edge = -prem - self.cfg.exit_bp
+        cost = touch_round_trip_bp(self.sizer, sym, (bid, ask))
         qty = math.floor(self.cfg.order_notional_usd / mid) if mid > 0 else 0
         if qty <= 0 or not clears_costs(edge, cost):
             return None
@@ -85,11 +88,8 @@ class PremiumReversion:
     def _near_close(self, ctx: Context) -> bool:
         if ctx.session is None:
             return True
-        cutoff = ctx.session.close_ns - int(self.cfg.flat_before_close_min * 60 * NS_PER_S)
-        return ctx.now_ns >= cutoff
+        return ctx.now_ns >= ctx.session.close_ns - self._flat_ns
 
-    def _spread_ok(self, ctx: Context, sym: str) -> bool:
+    def _spread_ok(self, bid: float, ask: float) -> bool:
         # one symbol's spread, exactly as `QuoteBook.spread_bp` computes it for the whole book
-        b, i = ctx.book, ctx.book.index[sym]
-        bid, ask = float(b.bid[i]), float(b.ask[i])
         return (ask - bid) / ((bid + ask) * 0.5) * 1e4 <= self.cfg.max_spread_bp

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund, Universe
 from inavd.domain.intents import Intent
-from inavd.signals._common import book_mid, default_inverse
+from inavd.signals._common import BenchmarkVols, default_inverse
 from inavd.signals.base import Context
 from inavd.signals.config import VolHedgeSettings
 from inavd.signals.volatility import DailyVol, EwmaVol
@@ -42,6 +43,23 @@ def hedge_ratio(sigma: float, cfg: VolHedgeSettings) -> float:
     return min(max(cfg.base_ratio * sigma / cfg.target_vol, cfg.min_ratio), cfg.max_ratio)
 
 
+@dataclass(frozen=True, slots=True)
+class _Leg:
+    """One hedged benchmark and what about it is fixed for the day."""
+
+    bench: str
+    fund: Fund
+    cfg: VolHedgeSettings  # the section with the hedge fund's overrides, merged once
+    ewma: EwmaVol  # intraday, of the benchmark's mid
+    daily: DailyVol | None  # the GARCH forecast (or its fallback)
+
+    def sigma(self, vix: float | None) -> float:
+        """σ of the benchmark: the intraday EWMA (once warm) blended with the daily forecast."""
+        e, d = self.ewma, self.daily
+        intraday = e.annual if e.n >= WARM_SAMPLES else math.nan
+        return blended_vol(intraday, d.annual if d else math.nan, vix)
+
+
 class VolHedge:
     name = "volhedge"
 
@@ -51,6 +69,7 @@ class VolHedge:
         universe: Universe,
         sizer: Sizer,
         daily: Mapping[str, DailyVol] | None = None,
+        vols: BenchmarkVols | None = None,
     ) -> None:
         self.cfg = cfg
         self.sizer = sizer
@@ -61,45 +80,46 @@ class VolHedge:
             fund = next((f for f in universe.funds if f.symbol == sym), None)
             if fund is not None and fund.leverage < 0:
                 self.legs[bench] = fund
-        self.ewma = {b: EwmaVol(cfg.ewma_lambda) for b in self.legs}
+        self.vols = vols or BenchmarkVols()
+        self.ewma = {b: self.vols.get(b, cfg.ewma_lambda) for b in self.legs}
+        self._legs = {
+            b: _Leg(b, f, cfg.for_symbol(f.symbol), self.ewma[b], self.daily.get(b))
+            for b, f in self.legs.items()
+        }
         # benchmark → (σ, fund price, holding) of the last decision, and the decision
         self._decided: dict[str, tuple[tuple[float, float, float], Intent | None]] = {}
 
     def sigma(self, bench: str) -> float:
-        e = self.ewma[bench]
-        intraday = e.annual if e.n >= WARM_SAMPLES else math.nan
-        d = self.daily.get(bench)
-        return blended_vol(intraday, d.annual if d else math.nan, self.cfg.vix)
+        return self._legs[bench].sigma(self.cfg.vix)
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
         if not self.cfg.enabled:
             return []
+        self.vols.update(ctx)
+        mine = ctx.own(self.name)
         out: list[Intent] = []
-        for bench, fund in self.legs.items():
-            self.ewma[bench].update(ctx.now_ns, book_mid(ctx, bench))
-            intent = self._target(bench, fund, ctx)
+        for leg in self._legs.values():
+            intent = self._target(leg, mine, ctx)
             if intent is not None:
                 out.append(intent)
         return out
 
-    def _target(self, bench: str, fund: Fund, ctx: Context) -> Intent | None:
-        sigma = self.sigma(bench)
-        px = book_mid(ctx, fund.symbol)
-        held = ctx.own(self.name).get(fund.symbol, 0.0)
+    def _target(self, leg: _Leg, mine: Mapping[str, float], ctx: Context) -> Intent | None:
+        sigma = leg.sigma(self.cfg.vix)
+        px = ctx.mid(leg.fund.symbol)
+        held = mine.get(leg.fund.symbol, 0.0)
         # the target is decided by σ, the fund's price and the holding: unchanged numbers give
         # the same decision, so it is not sized and its reason not formatted again
         inputs = (sigma, px, held)
-        last = self._decided.get(bench)
+        last = self._decided.get(leg.bench)
         if last is not None and last[0] == inputs:
             return last[1]
-        intent = self._decide(bench, fund, sigma, px, held)
-        self._decided[bench] = (inputs, intent)
+        intent = self._decide(leg, sigma, px, held)
+        self._decided[leg.bench] = (inputs, intent)
         return intent
 
-    def _decide(
-        self, bench: str, fund: Fund, sigma: float, px: float, held: float
-    ) -> Intent | None:
-        c = self.cfg.for_symbol(fund.symbol)
+    def _decide(self, leg: _Leg, sigma: float, px: float, held: float) -> Intent | None:
+        c, fund, bench = leg.cfg, leg.fund, leg.bench
         ratio = hedge_ratio(sigma, c)
         usd = c.portfolio_beta_usd[bench] * ratio
         qty = self.sizer.shares_for_notional(fund.symbol, px, usd / abs(fund.leverage))

@@ -57,6 +57,7 @@ class Sizer:
         self.cfg = cfg
         self.costs: RoundTrip = costs or VenueRoundTrip()
         self._fractional = frozenset(cfg.fractional_symbols)
+        self._clip_usd = cfg.capital_usd * cfg.cap_fraction  # the capped clip a round trip prices
 
     def round_trip_bp(
         self, symbol: str, price: float, half_spread_bp: float, close_exit: bool = False
@@ -64,7 +65,7 @@ class Sizer:
         """Estimated round trip of one capped clip of `symbol` at `price` (bp); nan without one."""
         if not price > 0:
             return math.nan
-        qty = max(math.floor(self.cfg.capital_usd * self.cfg.cap_fraction / price), 1.0)
+        qty = max(math.floor(self._clip_usd / price), 1.0)
         return self.costs.round_trip_bp(symbol, price, qty, half_spread_bp, close_exit)
 
     def notional(

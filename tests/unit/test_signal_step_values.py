@@ -1,0 +1,163 @@
+"""Values worked out once per evaluation for every signal: the context's reads of the clock and the
+book, and the benchmark volatilities the signals share. Each must equal what a signal computed on
+its own (to the bit: cached decisions compare their inputs exactly) and follow the book and the
+clock from one evaluation to the next."""
+
+from __future__ import annotations
+
+import math
+import struct
+
+from tests.kit import strategy as k
+
+from inavd.domain.instruments import Universe
+from inavd.domain.intents import Intent
+from inavd.domain.units import NS_PER_S
+from inavd.settings import Settings
+from inavd.signals._common import BenchmarkVols
+from inavd.signals.base import Context, Signal
+from inavd.signals.config import (
+    DecayMonitorSettings,
+    MocFlowSettings,
+    PremiumArbSettings,
+    VolHedgeSettings,
+)
+from inavd.signals.decay_monitor import DecayMonitor
+from inavd.signals.factory import build_signals
+from inavd.signals.moc_flow import MocFlow
+from inavd.signals.premium_arb import PremiumArb
+from inavd.signals.vol_hedge import VolHedge
+from inavd.signals.volatility import EwmaVol
+from inavd.sizing import Sizer, SizingSettings
+
+
+def same_bits(a: float, b: float) -> bool:
+    """Bit for bit (a cached decision is reused only on exactly equal inputs)."""
+    return struct.pack("<d", a) == struct.pack("<d", b)
+
+
+def spy_at(n: int) -> tuple[float, float]:
+    """A SPY touch that moves at every step."""
+    mid = 270.0 + 0.05 * math.sin(n) + 0.01 * n
+    return mid - 0.01, mid + 0.01
+
+
+def test_the_contexts_mid_is_the_books_and_follows_the_book() -> None:
+    u = k.universe()
+    t = k.at(11, 0)
+    b = k.book(u, {"SPY": (269.99, 270.02), "SH": (24.99, 25.02)}, t)
+    ctx = k.context(b, t)
+    for sym in ("SPY", "SH"):
+        assert same_bits(ctx.mid(sym), float(b.mid[b.index[sym]]))
+    assert math.isnan(ctx.mid("SDS"))  # in the book, never quoted
+    assert math.isnan(ctx.mid("XYZ"))  # not in the book
+    b.apply(k.quote_batch(b, {"SPY": (270.49, 270.51)}, t + 1))
+    assert same_bits(k.context(b, t + 1).mid("SPY"), 270.5)
+
+
+def test_minutes_to_close_is_per_context() -> None:
+    u = k.universe()
+    t = k.at(15, 35)
+    b = k.book(u, {"SPY": (269.99, 270.01)}, t)
+    ctx = k.context(b, t)
+    assert same_bits(ctx.minutes_to_close, (k.session().close_ns - t) / (60 * NS_PER_S))
+    assert same_bits(ctx.minutes_to_close, 25.0)  # the same value when read again
+    assert same_bits(k.context(b, k.at(15, 36)).minutes_to_close, 24.0)  # a later clock
+    assert Context(t, None, b, {}).minutes_to_close == -math.inf  # no session: never trade
+
+
+def test_shared_vols_update_once_per_context_as_each_signal_did() -> None:
+    u = k.universe()
+    vols = BenchmarkVols()
+    shared = vols.get("SPY", 0.94)
+    assert vols.get("SPY", 0.94) is shared
+    slower = vols.get("SPY", 0.97)
+    assert slower is not shared
+    own, own_slower = EwmaVol(0.94), EwmaVol(0.97)  # what each signal kept before
+    for n in range(30):
+        t = k.at(11, 0) + n * 15 * NS_PER_S
+        b = k.book(u, {"SPY": spy_at(n)}, t, warm=1)
+        ctx = k.context(b, t)
+        for _ in range(3):  # three signals ask at the same evaluation: one update
+            vols.update(ctx)
+        own.update(t, ctx.mid("SPY"))
+        own_slower.update(t, ctx.mid("SPY"))
+        assert shared.n == own.n == n
+        assert same_bits(shared.var_per_s, own.var_per_s)
+        assert same_bits(slower.var_per_s, own_slower.var_per_s)
+    assert shared.annual > 0 and not same_bits(shared.annual, slower.annual)
+
+
+def test_the_factory_gives_every_signal_the_same_estimate() -> None:
+    u = k.universe()
+    settings = Settings(
+        strategies={
+            "premium_arb": {"enabled": True},
+            "moc_flow": {"enabled": True, "closing_volume_usd": {"SPY": 1e9}},
+            "vol_hedge": {
+                "enabled": True,
+                "portfolio_beta_usd": {"SPY": 50_000},
+                "daily_closes": "",
+            },
+            "decay_monitor": {"enabled": True},
+        }
+    )
+    sigs = {getattr(s, "inner", s).name: getattr(s, "inner", s) for s in build_signals(settings, u)}
+    arb, moc, hedge, decay = sigs["premarb"], sigs["mocflow"], sigs["volhedge"], sigs["decay"]
+    assert isinstance(arb, PremiumArb) and isinstance(moc, MocFlow)
+    assert isinstance(hedge, VolHedge) and isinstance(decay, DecayMonitor)
+    spy = arb.vol["SPY"]
+    assert moc.vol["SPY"] is spy and hedge.ewma["SPY"] is spy and decay.vol["SPY"] is spy
+
+
+def _signals(u: Universe, vols: BenchmarkVols | None) -> list[Signal]:
+    """Premium arbitrage, the vol hedge and the decay monitor, sharing `vols` (or each its own)."""
+    sizer = Sizer(SizingSettings(vol_target=0.16))
+    arb = PremiumArbSettings(enabled=True, symbols=["SDS", "SSO"], hedge=True)
+    hedge = VolHedgeSettings(enabled=True, portfolio_beta_usd={"SPY": 50_000}, daily_closes="")
+    decay = DecayMonitorSettings(enabled=True, exempt_strategies=[], min_samples=5, benefit_bp=0)
+    return [
+        PremiumArb(arb, u, sizer, vols=vols),
+        VolHedge(hedge, u, sizer, vols=vols),
+        DecayMonitor(decay, u, vols=vols),
+    ]
+
+
+def test_signals_sharing_estimates_decide_as_signals_keeping_their_own() -> None:
+    u = k.universe()
+    shared, alone = _signals(u, BenchmarkVols()), _signals(u, None)
+    decided: list[Intent] = []
+    for n in range(40):
+        t = k.at(15, 25) + n * 15 * NS_PER_S
+        b = k.book(u, {"SPY": spy_at(n), "SDS": (49.99, 50.01), "SSO": (79.98, 80.02)}, t)
+        # a discount that comes and goes, and positions for the decay monitor to watch
+        prem = {"SDS": -12.0 if n % 3 else 0.0, "SSO": 9.0 if n % 4 == 1 else 0.0}
+        ev = k.event(u, t, {"SDS": 50.0, "SSO": 80.0}, prem)
+        held = {"SDS": 100.0, "SH": 50.0} if n > 5 else {}
+        ctx_shared, ctx_alone = k.context(b, t, held), k.context(b, t, held)
+        for a, b_ in zip(shared, alone, strict=True):
+            got, want = a.on_inav(ev, ctx_shared), b_.on_inav(ev, ctx_alone)
+            assert got == want
+            decided += got
+    assert {i.strategy for i in decided} == {"premarb", "volhedge", "decay"}
+
+
+def test_moc_flow_enters_in_a_benchmarks_own_wider_window() -> None:
+    u = k.universe()
+    cfg = MocFlowSettings(
+        enabled=True,
+        closing_volume_usd={"SPY": 1e9, "QQQ": 1e9},
+        overrides={"QQQ": {"entry_min_before_close": 30.0}},
+    )
+    sig = MocFlow(cfg, u, Sizer(SizingSettings()))
+    quotes = {"SPY": (239.84, 239.86), "QQQ": (189.99, 190.01)}
+
+    def step(t: int) -> list[Intent]:
+        ev = k.event(u, t, {}, flow_by_benchmark={"SPY": -60e6, "QQQ": -60e6})
+        return sig.on_inav(ev, k.context(k.book(u, quotes, t), t))
+
+    (entry,) = step(k.at(15, 35))  # 25 minutes left: inside QQQ's window only
+    assert entry.symbol == "QQQ" and entry.target_qty < 0
+    (exit_,) = step(k.at(15, 35, 15))
+    assert (exit_.symbol, exit_.target_qty) == ("QQQ", 0.0)
+    assert step(k.at(15, 36)) == []
