@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal, _empty_journal
+from inavd.execution.journal import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    Journal,
+    _empty_journal,
+    _statements,
+)
+from inavd.execution.journal_schema import check_schema
 
 
 def _schema(db: sqlite3.Connection) -> list[tuple[str, str, str, str | None]]:
@@ -86,7 +93,8 @@ def test_an_old_journal_migrates_to_the_schema_a_new_one_is_created_with(
 
 def test_journals_created_from_one_image_are_independent_files(tmp_path: Path) -> None:
     """A process builds the empty journal once and writes its bytes for every new file (a
-    backtest creates one a day): each file is its own, in WAL mode, at the latest schema."""
+    backtest creates one a day): each file is its own, in WAL mode, at the latest schema (what
+    opening an existing journal checks, and a new one no longer needs to)."""
     first, second = Journal(tmp_path / "a.sqlite"), Journal(tmp_path / "b.sqlite")
     try:
         first.execute("INSERT INTO runs (run_id, started_ns, feed) VALUES ('r1', 1, 'x')")
@@ -96,6 +104,7 @@ def test_journals_created_from_one_image_are_independent_files(tmp_path: Path) -
             assert j.schema_version == SCHEMA_VERSION
             assert j.query("PRAGMA journal_mode") == [("wal",)]
             assert j.query("PRAGMA integrity_check") == [("ok",)]
+            check_schema(j.db, tuple(tuple(_statements(m)) for m in MIGRATIONS))
     finally:
         first.close()
         second.close()

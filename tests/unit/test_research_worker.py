@@ -1,7 +1,8 @@
 """What makes a process that replays many days cheap per day: bundled days built once into a
 shared folder (keyed by their inputs, safe for tasks side by side), the collector run around each
-day, per-process caches that still see a changed file, and the built quotes merged in time
-order."""
+day, per-process caches that still see a changed file or a different input (daily closes, the
+GARCH fit), the built quotes merged in time order, and a task's journal written without a
+sync."""
 
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ import pandas as pd
 import pytest
 
 from inavd.domain.instruments import Fund, Universe
+from inavd.errors import ConfigError
+from inavd.execution import journal
 from inavd.feeds import columns, sample
 from inavd.feeds.real_session import time_ordered
-from inavd.research.task import day_collector
+from inavd.research.days import DaySource
+from inavd.research.grid import parse_grid
+from inavd.research.task import DayTask, day_collector, runner_overrides
+from inavd.settings import Config
+from inavd.signals import volatility
 from inavd.signals.factory import load_daily_returns
+from inavd.signals.garch import fit_garch11
+from inavd.signals.volatility import garch_daily_vol
 
 DAY = date(2025, 4, 9)
 QQQ_ONLY = Universe(("QQQ",), (Fund("TQQQ", "QQQ", 3.0, 0.0084),))
@@ -92,6 +101,54 @@ def test_daily_returns_cached_until_the_file_changes(tmp_path: Path) -> None:
     after = load_daily_returns(str(path), date(2020, 1, 6))["SPY"]  # the 6th is not before
     assert after == pytest.approx([np.log(0.9)])
     assert load_daily_returns(str(path), None)["SPY"] == pytest.approx([np.log(0.9), np.log(1.1)])
+
+
+def test_garch_fit_cached_by_the_exact_series(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same returns give the very fit a fresh estimation gives, without fitting again; any
+    other series (even one value changed in its last bit) is fitted afresh."""
+    rng = np.random.default_rng(7)
+    r = rng.normal(0.0, 0.01, 300) * (1 + 0.5 * np.sin(np.arange(300) / 20))
+    fits: list[int] = []
+
+    def counted(y: np.ndarray) -> object:
+        fits.append(y.size)
+        return fit_garch11(y)
+
+    monkeypatch.setattr(volatility, "fit_garch11", counted)
+    volatility._fit_of.cache_clear()
+    first = garch_daily_vol(r)
+    again = garch_daily_vol(r.copy())
+    assert (first.method, fits) == ("garch", [300])
+    assert again == first
+    fresh = fit_garch11(100.0 * r)
+    assert volatility._fit_of((100.0 * r).tobytes()) == fresh  # identical to an uncached fit
+    other = r.copy()
+    other[-1] = np.nextafter(other[-1], 1.0)
+    garch_daily_vol(other)
+    other[-1] *= 3.0
+    changed = garch_daily_vol(other)
+    assert fits == [300, 300, 300]
+    assert changed.annual != first.annual  # its own fit, not the cached one
+    assert volatility._fit_of.cache_info().maxsize == 16  # bounded
+    volatility._fit_of.cache_clear()  # fits of the wrapped estimator: not for later tests
+
+
+def test_a_task_journal_is_written_without_sync(
+    default_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A task runs again from an empty folder if it does not finish, so its journal is created
+    and written with `synchronous = "off"`; the key cannot be swept. A daemon's journal is still
+    synced when created."""
+    task = DayTask("t", default_config, DaySource(DAY, "sample"), str(tmp_path / "t"))
+    assert runner_overrides(task)["journal.synchronous"] == "off"
+    with pytest.raises(ConfigError, match="set by the research runner"):
+        parse_grid(["journal.synchronous=normal,full"])
+    syncs: list[int] = []
+    monkeypatch.setattr(journal.os, "fsync", syncs.append)
+    journal.Journal(tmp_path / "off.sqlite", "off").close()
+    assert syncs == []
+    journal.Journal(tmp_path / "normal.sqlite").close()
+    assert len(syncs) == 1
 
 
 def test_time_ordered_merges_symbols_stably_as_a_category() -> None:

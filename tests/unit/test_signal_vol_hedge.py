@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -15,6 +16,15 @@ from inavd.signals.garch import GarchFit, fit_garch11
 from inavd.signals.vol_hedge import VolHedge, blended_vol, hedge_ratio
 from inavd.signals.volatility import DailyVol, EwmaVol, garch_daily_vol
 from inavd.sizing import Sizer, SizingSettings
+
+
+@pytest.fixture
+def uncached() -> Iterator[None]:
+    """Fits are kept per process by their input series: a test that replaces the estimator
+    must neither get a fit kept before it nor leave its own behind."""
+    volatility._fit_of.cache_clear()
+    yield
+    volatility._fit_of.cache_clear()
 
 
 def test_garch_fit_on_a_garch_series() -> None:
@@ -56,6 +66,7 @@ def test_a_fit_out_of_evaluations_reports_no_convergence() -> None:
         (GarchFit(0.0, 0.01, 0.1, 0.8, -700.0, math.inf, True, 90), "forecast inf"),
     ],
 )
+@pytest.mark.usefixtures("uncached")
 def test_garch_results_that_cannot_be_trusted_fall_back(
     monkeypatch: pytest.MonkeyPatch, fit: GarchFit, why: str
 ) -> None:
@@ -66,6 +77,7 @@ def test_garch_results_that_cannot_be_trusted_fall_back(
     assert d.annual == pytest.approx(volatility.ewma_daily(r))
 
 
+@pytest.mark.usefixtures("uncached")
 def test_a_failing_fit_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(y: np.ndarray) -> GarchFit:
         raise FloatingPointError("overflow")

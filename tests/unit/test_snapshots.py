@@ -155,3 +155,25 @@ def test_traded_funds_only_evaluations_read_back_equal(
         np.testing.assert_array_equal(
             rows.loc[kept, "spread_bp"].to_numpy(), np.array([BOOK[s] for s in kept], float)
         )
+
+
+def test_a_run_that_never_fills_a_segment_writes_it_at_close_without_a_thread(
+    tmp_path: Path,
+) -> None:
+    """Most replays keep less than a segment: no writer thread is started, close writes the one
+    segment itself (a second close writes nothing more); a run that fills one starts it."""
+    rng = np.random.default_rng(3)
+    w = _writer(tmp_path / "a", np.ones(len(BOOK)), segment_rows=100)
+    events = [_event(rng, k) for k in range(1, 4)]
+    for ev in events:
+        w.on_inav(ev)
+    assert w._thread is None
+    assert w.close().segments == 1
+    assert w.close().segments == 1
+    df = read_snapshots(tmp_path / "a" / "journal.sqlite", "run1")
+    assert df["seq"].tolist() == [e.seq for e in events for _ in SYMBOLS]
+    filled = _writer(tmp_path / "b", np.ones(len(BOOK)), segment_rows=len(SYMBOLS))
+    filled.on_inav(events[0])
+    assert filled._thread is not None
+    assert filled.close().segments == 1
+    assert not filled._thread.is_alive()

@@ -10,6 +10,7 @@ import contextlib
 import functools
 import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -157,16 +158,19 @@ class Journal:
         try:
             if path.is_dir():
                 raise sqlite3.DatabaseError("it is a directory")
-            if not path.exists():
-                _create(path)
+            created = not path.exists()
+            if created:
+                _create(path, durable=synchronous.lower() != "off")
             _check_file(path)
             self.db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self.db.execute("PRAGMA busy_timeout=5000")
-            self._check_integrity()
+            if not created:  # a file just written from the image is that schema, undamaged
+                self._check_integrity()
             self._migrate()
-            check_schema(self.db, tuple(tuple(_statements(m)) for m in MIGRATIONS))
+            if not created:
+                check_schema(self.db, tuple(tuple(_statements(m)) for m in MIGRATIONS))
             # checkpoints (the only fsyncs under synchronous=normal) run on a background thread,
             # off the order path; the WAL itself is the durable record
             self.db.execute("PRAGMA wal_autocheckpoint=0")
@@ -385,42 +389,44 @@ class WalBound:
         return size > self.max_bytes // 2
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, durable: bool = True) -> None:
     """Build a new journal beside the target and rename it into place: a crash during creation
-    never leaves a half-made file that would later look like a damaged (or empty) journal."""
+    never leaves a half-made file that would later look like a damaged (or empty) journal.
+    `durable` False (`synchronous = "off"`): no fsync, as SQLite then does none either."""
     tmp = path.with_name(path.name + ".new")
     for stale in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
         stale.unlink(missing_ok=True)
     with tmp.open("wb") as fh:
         fh.write(_empty_journal())
-        fh.flush()
-        os.fsync(fh.fileno())
-    db = sqlite3.connect(str(tmp), isolation_level=None)
-    try:
-        db.execute("PRAGMA journal_mode=WAL")  # persistent: opening it needs no conversion
-    finally:
-        db.close()
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
 
 
 @functools.cache
 def _empty_journal() -> bytes:
-    """The bytes of an empty journal at the latest schema, built once per process: a process
-    that creates many journals (every day of a backtest has its own) would otherwise run the
-    schema's 66 statements each time (≈ 2.5 ms). The latest schema in one transaction; an
+    """The bytes of an empty journal at the latest schema, already in WAL mode, built once per
+    process: a process that creates many journals (every day of a backtest has its own) would
+    otherwise run the schema's 66 statements (≈ 2.5 ms) and the switch to WAL (a connection
+    and four syncs of a rollback journal) each time. The latest schema in one transaction; an
     existing journal still migrates version by version, each step a transaction of its own
     (`Journal._migrate`)."""
-    db = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        db.execute("BEGIN IMMEDIATE")
-        for script in MIGRATIONS:
-            for stmt in _statements(script):
-                db.execute(stmt)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        db.execute("COMMIT")
-        return db.serialize()
-    finally:
-        db.close()
+    with tempfile.TemporaryDirectory(prefix="inavd-journal-") as tmp:
+        path = Path(tmp) / "empty.sqlite"
+        db = sqlite3.connect(str(path), isolation_level=None)
+        try:
+            db.execute("PRAGMA synchronous=OFF")  # a scratch file: only its bytes are kept
+            db.execute("BEGIN IMMEDIATE")
+            for script in MIGRATIONS:
+                for stmt in _statements(script):
+                    db.execute(stmt)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            db.execute("COMMIT")
+            db.execute("PRAGMA journal_mode=WAL")  # persistent: opening it needs no conversion
+        finally:
+            db.close()  # the last connection: the WAL is folded in and removed
+        return path.read_bytes()
 
 
 def _check_file(path: Path) -> None:

@@ -96,8 +96,10 @@ class SnapshotWriter:
         self._error: BaseException | None = None
         self._dictionary: pa.Array | None = None  # the symbols, for the writer thread
         self._every = np.arange(len(symbols), dtype=np.int32)  # the fund codes of a full row set
-        self._thread = threading.Thread(target=self._write_loop, name="snapshots", daemon=True)
-        self._thread.start()
+        # started at the first hand-off: a run that never fills a segment (a day of the bundled
+        # universe is 15,600 rows) writes its one segment at close, on the closing thread
+        self._thread: threading.Thread | None = None
+        self._closed = False
 
     def attach(self, bus: Bus) -> None:
         bus.subscribe(InavEvaluated, self.on_inav)
@@ -145,14 +147,28 @@ class SnapshotWriter:
             with self._lock:
                 self._handed_rows += p.n
             self._pending = _Pending()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._write_loop, name="snapshots", daemon=True
+                )
+                self._thread.start()
             self._queue.put(p)  # blocks while one segment waits and another is being written
 
     def close(self) -> SnapshotStats:
-        """Write what is pending and wait for the writer (graceful stop)."""
-        if self._thread.is_alive():
-            self._hand_off()
-            self._queue.put(None)
-            self._thread.join()
+        """Write what is pending and wait for the writer (graceful stop; idempotent). Without
+        a writer thread the last segment is written here: starting one to hand it a single
+        segment and wait for it costs more than writing it."""
+        if self._closed:
+            return self.stats
+        self._closed = True
+        if self._thread is None:
+            p, self._pending = self._pending, _Pending()
+            if p.n:
+                self._write(p)
+            return self.stats
+        self._hand_off()
+        self._queue.put(None)
+        self._thread.join()
         return self.stats
 
     # ------------------------------------------------------------------ writer thread
@@ -161,12 +177,16 @@ class SnapshotWriter:
             item = self._queue.get()
             if item is None:
                 return
-            try:
-                self._write_segment(item)
-            except BaseException as exc:  # surfaced on the next hand-off
-                self._error = exc
+            self._write(item)
             with self._lock:
                 self._handed_rows -= item.n
+
+    def _write(self, item: _Pending) -> None:
+        """One segment written; a failure is kept and surfaced on the next hand-off."""
+        try:
+            self._write_segment(item)
+        except BaseException as exc:
+            self._error = exc
 
     def _write_segment(self, p: _Pending) -> None:
         import pyarrow as pa

@@ -22,7 +22,15 @@ Overrides = dict[str, Any]  # dotted key → value
 Grid = list[tuple[str, list[Any]]]
 
 # Keys the research runner sets itself for every task (where it runs, what it replays).
-RESERVED = ("run.data_dir", "run.run_id", "journal.path", "feed.kind", "feed.path", "feed.session")
+RESERVED = (
+    "run.data_dir",
+    "run.run_id",
+    "journal.path",
+    "journal.synchronous",
+    "feed.kind",
+    "feed.path",
+    "feed.session",
+)
 
 
 def parse_value(text: str) -> Any:
