@@ -3,11 +3,6 @@
 It reads the app's state (book, positions, clock, session, trading state) into an `OrderCheck`,
 runs the pure gates in order and returns the first denial. A daily-loss breach — seen by a gate or
 by the check after every iNAV evaluation — moves the trading state to HALTED.
-
-With the default gates an order is first screened (`RiskGates._clears`): the gates' pass
-conditions over the same numbers and the same arithmetic, read straight from the state without
-building the check. An order it clears passes; any other order is judged by the gates themselves,
-which alone word a denial.
 """
 
 from __future__ import annotations
@@ -22,16 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from inavd.book.quote_book import QuoteBook
-from inavd.brokers.capabilities import PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_USD
 from inavd.bus import Bus
 from inavd.calendar import Session
 from inavd.clock import Clock
 from inavd.domain.events import InavEvaluated, OrderDenied, OrderSubmitted, TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.ledger import Ledger
-from inavd.domain.orders import Order, OrderRequest, OrderType, Side, TimeInForce
-from inavd.domain.units import NS_PER_S, PRICE_EPS, QTY_EPS
-from inavd.risk import gates as g
+from inavd.domain.orders import Order, OrderRequest, Side
+from inavd.domain.units import NS_PER_S
 from inavd.risk.config import RiskSettings
 from inavd.risk.gates import GATES, Denial, Gate, OrderCheck
 from inavd.risk.state import TradingStateController
@@ -43,34 +36,6 @@ MARKS_ONE_BY_ONE = 64  # held symbols marked by single reads; more: from the arr
 _BUY = Side.BUY
 _Key = tuple[object, ...]
 _UNSEEN: Denial = ("", "")  # not judged on this state yet
-# what the screen reads of a symbol and the limits, as plain values (a pydantic attribute read
-# costs twice a slot read, a tuple unpacks in one step): see `RiskGates._bound`
-_Bound = tuple[int, bool, float, float, bool, bool, float, float, int, float, float, bool, float,
-               float, float, float, float, int, float]  # fmt: skip
-# enum members bound once (a class-attribute lookup each costs ~0.1 µs per order)
-_ACTIVE, _REDUCING = TradingState.ACTIVE, TradingState.REDUCING
-_CLS, _DAY, _LIMIT = TimeInForce.CLS, TimeInForce.DAY, OrderType.LIMIT
-_AUCTIONS = frozenset({TimeInForce.CLS, TimeInForce.OPG})
-# the gates `_clears` mirrors, in their order; with any other gates every order runs them one by
-# one (a gate added to GATES switches the screen off until it is mirrored too)
-SCREENED: tuple[Gate, ...] = (
-    g.trading_state,
-    g.known_symbol,
-    g.session,
-    g.short_sale,
-    g.fractional,
-    g.pattern_day_trader,
-    g.stale_data,
-    g.crossed_or_locked,
-    g.spread,
-    g.displayed_size,
-    g.price_collar,
-    g.order_notional,
-    g.position_limit,
-    g.exposure,
-    g.order_rate,
-    g.daily_loss,
-)
 
 
 @dataclass(slots=True, eq=False)  # not frozen: a frozen __init__ costs ≈ 1 µs a book change
@@ -142,9 +107,6 @@ class RiskGates:
         self._decisions: dict[_Key, Denial | None] = {}
         # realized P&L of this session's earlier runs (a live restart under a new run id)
         self.carried_pnl_usd = 0.0
-        self._screened = self.gates if self.gates == SCREENED else None
-        self._bound_to = cfg  # the config `_symbols` holds the limits of
-        self._symbols: dict[str, _Bound] = {}
 
     # ------------------------------------------------------------------ the router hook
     def __call__(self, req: OrderRequest) -> Denial | None:
@@ -165,9 +127,7 @@ class RiskGates:
         else:
             self._asked.add(sym)
         if asked:
-            denial = self._remembered(req, now, snap, olm, delta, position)
-        elif self.gates is self._screened and self._clears(req, now, snap, olm, delta, position):
-            denial = None
+            denial = self._remembered(req, now, snap, olm)
         else:
             denial = self._judged(req, now, snap, olm)
         if denial is None:
@@ -180,23 +140,16 @@ class RiskGates:
         _, _, flags, day_trade = self._order_inputs(req, snap)
         return self._run(self._check(req, now, snap, olm, flags, day_trade))
 
-    def _remembered(
-        self, req: OrderRequest, now: int, snap: _Snapshot, olm: int, delta: float, p: float
-    ) -> Denial | None:
+    def _remembered(self, req: OrderRequest, now: int, snap: _Snapshot, olm: int) -> Denial | None:
         """An order of a symbol already decided at this clock reading: the decision on an
         identical order on this very state, else judged now and remembered."""
-        sym, dt = req.symbol, self.day_trades
-        flags = self.rules.flags.get(sym) or self.rules.flags_of(sym)  # as `_order_inputs`
-        day_trade = bool(dt.opened_long or dt.opened_short) and dt.would_day_trade(sym, delta, p)
+        _, _, flags, day_trade = self._order_inputs(req, snap)
         key = (req.symbol, req.side, req.qty, req.order_type, req.time_in_force, req.limit_price,
                flags, day_trade)  # fmt: skip
         decisions = self._decisions_for(snap, olm)
         denial = decisions.get(key, _UNSEEN)
         if denial is _UNSEEN:
-            if self.gates is self._screened and self._clears(req, now, snap, olm, delta, p):
-                denial = None
-            else:
-                denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
+            denial = self._run(self._check(req, now, snap, olm, flags, day_trade))
             if denial is None or denial[0] != "daily_loss":
                 decisions[key] = denial  # a daily-loss denial halts: re-judged, not replayed
         return denial
@@ -216,7 +169,7 @@ class RiskGates:
 
         An order identical to one already judged on an unchanged state gets the same answer
         without being judged again: a denied or unfilled order asked for again costs a
-        dictionary lookup instead of the screen (≈ 1.5 µs) or the gates (≈ 4 µs). Only orders
+        dictionary lookup instead of the gates (≈ 4 µs). Only orders
         of a symbol already decided at this reading look here, so orders of distinct symbols
         (every step when prices move) never pay for the key and the stamp. The per-order key is
         the order (symbol, side, quantity, type, time in force, limit), the symbol's venue flags
@@ -235,131 +188,6 @@ class RiskGates:
             self._stamp = stamp
             self._decisions = {}
         return self._decisions
-
-    # ------------------------------------------------------------------ the screen
-    def _clears(
-        self, req: OrderRequest, now: int, snap: _Snapshot, olm: int, delta: float, p: float
-    ) -> bool:
-        """True only when every gate in `SCREENED` passes `req` now (`p`: the position).
-
-        Each test is the negation of a gate's denial over the very numbers the check would hold,
-        computed with the same arithmetic in the same order (a spread exactly at its limit passes
-        or fails here as it does there); where a gate would need more (an unknown symbol, a
-        fractional quantity, a day trade under the PDT rule) it just says False. False is never a
-        verdict: the gates then judge the order themselves and word the denial. One frame on
-        purpose: building the 32-field check and calling sixteen gates cost ≈ 4 µs an order, a
-        call per part here ≈ 0.1 µs. `tests/property/test_gates_screen.py` holds it to the gates
-        over random states and orders.
-        """
-        sym = req.symbol
-        if self._bound_to is not self.cfg:  # the config was replaced
-            self._bound_to, self._symbols = self.cfg, {}
-        (i, is_fund, beta, max_position, enabled, extended, max_quote_age, max_inav_age,
-         min_updates, k, slack, exits, min_shown, collar, max_notional, max_gross, max_net,
-         max_rate, loss_floor) = self._symbols.get(sym) or self._bound(sym)  # fmt: skip
-        if i < 0:  # known_symbol
-            return False
-        if olm >= max_rate or snap.pnl <= loss_floor:  # order_rate, daily_loss
-            return False
-        # `OrderCheck.reducing`, the first `abs(p) > QTY_EPS` as two comparisons (flat: no call)
-        held = p > QTY_EPS or p < -QTY_EPS
-        reducing = held and (p > 0) != (delta > 0) and abs(delta) <= abs(p) + QTY_EPS
-        state = self.state.state
-        if state is not _ACTIVE and (state is not _REDUCING or not reducing):  # trading_state
-            return False
-        qty, tif, lp = req.qty, req.time_in_force, req.limit_price
-        auction = tif in _AUCTIONS
-        s = self.session
-        outside = s is not None and not s.open_ns <= now < s.close_ns
-        if outside and not (extended and (auction or (req.order_type is _LIMIT and tif is _DAY))):
-            return False  # session and extended_hours
-        if tif is _CLS and s is not None and now > self.moc_cutoff_ns:
-            return False
-        if not (delta > 0 or self._lends(sym, enabled)):
-            settled = self.positions.ledger.qty.get(sym, 0.0)
-            if not min(p, settled) + delta >= -QTY_EPS:
-                return False  # short_sale: a short needs enabled, shortable and easy to borrow
-        if qty % 1.0:  # fractional: any fraction at all (or nan) is left to the gate
-            return False
-        dt = self.day_trades
-        if (dt.opened_long or dt.opened_short) and self._pdt_may_refuse(sym, delta, p):
-            return False
-        # stale_data
-        b = self.book
-        updates: int = b.updates.item(i)  # `.item`: a Python number without a numpy scalar
-        if not updates or (now - b.last_ns.item(i)) / NS_PER_S > max_quote_age:
-            return False
-        if is_fund:
-            last = self.last_inav_ns
-            if last is None or (now - last) / NS_PER_S > max_inav_age:
-                return False
-        # crossed_or_locked
-        bid: float = b.bid.item(i)
-        ask: float = b.ask.item(i)
-        if not (bid > 0 and ask > 0) or bid > ask + PRICE_EPS * ask or ask - bid <= PRICE_EPS * ask:
-            return False
-        mid = (bid + ask) * 0.5
-        if not (auction or (reducing and not exits)):  # spread
-            if updates < min_updates:
-                return False
-            ks = k * math.sqrt(b.spread_var_bp2.item(i))
-            # `max(ks, slack)` without the call: max keeps its first argument unless the second
-            # is greater
-            limit = b.spread_mean_bp.item(i) + (slack if slack > ks else ks)
-            if not (ask - bid) / mid * 1e4 <= limit:
-                return False
-        if not auction and (b.ask_size.item(i) if delta > 0 else b.bid_size.item(i)) < min_shown:
-            return False  # displayed_size
-        if lp is not None and req.order_type is _LIMIT and not abs(lp - mid) / mid * 1e4 <= collar:
-            return False  # price_collar
-        price = lp if lp is not None else (ask if delta > 0 else bid)
-        if not qty * price <= max_notional:  # order_notional
-            return False
-        if not reducing and not abs(p + delta) * mid <= max_position:  # position_limit
-            return False
-        # exposure (`OrderCheck.exposure_after`)
-        unit, gross_before, net_before = mid * beta, snap.gross, snap.net
-        before, after = p * unit, (p + delta) * unit
-        gross = gross_before - abs(before) + abs(after)
-        if gross > max_gross and gross > gross_before:
-            return False
-        net = net_before - before + after
-        return not (abs(net) > max_net and abs(net) > abs(net_before))
-
-    def _lends(self, sym: str, enabled: bool) -> bool:
-        """Short sales of `sym` enabled, and the venue calls it shortable and easy to borrow."""
-        if not enabled:
-            return False
-        shortable, easy, _ = self.rules.flags.get(sym) or self.rules.flags_of(sym)
-        return shortable and easy
-
-    def _pdt_may_refuse(self, sym: str, delta: float, p: float) -> bool:
-        """A day trade under the pattern-day-trader rule with the account flagged or at its count:
-        the gate may refuse it."""
-        rules = self.rules
-        if not rules.pdt_equity_usd < PDT_MIN_EQUITY_USD:  # nan: no such rule
-            return False
-        return self.day_trades.would_day_trade(sym, delta, p) and (
-            rules.pdt_flagged
-            or rules.prior_day_trades + self.day_trades.count >= PDT_MAX_DAY_TRADES
-        )
-
-    def _bound(self, sym: str) -> _Bound:
-        """What the screen reads of `sym` that never changes under one config — its book slot
-        (−1: not in the book), whether it is a fund, its β, its position limit, whether its short
-        sales are enabled — and the config's limits (`loss_floor` is −daily_loss_limit_usd)."""
-        c = self.cfg
-        bound = (
-            self.book.index.get(sym, -1), sym in self.funds, self.beta.get(sym, 1.0),
-            c.position_limits_usd.get(sym, c.max_position_usd), sym in self.short_enabled,
-            c.extended_hours, c.max_quote_age_s, c.max_inav_age_s, c.spread_min_updates,
-            c.spread_k, c.spread_slack_bp, c.spread_gate_exits, c.min_displayed_shares,
-            c.price_collar_bp, c.max_order_notional_usd, c.max_gross_usd, c.max_net_usd,
-            c.max_orders_per_minute, -c.daily_loss_limit_usd,
-        )  # fmt: skip
-        if bound[0] >= 0:  # a symbol outside the book is not kept (any name may be asked for)
-            self._symbols[sym] = bound
-        return bound
 
     def attach(self, bus: Bus) -> None:
         bus.subscribe(InavEvaluated, self._on_inav)
