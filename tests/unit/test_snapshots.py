@@ -177,3 +177,29 @@ def test_a_run_that_never_fills_a_segment_writes_it_at_close_without_a_thread(
     assert filled._thread is not None
     assert filled.close().segments == 1
     assert not filled._thread.is_alive()
+
+
+class _FailingWriter(SnapshotWriter):
+    def _write_segment(self, p: _Pending) -> None:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("segment_rows", [100, len(SYMBOLS)], ids=["at-close", "on-the-thread"])
+def test_a_segment_that_cannot_be_written_is_reported_at_close(
+    tmp_path: Path, segment_rows: int
+) -> None:
+    """The last segment has no later hand-off to raise its failure: close says it, once."""
+    import structlog
+
+    rng = np.random.default_rng(5)
+    w = _FailingWriter(
+        snapshot_dir(tmp_path / "journal.sqlite"), "run1", SYMBOLS, BOOK,
+        lambda: np.ones(len(BOOK)), segment_rows=segment_rows,
+    )  # fmt: skip
+    w.on_inav(_event(rng, 1))
+    with structlog.testing.capture_logs() as logs:
+        w.close()
+        w.close()
+    errors = [e for e in logs if e["log_level"] == "error"]
+    assert [e["event"] for e in errors] == ["iNAV history not fully written"]
+    assert "No space left on device" in errors[0]["error"]

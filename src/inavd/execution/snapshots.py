@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+import structlog
 
 from inavd.arrow_np import strings, to_arrow
 from inavd.bus import Bus
@@ -34,6 +35,8 @@ from inavd.domain.events import InavEvaluated, OrderFilled, OrderSubmitted
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+log = structlog.get_logger(__name__)
 
 F64 = npt.NDArray[np.float64]
 I32 = npt.NDArray[np.int32]
@@ -165,10 +168,13 @@ class SnapshotWriter:
             p, self._pending = self._pending, _Pending()
             if p.n:
                 self._write(p)
-            return self.stats
-        self._hand_off()
-        self._queue.put(None)
-        self._thread.join()
+        else:
+            if self._error is None:  # after a failure the writer is not handed more
+                self._hand_off()
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:  # no later hand-off to raise it: said once, at close
+            log.error("iNAV history not fully written", error=str(self._error))
         return self.stats
 
     # ------------------------------------------------------------------ writer thread
