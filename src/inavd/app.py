@@ -29,7 +29,7 @@ from inavd.domain.events import InavEvaluated, TradingState
 from inavd.domain.instruments import Universe
 from inavd.domain.orders import Fill, Order
 from inavd.errors import ConfigError
-from inavd.execution.journal import Journal
+from inavd.execution.journal import Journal, defer_on_loop
 from inavd.execution.operator import OperatorDesk
 from inavd.execution.reconcile import Reconciler
 from inavd.execution.recorder import JournalRecorder
@@ -146,7 +146,10 @@ class App:
         """Journal, broker, trading state, router and the gates in front of it."""
         cfg, s, session = self.cfg, self.cfg.settings, self.session
         self.journal = Journal(
-            cfg.journal_path, s.journal.synchronous, int(s.journal.wal_max_mb * 1024 * 1024)
+            cfg.journal_path,
+            s.journal.synchronous,
+            int(s.journal.wal_max_mb * 1024 * 1024),
+            defer=defer_on_loop,  # commits reach SQLite between steps, many at a time
         )
         self.journal.on_failure = self._on_journal_failure
         self.broker = make_broker(cfg, self.book, self.clock, session, self.run_id, self.universe)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import inavd.app
 import inavd.commands.run  # noqa: F401
+from inavd.execution.journal import Journal
 from inavd.feeds.columns import write_quote_table
 from inavd.feeds.sample import build_sample_session
 from inavd.settings import load_config
@@ -97,6 +98,13 @@ def write_config(tmp: Path, run_id: str, quotes: Path) -> Path:
         )
     )
     return cfg
+
+
+def recover(journal: Path) -> None:
+    """Open and close the journal as a restart would: the commits a killed daemon left in the
+    redo log reach SQLite. Only once the daemon is dead (a second writer would apply them too)."""
+    if journal.exists():
+        Journal(journal).close()
 
 
 def q(db: Path, sql: str) -> list[tuple]:

@@ -12,7 +12,7 @@ import pytest
 from inavd.app import App, RunOptions
 from inavd.domain.events import TradingState
 from inavd.settings import load_config
-from tests.fault.scenario import make_quotes, q, spawn, wait_exit, write_config
+from tests.fault.scenario import make_quotes, q, recover, spawn, wait_exit, write_config
 
 HALTED = "SELECT count(*) FROM trading_states WHERE state='halted' AND reason LIKE 'daily loss%'"
 
@@ -36,6 +36,7 @@ def test_daily_loss_halt_survives_kill9_and_restart(tmp_path: Path) -> None:
         assert time.monotonic() < end, "no daily-loss halt within 60 s"
     os.kill(pid, signal.SIGKILL)
     assert wait_exit(pid, 30) == -signal.SIGKILL
+    recover(journal)  # what the restart's journal holds, the redo log applied
     orders_at_kill = q(journal, "SELECT count(*) FROM orders")[0][0]
     assert orders_at_kill > 0
 

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.fault.scenario import POSITIONS, make_quotes, net, q, spawn, wait_exit, write_config
+from tests.fault.scenario import (
+    POSITIONS,
+    make_quotes,
+    net,
+    q,
+    recover,
+    spawn,
+    wait_exit,
+    write_config,
+)
 
 KILLS = 50
 
@@ -72,12 +81,14 @@ def _completed(tmp: Path, run_id: str) -> bool:
     journal = tmp / "state" / "journal.sqlite"
     if not journal.exists():
         return False
+    recover(journal)  # the daemon is dead: what its redo log holds counts
     rows = q(journal, f"SELECT ended_ns FROM runs WHERE run_id='{run_id}'")
     return bool(rows) and rows[0][0] is not None
 
 
 def _check_invariants(state: Path) -> None:
     journal, venue = state / "journal.sqlite", state / "venue.sqlite"
+    recover(journal)
     # 1. no client order id ever reached the venue twice
     assert q(venue, "SELECT coid, count(*) FROM submits GROUP BY coid HAVING count(*) > 1") == []
     assert q(venue, "SELECT count(*) FROM submits WHERE duplicate")[0][0] == 0

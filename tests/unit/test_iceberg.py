@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from tests.fault.engine_kit import Engine
+from tests.kit.crash import abandon
 
 from inavd.domain.intents import Intent
 from inavd.domain.orders import OrderType
@@ -92,11 +93,12 @@ async def test_restart_resumes_the_parent_without_a_duplicate_slice(tmp_path: Pa
     e.quote("SH", 23.90, 24.00, size=40)  # the ask reaches the child: 40 of 100 fill
     live = children(e)[0][0]
     # crash: a new process on the same journal and venue
+    abandon(e.journal)
     e2 = Engine(tmp_path, settings(peg="near"), venue_state=True, book=e.book, clock=e.clock)
     assert e2.router.ready  # the kit does not gate; the app does until this succeeds
     report = await e2.reconciler.run(startup=True)
     assert report.ok
-    p = e2.router.icebergs.parents[e.rows("SELECT parent_id FROM algo_parents")[0][0]]
+    p = e2.router.icebergs.parents[e2.rows("SELECT parent_id FROM algo_parents")[0][0]]
     assert p.child == live and p.filled_qty == 40 and p.slices == 1
     await e2.router.pump()
     assert len(children(e2)) == 1  # the live child was adopted, not sent again

@@ -17,6 +17,7 @@ from inavd.clock import SimClock
 from inavd.domain.intents import Intent
 from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
 from inavd.domain.quotes import QuoteBatch
+from inavd.execution import redo
 from inavd.execution.journal import MIGRATIONS, SCHEMA_VERSION, Journal
 from inavd.execution.router import OrderRouter
 
@@ -73,36 +74,33 @@ def _router(tmp_path: Path) -> tuple[OrderRouter, Journal, list[str]]:
 
 async def test_order_row_carries_seq_and_is_committed_before_submit(tmp_path: Path) -> None:
     router, journal, sql = _router(tmp_path)
-    seen_at_submit: list[tuple[object, ...]] = []
+    seen_at_submit: list[list[tuple[str, list[object]]]] = []
     submit = router.broker.submit
 
     async def spy(req):  # type: ignore[no-untyped-def]
-        # a second connection sees only committed data: the write-ahead row must be there
-        other = sqlite3.connect(str(journal.path))
-        seen_at_submit.extend(other.execute("SELECT status, seq, parent_id FROM orders").fetchall())
-        other.close()
+        # what a crash at this instant leaves: the redo log must hold the order's transaction
+        seen_at_submit.extend(stmts for _, stmts in redo.scan(journal.redo_path).records)
         return await submit(req)
 
     router.broker.submit = spy  # type: ignore[method-assign]
     order = await router.handle(Intent("s", "SH", 100.0, "why"))
     assert order is not None
-    assert seen_at_submit == [("pending_new", 1, None)]
-    assert not any(s.startswith("UPDATE orders SET seq") for s in sql)
-    # one commit on the order path: the write-ahead row. The acknowledgement is written lazily
-    # (reconciliation can read it back after a crash) and made durable between batches.
-    assert sum(s == "COMMIT" for s in sql) == 1
+    # one frame, one transaction: the signal, the order row (with its seq) and its event
+    assert len(seen_at_submit) == 1
+    tables = [stmt.split()[2] for stmt, _ in seen_at_submit[0]]
+    assert tables == ["signals", "orders", "order_events"]
+    order_params = seen_at_submit[0][1][1]
+    assert order_params[0] == order.request.client_order_id and order_params[-2:] == [1, None]
+    assert not any(s.startswith("UPDATE orders SET seq") for s, _ in seen_at_submit[0])
+    # the order path ran no SQLite statement at all: SQLite gets the frame later
+    assert sql == []
+    # the acknowledgement is written lazily (reconciliation can read it back after a crash)
+    assert len(redo.scan(journal.redo_path).records) == 1
     assert journal.query("SELECT status, seq FROM orders") == [("new", 1)]
-
-    def committed() -> list[tuple[object, ...]]:
-        other = sqlite3.connect(str(journal.path))
-        rows = other.execute("SELECT status FROM orders").fetchall()
-        other.close()
-        return rows
-
-    assert committed() == [("pending_new",)]
-    journal.commit_lazy()
-    assert sum(s == "COMMIT" for s in sql) == 2
-    assert committed() == [("new",)]
+    # the read applied the frame and the lazy writes first: one SQLite transaction with them
+    assert sql[0] == "BEGIN" and sql.count("COMMIT") == 1
+    assert "journal_meta" in sql[sql.index("COMMIT") - 1]
+    assert journal.applied_seq() == 1
     assert journal.lineage == {}
     journal.close()
 

@@ -1,4 +1,4 @@
-"""SQLite journal (WAL): iNAV snapshots, orders, fills, positions, signals and denials.
+"""SQLite journal (WAL) behind a redo log: orders, fills, positions, signals and denials.
 
 The schema is versioned with `PRAGMA user_version`; `MIGRATIONS[i]` upgrades version i to i + 1.
 A second run appends to the same file. A damaged file is an error naming the file, never a reset.
@@ -6,6 +6,7 @@ A second run appends to the same file. A damaged file is an error naming the fil
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import os
@@ -17,8 +18,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from inavd.errors import JournalError, JournalWriteFailed
+from inavd.execution import redo
 from inavd.execution.journal_schema import check_schema, tables
+from inavd.execution.redo import Statement
 
 MIGRATIONS: list[str] = [
     # v0 -> v1
@@ -135,11 +140,23 @@ MIGRATIONS: list[str] = [
     CREATE TABLE control_nonces (nonce TEXT PRIMARY KEY, ts REAL NOT NULL);
     CREATE INDEX control_nonces_by_ts ON control_nonces(ts);
     """,
+    # v6 -> v7: the redo log in front of SQLite (docs/execution.md, 'Journal write path'): the
+    # sequence number of the last redo frame applied, written in the apply's own transaction
+    """
+    CREATE TABLE journal_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    INSERT INTO journal_meta VALUES ('applied_seq', 0);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 CHECKPOINT_INTERVAL_S = 1.0
 WAL_MAX_BYTES = 64 * 1024 * 1024
 CHECKPOINT_WAIT_MS = 20
+# the backstop: committed frames applied on the spot past these, whatever `defer` does
+PENDING_MAX_RECORDS = 512
+PENDING_MAX_BYTES = 1024 * 1024
+APPLY_DELAY_S = 0.05  # with `defer_on_loop`: how long committed frames wait for SQLite
+REDO_RESET_BYTES = 1024 * 1024  # the redo log is emptied after an apply once it is this long
+SET_APPLIED = "UPDATE journal_meta SET value=? WHERE key='applied_seq'"
 
 RECOVERY_HINT = (
     "move the file aside (keep it for inspection), then either restore the last backup or start "
@@ -147,12 +164,37 @@ RECOVERY_HINT = (
     "positions; see docs/execution.md, 'Journal recovery'"
 )
 
+log = structlog.get_logger(__name__)
+
+
+def defer_on_loop(fn: Callable[[], None]) -> None:
+    """The app's `defer`: run `fn` on the running event loop `APPLY_DELAY_S` from now, so one
+    apply takes in every commit of that interval (group commit) and runs between steps, never
+    inside one. Raises RuntimeError outside a loop (the journal then applies at the next read,
+    at its bound or at close)."""
+    asyncio.get_running_loop().call_later(APPLY_DELAY_S, fn)
+
 
 class Journal:
+    """SQLite behind a redo log. A transaction's statements are buffered between `begin` and the
+    outermost `commit`; the commit appends them to the redo log as one frame (the write-ahead
+    commit: one `write`, plus an fdatasync under `synchronous = "full"`). Committed frames are
+    applied to SQLite later, many per SQLite transaction (group commit): when `defer` runs the
+    apply (the app passes `defer_on_loop`), when the pending frames pass a bound,
+    before every read and at flush/close. Each apply records the last sequence number applied
+    (`journal_meta.applied_seq`) in the same transaction; opening the journal applies whatever
+    a crash left in the log beyond it."""
+
     def __init__(
-        self, path: Path, synchronous: str = "normal", wal_max_bytes: int = WAL_MAX_BYTES
+        self,
+        path: Path,
+        synchronous: str = "normal",
+        wal_max_bytes: int = WAL_MAX_BYTES,
+        defer: Callable[[Callable[[], None]], object] | None = None,
+        pending_max_records: int = PENDING_MAX_RECORDS,
     ) -> None:
         self.path = path
+        self.redo_path = Path(f"{path}-redo")
         self.wal = WalBound(Path(f"{path}-wal"), wal_max_bytes)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -185,7 +227,23 @@ class Journal:
         self.failure: JournalWriteFailed | None = None
         self.on_failure: Callable[[str], None] | None = None  # the app halts trading
         self._depth = 0
-        self._lazy_open = False  # a transaction holding only lazy writes (acknowledgements)
+        self._tx: list[Statement] = []  # the open transaction's statements
+        # lazy writes (acknowledgements) outside a transaction: they join the next transaction,
+        # the next apply or `commit_lazy`, whichever comes first
+        self._lazy: list[Statement] = []
+        self._pending: list[list[Statement]] = []  # in the redo log, not yet in SQLite
+        self._pending_bytes = 0
+        self.pending_max_records = pending_max_records
+        # an apply writes its frames' pages in one WAL transaction: keep it well under the bound
+        self.pending_max_bytes = min(PENDING_MAX_BYTES, wal_max_bytes // 16)
+        self._defer = defer
+        self._scheduled = False
+        self._closed = False
+        self.applies = 0  # SQLite transactions that applied redo frames
+        self.refused = 0  # statements SQLite refused when applied (constraint), skipped
+        self.redo_torn = 0  # torn last frames dropped when the journal was opened
+        self.redo_recovered = 0  # frames applied from the redo log when it was opened
+        self._seq = self._recover(created, sync=synchronous.lower() == "full")
         self.size_at_open = self.logical_size()
         # (seq, parent id) of an order about to be recorded: the router notes it, the recorder
         # writes it in the order's INSERT (one statement fewer per order than an UPDATE after)
@@ -231,11 +289,137 @@ class Journal:
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
+    # ------------------------------------------------------------------ redo log
+    def _recover(self, created: bool, sync: bool) -> int:
+        """Apply what the redo log holds beyond `applied_seq` (a crash before the apply), drop
+        a torn last frame, empty the log; the next sequence number continues from there."""
+        try:
+            self.redo = redo.RedoLog(self.redo_path, sync)
+        except BlockingIOError:
+            self.db.close()
+            raise JournalError(
+                f"{self.path} is in use by another inavd (its redo log is locked); refusing a"
+                " second writer on the same journal"
+            ) from None
+        except OSError as exc:
+            self.db.close()
+            raise JournalError(f"{self.redo_path}: cannot open the redo log ({exc})") from None
+        try:
+            found = redo.scan(self.redo_path)
+            if created and found.records:
+                raise redo.RedoDamaged(
+                    "a redo log without its journal (the journal was moved or deleted); move it"
+                    " aside with the journal's other files"
+                )
+            applied = self.applied_seq()
+            todo = [stmts for seq, stmts in found.records if seq > applied]
+            last = max(applied, found.last_seq)
+            if todo:
+                self._apply_records(todo, last)
+            self.redo.truncate()
+        except (redo.RedoDamaged, OSError, sqlite3.DatabaseError) as exc:
+            self.redo.close(remove=False)
+            self.db.close()
+            raise JournalError(
+                f"{self.redo_path}: redo log is damaged or cannot be applied ({exc}); the"
+                f" journal's transactions after that point cannot be trusted; {RECOVERY_HINT}"
+            ) from None
+        self.redo_torn = found.torn
+        self.redo_recovered = len(todo)
+        if found.torn:
+            log.warning("journal redo log: torn last frame dropped", path=str(self.redo_path),
+                        bytes=found.torn_bytes)  # fmt: skip
+        return last
+
+    def applied_seq(self) -> int:
+        """The last redo frame whose statements are in SQLite."""
+        row = self.db.execute("SELECT value FROM journal_meta WHERE key='applied_seq'").fetchone()
+        return int(row[0]) if row else 0
+
+    def _append(self, statements: list[Statement]) -> None:
+        """The write-ahead commit of one transaction."""
+        data = redo.frame(self._seq + 1, statements)  # a parameter it cannot encode raises here
+        try:
+            self.redo.append(data)
+        except OSError as exc:
+            raise self._write_failed(exc) from None
+        self._seq += 1
+        self._pending.append(statements)
+        self._pending_bytes += len(data)
+        if (
+            len(self._pending) >= self.pending_max_records
+            or self._pending_bytes >= self.pending_max_bytes
+        ):
+            self._apply(raise_failure=False)  # the backstop: memory and WAL stay bounded
+        else:
+            self._schedule()
+
+    def _schedule(self) -> None:
+        if self._scheduled or self._defer is None:
+            return
+        try:
+            self._defer(self._deferred_apply)
+        except RuntimeError:  # no event loop running: the next read, bound or close applies
+            return
+        self._scheduled = True
+
+    def _deferred_apply(self) -> None:
+        self._scheduled = False
+        if not self._closed:
+            self._apply(raise_failure=False)
+
+    def apply(self) -> None:
+        """Bring SQLite up to date with every commit (and every lazy write)."""
+        self._apply(raise_failure=True)
+
+    def _apply(self, raise_failure: bool) -> None:
+        if not self._pending and not self._lazy:
+            return
+        try:
+            # lazy writes come after every committed frame (a commit takes them in)
+            self._apply_records([*self._pending, self._lazy], self._seq if self._pending else None)
+        except sqlite3.DatabaseError as exc:
+            failure = self._write_failed(exc)  # the frames stay in the redo log and in memory
+            if raise_failure:
+                raise failure from None
+            return
+        self._pending, self._pending_bytes, self._lazy = [], 0, []
+        if self.redo.size >= REDO_RESET_BYTES:
+            # every frame in it is ≤ applied_seq now. Not after every apply: appending to a file
+            # just cut to zero allocates its blocks again (a write then costs ≈ 3× as much)
+            with contextlib.suppress(OSError):  # left in place, reopening skips its frames
+                self.redo.truncate()
+        self._bound_wal()
+
+    def _apply_records(self, records: Iterable[Sequence[Statement]], seq: int | None) -> None:
+        """One SQLite transaction: the statements in commit order, then `applied_seq`."""
+        db = self.db
+        db.execute("BEGIN")
+        try:
+            for statements in records:
+                for sql, params in statements:
+                    try:
+                        db.execute(sql, params)
+                    except (sqlite3.IntegrityError, sqlite3.ProgrammingError) as exc:
+                        # a statement the old write path would have refused to its caller: the
+                        # rest of the transaction stands (the frame must not block every apply)
+                        self.refused += 1
+                        log.error("journal statement refused", sql=sql[:80], error=str(exc))
+            if seq is not None:
+                db.execute(SET_APPLIED, (seq,))
+            db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            raise
+        self.applies += 1
+
     # ------------------------------------------------------------------ writes
-    def _write_failed(self, exc: sqlite3.Error) -> JournalWriteFailed:
+    def _write_failed(self, exc: BaseException) -> JournalWriteFailed:
         """One line for the operator; the app's callback halts trading and stops the run."""
         if self.failure is None:
-            self.failed = f"{type(exc).__name__}: {exc}"
+            detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.failed = f"{type(exc).__name__}: {detail}"
             self.failure = JournalWriteFailed(
                 f"{self.path}: journal write failed ({self.failed}); trading halted. Fix the"
                 " cause (free disk space, the device, permissions), then restart: the journal is"
@@ -247,42 +431,40 @@ class Journal:
 
     def begin(self) -> None:
         """Transactions nest: only the outermost `commit` makes the work durable."""
-        if self._depth == 0 and not self._lazy_open:
-            self._run("BEGIN")
-        self._lazy_open = False  # an open lazy transaction becomes part of this one
+        if self._depth == 0 and self._lazy:
+            self._tx, self._lazy = self._lazy, []  # pending lazy writes become part of it
         self._depth += 1
 
     def write_lazily(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """A write that may wait for the next commit (or `commit_lazy`). Only for records the
-        broker can give back after a crash (acknowledgements): never for intents or fills."""
-        if self._depth == 0 and not self._lazy_open:
-            self._run("BEGIN")
-            self._lazy_open = True
-        self._run(sql, params)
+        """A write that may wait for the next commit, apply or `commit_lazy`. Only for records
+        the broker can give back after a crash (acknowledgements): never for intents or fills."""
+        if self._depth:
+            self._tx.append((sql, params))
+            return
+        self._lazy.append((sql, params))
+        self._schedule()
 
     def commit_lazy(self) -> None:
         """Make pending lazy writes durable (called between batches and on stop)."""
-        if self._lazy_open and self._depth == 0:
-            self._run("COMMIT")
-            self._lazy_open = False
-            self._bound_wal()
+        if self._lazy and self._depth == 0:
+            statements, self._lazy = self._lazy, []
+            self._append(statements)
 
     def commit(self) -> None:
         if self._depth == 0:
             return
         self._depth -= 1
-        if self._depth == 0:
-            self._run("COMMIT")
-            if not self._lazy_open:
-                self._bound_wal()
+        if self._depth == 0 and self._tx:
+            statements, self._tx = self._tx, []
+            self._append(statements)
 
     def _bound_wal(self) -> None:
-        """Past its bound the WAL is checkpointed and restarted here, between transactions:
-        rare (the background thread's passive checkpoints usually keep up), and the only
-        thing that bounds the file while writes never pause."""
+        """Past its bound the WAL is checkpointed and restarted here, after an apply: rare
+        (the background thread's passive checkpoints usually keep up), and the only thing
+        that bounds the file while writes never pause."""
         if self.wal.over():
-            # a reader in the middle of a read pins the WAL: wait for it at most briefly (the
-            # order path is waiting) and try again at the next commit
+            # a reader in the middle of a read pins the WAL: wait for it at most briefly and
+            # try again after the next apply
             self.db.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
             try:
                 busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
@@ -300,44 +482,52 @@ class Journal:
             yield
         except BaseException:
             self._depth -= 1
-            if self._depth == 0 and self.db.in_transaction:
-                with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended it
-                    self.db.execute("ROLLBACK")
+            if self._depth == 0:
+                self._tx = []  # rolled back: nothing of it was written anywhere
             raise
         self.commit()
 
     def flush(self) -> None:
-        """Commit anything open and fold the WAL into the main file (graceful stop)."""
+        """Commit anything open, apply everything, fold the WAL into the main file (stop)."""
         while self._depth:
             self.commit()
-        self.commit_lazy()
+        self.apply()
         self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self._run(sql, params)
+        """Inside a transaction: one of its statements. Outside, it joins pending lazy writes
+        or, when there are none, is a transaction of its own."""
+        if self._depth:
+            self._tx.append((sql, params))
+        elif self._lazy:
+            self._lazy.append((sql, params))
+        else:
+            self._append([(sql, params)])
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> None:
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        statements: list[Statement] = [(sql, row) for row in rows]
+        if self._depth:
+            self._tx.extend(statements)
+        elif self._lazy:
+            self._lazy.extend(statements)
+        elif statements:
+            self._append(statements)
+
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """An INSERT that returns the new row's id: written to SQLite at once, after everything
+        committed before it (an id cannot wait for the apply). Rows whose id a caller keeps
+        (a denial kind's first row) stand on their own, outside any open transaction."""
+        self.apply()
         try:
-            self.db.execute(sql, params)
+            return int(self.db.execute(sql, params).lastrowid or 0)
         except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
             raise  # the caller's mistake or expectation (a duplicate key), not the disk's
         except sqlite3.DatabaseError as exc:
             raise self._write_failed(exc) from None
 
-    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        try:
-            self.db.executemany(sql, rows)
-        except (sqlite3.IntegrityError, sqlite3.ProgrammingError):
-            raise
-        except sqlite3.DatabaseError as exc:
-            raise self._write_failed(exc) from None
-
-    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """An INSERT that returns the new row's id."""
-        return int(self.db.execute(sql, params).lastrowid or 0)
-
     def logical_size(self) -> int:
         """The database's size with everything committed folded in (pages × page size)."""
+        self.apply()
         pages = int(self.db.execute("PRAGMA page_count").fetchone()[0])
         return pages * int(self.db.execute("PRAGMA page_size").fetchone()[0])
 
@@ -353,17 +543,35 @@ class Journal:
         }
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.db.execute(sql, params).fetchall()
+        """A read sees every commit; inside a transaction, also that transaction's writes."""
+        self.apply()
+        if not (self._depth and self._tx):
+            return self.db.execute(sql, params).fetchall()
+        self.db.execute("BEGIN")
+        try:
+            for tx_sql, tx_params in self._tx:
+                with contextlib.suppress(sqlite3.IntegrityError, sqlite3.ProgrammingError):
+                    self.db.execute(tx_sql, tx_params)
+            return self.db.execute(sql, params).fetchall()
+        finally:
+            self.db.execute("ROLLBACK")  # the transaction commits through the redo log
 
     def close(self) -> None:
         self._stop.set()
         self._checkpointer.join(timeout=5)
-        while self._depth:
-            self.commit()
-        self.commit_lazy()
-        with contextlib.suppress(sqlite3.Error):
-            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
-        self.db.close()
+        applied = False
+        try:
+            while self._depth:
+                self.commit()
+            self.apply()
+            applied = True
+        finally:
+            self._closed = True
+            with contextlib.suppress(sqlite3.Error):
+                self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self.db.close()
+            # every frame is in SQLite: the log goes; one that could not be applied stays
+            self.redo.close(remove=applied)
 
 
 class WalBound:

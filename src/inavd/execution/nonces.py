@@ -7,8 +7,6 @@ than the window need keeping; older ones are pruned as new ones are remembered.
 
 from __future__ import annotations
 
-import sqlite3
-
 from inavd.execution.journal import Journal
 
 
@@ -21,11 +19,12 @@ class JournalNonces:
         return bool(self.journal.query("SELECT 1 FROM control_nonces WHERE nonce=?", (nonce,)))
 
     def remember(self, nonce: str, ts: float) -> bool:
-        """Record `nonce`; False when it was already there (a replay racing its original)."""
-        try:
-            with self.journal.transaction():  # durable before the command takes effect
-                self.journal.execute("INSERT INTO control_nonces VALUES (?,?)", (nonce, ts))
-                self.journal.execute("DELETE FROM control_nonces WHERE ts < ?", (ts - self.keep_s,))
-        except sqlite3.IntegrityError:
+        """Record `nonce`; False when it was already there (a replay racing its original).
+        The journal's commits reach SQLite later (its redo log), so the key is checked by a
+        read, which sees every commit, rather than by the INSERT's constraint."""
+        if self.seen(nonce):
             return False
+        with self.journal.transaction():  # durable before the command takes effect
+            self.journal.execute("INSERT INTO control_nonces VALUES (?,?)", (nonce, ts))
+            self.journal.execute("DELETE FROM control_nonces WHERE ts < ?", (ts - self.keep_s,))
         return True
