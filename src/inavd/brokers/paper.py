@@ -46,7 +46,7 @@ from inavd.domain.units import PRICE_EPS
 from inavd.errors import OrderRejected
 
 
-@dataclass
+@dataclass(slots=True)
 class _Working:
     order: Order
     live_at_ns: int
@@ -113,7 +113,7 @@ class PaperBroker:
         reason = self._reject_reason(request, now)
         self._seq += 1
         boid = f"{self.id_prefix}-o{self._seq}"
-        order = Order(request, boid, OrderStatus.NEW, submitted_ns=now, updated_ns=now)
+        order = Order(request, boid, OrderStatus.NEW, 0.0, None, now, now)
         if reason:
             order = order.with_status(OrderStatus.REJECTED, now, reason)
         self.orders[request.client_order_id] = order

@@ -40,10 +40,6 @@ class Histogram:
     counts: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS) + 1))  # +Inf last
     total: float = 0.0
 
-    def observe(self, seconds: float) -> None:
-        self.counts[bisect_left(BUCKETS, seconds)] += 1
-        self.total += seconds
-
     def cumulative(self) -> list[tuple[str, float]]:
         out, running = [], 0
         for bound, n in zip((*BUCKETS, float("inf")), self.counts, strict=True):
@@ -58,9 +54,11 @@ class CallStats:
     errors: Counter[str] = field(default_factory=Counter)  # by kind
 
     def observe(self, op: str, seconds: float, error: BaseException | None = None) -> None:
+        """Once per broker call: the histogram is counted here, without a call of its own."""
         h = self.latency.get(op)
         if h is None:
             h = self.latency[op] = Histogram()
-        h.observe(seconds)
+        h.counts[bisect_left(BUCKETS, seconds)] += 1
+        h.total += seconds
         if error is not None:
             self.errors[error_kind(error)] += 1

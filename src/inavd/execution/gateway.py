@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TypeVar, TypeVarTuple
 
 import structlog
 
@@ -25,6 +25,7 @@ from inavd.execution.ratelimit import Backoff, RateLimiter, Sleep
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 class BrokerGateway:
@@ -50,34 +51,41 @@ class BrokerGateway:
         self.lookups = 0
         self.stats = CallStats()  # latency by operation, errors by kind (metrics)
 
-    async def _once(self, fn: Callable[[], Awaitable[T]], op: str = "call") -> T:
+    async def _once(
+        self, fn: Callable[[*Ts], Awaitable[T]], *args: *Ts, op: str = "call"
+    ) -> T:
+        """One attempt: a limiter slot, the call (under the deadline, if any), its statistics.
+        `fn(*args)` rather than a closure: no frame of its own on the order path."""
         if self.limiter is not None:
             await self.limiter.acquire()
         started = time.perf_counter()
         try:
-            result = await self._timed(fn)
+            # no deadline (the in-process venue answers synchronously): no frame in between
+            if self.timeout_s is None:
+                result = await fn(*args)
+            else:
+                result = await self._timed(lambda: fn(*args), self.timeout_s)
         except Exception as exc:
             self.stats.observe(op, time.perf_counter() - started, exc)
             raise
         self.stats.observe(op, time.perf_counter() - started)
         return result
 
-    async def _timed(self, fn: Callable[[], Awaitable[T]]) -> T:
-        if self.timeout_s is None:
-            return await fn()
+    @staticmethod
+    async def _timed(fn: Callable[[], Awaitable[T]], timeout_s: float) -> T:
         try:
             # asyncio.timeout, not wait_for: no extra task, so a call that completes without
-            # suspending (the in-process venue) never hands the loop to other work mid-order
-            async with asyncio.timeout(self.timeout_s):
+            # suspending never hands the loop to other work mid-order
+            async with asyncio.timeout(timeout_s):
                 return await fn()
         except TimeoutError:
-            raise UnknownOutcome(f"no answer within {self.timeout_s} s") from None
+            raise UnknownOutcome(f"no answer within {timeout_s} s") from None
 
     async def _retrying(self, fn: Callable[[], Awaitable[T]], op: str = "call") -> T:
         """Reads and idempotent calls: retry transient failures with backoff."""
         for attempt in range(self.max_attempts):
             try:
-                return await self._once(fn, op)
+                return await self._once(fn, op=op)
             except (RetryableBrokerError, UnknownOutcome) as exc:
                 if attempt + 1 >= self.max_attempts:
                     raise
@@ -97,7 +105,7 @@ class BrokerGateway:
         """Raises OrderRejected, or UnknownOutcome when even the lookup cannot tell."""
         for attempt in range(self.max_attempts):
             try:
-                return await self._once(lambda: self.broker.submit(req), "submit")
+                return await self._once(self.broker.submit, req, op="submit")
             except RateLimited as exc:  # refused before it was looked at: safe to send again
                 err: Exception = exc
             except (RetryableBrokerError, UnknownOutcome) as exc:
@@ -117,7 +125,7 @@ class BrokerGateway:
         self.lookups += 1
         for attempt in range(self.lookup_attempts):
             try:
-                return await self._once(lambda: self.broker.get_order(coid), "lookup")
+                return await self._once(self.broker.get_order, coid, op="lookup")
             except (RetryableBrokerError, UnknownOutcome) as exc:
                 if attempt + 1 >= self.lookup_attempts:
                     raise UnknownOutcome(f"{coid}: lookup failed: {exc}") from exc
@@ -132,7 +140,7 @@ class BrokerGateway:
     ) -> Order:
         try:
             return await self._once(
-                lambda: self.broker.replace(coid, new_coid, qty, limit_price), "replace"
+                self.broker.replace, coid, new_coid, qty, limit_price, op="replace"
             )
         except (RetryableBrokerError, UnknownOutcome):
             found = await self.lookup(new_coid)

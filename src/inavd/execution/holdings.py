@@ -14,13 +14,16 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from inavd.domain.ledger import Ledger
-from inavd.domain.orders import Fill, Order
+from inavd.domain.orders import TERMINAL_STATUSES, Fill, Order
 from inavd.execution.algos.iceberg import Parent
 from inavd.execution.positions import PositionView
 
 
 class HiddenOrders(Protocol):
     """The icebergs: their unshown quantity is working too."""
+
+    @property
+    def live(self) -> Mapping[str, Parent]: ...  # the working parents, read without a copy
 
     def working(self) -> list[Parent]: ...
 
@@ -36,10 +39,10 @@ class Holdings:
     # ------------------------------------------------------------------ changes
     def track(self, order: Order) -> None:
         """An order's new status: open ones are working, terminal ones no longer are."""
-        if order.status.is_terminal:
-            self.open.pop(order.client_order_id, None)
+        if order.status in TERMINAL_STATUSES:
+            self.open.pop(order.request.client_order_id, None)
         else:
-            self.open[order.client_order_id] = order
+            self.open[order.request.client_order_id] = order
 
     def book(self, fill: Fill) -> None:
         """A fill (once, sane, with its fees): into the ledger and its strategy's share."""
@@ -84,15 +87,14 @@ class Holdings:
         return out
 
     def own_position(self, strategy: str, symbol: str) -> float:
-        """One strategy's share of a symbol, including its working orders."""
-        shown = sum(
-            o.request.side.sign * o.remaining_qty
-            for o in self.open.values()
-            if o.symbol == symbol and o.request.strategy == strategy
-        )
-        hidden = sum(
-            p.side.sign * p.unshown
-            for p in self.hidden.working()
-            if p.symbol == symbol and p.strategy == strategy
-        )
+        """One strategy's share of a symbol, including its working orders (read on every intent:
+        plain loops, no generator frames)."""
+        shown = hidden = 0.0
+        for o in self.open.values():
+            r = o.request
+            if r.symbol == symbol and r.strategy == strategy:
+                shown += r.side.sign * o.remaining_qty
+        for p in self.hidden.live.values():
+            if p.symbol == symbol and p.strategy == strategy:
+                hidden += p.side.sign * p.unshown
         return self.by_strategy.get((strategy, symbol), 0.0) + shown + hidden

@@ -13,16 +13,16 @@ MAX_LEN = 48
 
 
 def client_order_id(run_id: str, strategy: str, symbol: str, seq: int) -> str:
-    return _bounded(f"{run_id}-{strategy[:8]}-{symbol[:8]}-{seq}")
+    coid = f"{run_id}-{strategy[:8]}-{symbol[:8]}-{seq}"
+    return coid if len(coid) <= MAX_LEN else _shortened(coid)  # one call per order, not two
 
 
 def child_order_id(parent_id: str, slice_no: int) -> str:
-    return _bounded(f"{parent_id}s{slice_no}")
+    coid = f"{parent_id}s{slice_no}"
+    return coid if len(coid) <= MAX_LEN else _shortened(coid)
 
 
-def _bounded(coid: str) -> str:
-    if len(coid) <= MAX_LEN:
-        return coid
+def _shortened(coid: str) -> str:
     # still deterministic: a stable digest of the full id keeps it unique
     digest = hashlib.blake2b(coid.encode(), digest_size=8).hexdigest()
     return f"{coid[: MAX_LEN - 17]}~{digest}"

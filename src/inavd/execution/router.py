@@ -33,7 +33,7 @@ from inavd.domain.events import (
     SignalEmitted,
 )
 from inavd.domain.intents import Intent
-from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side
+from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side, TimeInForce
 from inavd.domain.units import NS_PER_S
 from inavd.errors import BrokerError, FatalBrokerError, OrderRejected, UnknownOutcome
 from inavd.execution.algos.iceberg import LOST, IcebergAlgo, Parent
@@ -116,12 +116,13 @@ class OrderRouter:
     # ------------------------------------------------------------------ broker callbacks
     def on_order(self, order: Order) -> bool:
         """A status update from the broker; illegal transitions are refused (returns False)."""
-        coid = order.client_order_id
-        if not self.fsm.apply(coid, order.status):
+        if not self.fsm.apply(order.request.client_order_id, order.status):
             return False
         self.holdings.track(order)
-        self.icebergs.on_child_order(order, self.clock.now_ns())
-        self.bus.publish(OrderUpdated(self.clock.now_ns(), order))
+        now = self.clock.now_ns()  # one reading: the update's time, for the algo and the event
+        if self.icebergs.by_child:  # only an iceberg's child concerns the algo
+            self.icebergs.on_child_order(order, now)
+        self.bus.publish(OrderUpdated(now, order))
         return True
 
     def on_fill(self, fill: Fill, position: float) -> bool:
@@ -161,6 +162,7 @@ class OrderRouter:
 
     # ------------------------------------------------------------------ intents
     async def handle(self, intent: Intent) -> Order | None:
+        """One intent, read at one clock reading; in one coroutine (no frame per step)."""
         if self.stopping:
             return None
         # the signal row rides in the same commit as the order row (one commit fewer per order);
@@ -169,47 +171,47 @@ class OrderRouter:
             self.journal.begin()
             self._tx = True
         try:
-            return await self._handle(intent)
+            now = self.clock.now_ns()
+            strategy, symbol = intent.strategy, intent.symbol
+            self.bus.publish(SignalEmitted(now, strategy, symbol, intent.target_qty, intent.reason))
+            # (the flags first: most intents come before any exit and with icebergs off)
+            if self.moc.exited and self.moc.blocks(intent, self.by_strategy):
+                return None  # the strategy has exited at the close: its auction orders stand
+            sent_at = now
+            if (self.open or self.icebergs.live) and await self._cancel_opposing(intent, now):
+                sent_at = self.clock.now_ns()  # the cancel waited for the broker: gate after it
+            delta = intent.target_qty - self.holdings.own_position(strategy, symbol)
+            qty = math.floor(abs(delta) + 1e-9)
+            if qty < self.min_qty:
+                return None
+            self._seq = seq = self._seq + 1
+            req = OrderRequest(
+                client_order_id(self.run_id, strategy, symbol, seq),
+                symbol,
+                Side.BUY if delta > 0 else Side.SELL,
+                float(qty),
+                intent.order_type,
+                intent.time_in_force,
+                intent.limit_price,
+                strategy,
+                intent.reason,
+            )
+            if self.icebergs.cfg.enabled and self.icebergs.wants(req):
+                if self._denied(req, now) is None:
+                    self._flush()
+                    parent = self.icebergs.open_parent(req, seq, now)
+                    self.strategy_of[parent.parent_id] = strategy
+                    await self.icebergs.step(self, now)
+                return None
+            return await self._send(req, seq, None, sent_at)
         finally:
-            self._flush()
+            if self._tx:
+                self._flush()
 
     def _flush(self) -> None:
         if self._tx and self.journal is not None:
             self._tx = False
             self.journal.commit()
-
-    async def _handle(self, intent: Intent) -> Order | None:
-        now = self.clock.now_ns()
-        self.bus.publish(
-            SignalEmitted(now, intent.strategy, intent.symbol, intent.target_qty, intent.reason)
-        )
-        if self.moc.blocks(intent, self.by_strategy.get((intent.strategy, intent.symbol), 0.0)):
-            return None  # the strategy has exited at the close: its auction orders stand
-        await self._cancel_opposing(intent)
-        delta = intent.target_qty - self.own_position(intent.strategy, intent.symbol)
-        qty = math.floor(abs(delta) + 1e-9)
-        if qty < self.min_qty:
-            return None
-        self._seq += 1
-        req = OrderRequest(
-            client_order_id=client_order_id(self.run_id, intent.strategy, intent.symbol, self._seq),
-            symbol=intent.symbol,
-            side=Side.BUY if delta > 0 else Side.SELL,
-            qty=float(qty),
-            order_type=intent.order_type,
-            time_in_force=intent.time_in_force,
-            limit_price=intent.limit_price,
-            strategy=intent.strategy,
-            reason=intent.reason,
-        )
-        if self.icebergs.wants(req):
-            if self._denied(req, now) is None:
-                self._flush()
-                parent = self.icebergs.open_parent(req, self._seq, now)
-                self.strategy_of[parent.parent_id] = req.strategy
-                await self.icebergs.step(self, now)
-            return None
-        return await self._send(req, self._seq, None)
 
     def _denied(self, req: OrderRequest, now: int) -> tuple[str, str] | None:
         denial: tuple[str, str] | None = None
@@ -217,7 +219,7 @@ class OrderRouter:
             denial = ("reconcile", "trading is gated until reconciliation succeeds")
         elif self.stopping:
             denial = ("stopping", "the daemon is stopping")
-        else:
+        elif req.time_in_force is TimeInForce.CLS:  # the cutoff concerns auction orders only
             denial = self.moc.gate(req, now)
         for gate in self.gates:
             if denial is not None:
@@ -231,8 +233,12 @@ class OrderRouter:
         self.stats.denied += 1
         self.bus.publish(OrderDenied(now, denial[0], denial[1], req))
 
-    async def _send(self, req: OrderRequest, seq: int, parent_id: str | None) -> Order | None:
-        now = self.clock.now_ns()
+    async def _send(
+        self, req: OrderRequest, seq: int, parent_id: str | None, now: int | None = None
+    ) -> Order | None:
+        """Gate, journal (write-ahead) and submit one order; `now`: the caller's clock reading."""
+        if now is None:
+            now = self.clock.now_ns()
         if self._denied(req, now) is not None:
             return None
         coid = req.client_order_id
@@ -294,18 +300,22 @@ class OrderRouter:
         if order.status.is_terminal and self.fsm.status.get(coid, order.status).is_open:
             self.on_order(order)
 
-    async def _cancel_opposing(self, intent: Intent) -> None:
-        """Cancel the strategy's own working orders that point away from its new target."""
+    async def _cancel_opposing(self, intent: Intent, now: int) -> bool:
+        """Cancel the strategy's own working orders that point away from its new target.
+        Returns whether anything was canceled (the broker was awaited)."""
+        canceled = False
         sym, strategy = intent.symbol, intent.strategy
         want_up = intent.target_qty > self.by_strategy.get((strategy, sym), 0.0)
-        now = self.clock.now_ns()
         for p in self.icebergs.working():
             if p.symbol == sym and p.strategy == strategy and (p.side is Side.BUY) != want_up:
                 await self.icebergs.cancel(p, self, now)
+                canceled = True
         for o in list(self.open.values()):
-            mine = o.symbol == sym and o.request.strategy == strategy
-            if mine and (o.request.side is Side.BUY) != want_up:
-                await self.cancel_order(o.client_order_id)
+            r = o.request
+            if r.symbol == sym and r.strategy == strategy and (r.side is Side.BUY) != want_up:
+                await self.cancel_order(r.client_order_id)
+                canceled = True
+        return canceled
 
     # ------------------------------------------------------------------ the run loop's hooks
     async def pump(self) -> None:

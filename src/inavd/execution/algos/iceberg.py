@@ -198,8 +198,9 @@ class IcebergAlgo:
 
     # ------------------------------------------------------------------ broker events
     def on_child_order(self, o: Order, now_ns: int) -> None:
-        p = self.parents.get(self.by_child.get(o.client_order_id, ""))
-        if p is None or p.child != o.client_order_id:
+        coid = o.request.client_order_id
+        p = self.parents.get(self.by_child.get(coid, ""))
+        if p is None or p.child != coid:
             return
         p.child_open = o.remaining_qty
         if o.status.is_open:

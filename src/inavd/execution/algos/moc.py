@@ -40,16 +40,20 @@ class MocPlanner:
         return self.session.moc_cutoff_ns(self.cfg.cutoff_min_before_close)
 
     def gate(self, req: OrderRequest, now_ns: int) -> tuple[str, str] | None:
+        if req.time_in_force is not TimeInForce.CLS:
+            return None  # asked first: most orders are not auction orders (no cutoff computed)
         cutoff = self.cutoff_ns
-        if req.time_in_force is not TimeInForce.CLS or cutoff is None or now_ns < cutoff:
+        if cutoff is None or now_ns < cutoff:
             return None
         at = ns_to_ny(cutoff).strftime("%H:%M")
         return "moc_cutoff", f"closing-auction orders are accepted until {at} ET"
 
-    def blocks(self, intent: Intent, held: float) -> bool:
-        """After the exit: no new exposure for the exiting strategies."""
+    def blocks(self, intent: Intent, by_strategy: Mapping[tuple[str, str], float]) -> bool:
+        """After the exit: no new exposure for the exiting strategies (what each holds:
+        `by_strategy`, read only then)."""
         if not self.exited or intent.strategy not in self.exit_strategies:
             return False
+        held = by_strategy.get((intent.strategy, intent.symbol), 0.0)
         return abs(intent.target_qty) > abs(held) + 1e-9
 
     def exit_due(self, now_ns: int) -> bool:
