@@ -114,3 +114,22 @@ def test_hedge_size_and_rebalance_band() -> None:
     (i,) = sig.on_inav(k.event(u, t, {"SH": 25.0}), k.context(b, t))
     assert (i.symbol, i.target_qty) == ("SH", 3000.0)
     assert sig.on_inav(k.event(u, t, {"SH": 25.0}), k.context(b, t, {"SH": 2800})) == []
+
+
+def test_the_reason_names_the_ratio_the_beta_and_sigma() -> None:
+    """The reason's fixed middle is formatted once per leg: the text is what one f-string of
+    every part gives, thousands separator and per-fund override included."""
+    u = k.universe()
+    cfg = VolHedgeSettings(
+        enabled=True,
+        portfolio_beta_usd={"SPY": 1_234_567.0},
+        overrides={"SH": {"base_ratio": 0.4}},
+        daily_closes="",
+    )
+    sig = VolHedge(cfg, u, Sizer(SizingSettings()), {"SPY": DailyVol(0.2345, "garch")})
+    t = k.at(11, 0)
+    b = k.book(u, {"SPY": (269.99, 270.01), "SH": (24.99, 25.01)}, t)
+    (i,) = sig.on_inav(k.event(u, t, {"SH": 25.0}), k.context(b, t))
+    ratio = hedge_ratio(0.2345, cfg.for_symbol("SH"))
+    assert i.reason == f"hedge {ratio:.2f} × {1_234_567.0:,.0f} USD SPY (σ {0.2345:.1%})"
+    assert i.reason == "hedge 0.59 × 1,234,567 USD SPY (σ 23.4%)"

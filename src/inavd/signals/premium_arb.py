@@ -22,6 +22,7 @@ import numpy.typing as npt
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund, Universe
 from inavd.domain.intents import Intent
+from inavd.domain.plain import plain
 from inavd.signals._common import (
     BenchmarkVols,
     FundIndex,
@@ -50,13 +51,15 @@ class PremiumArb:
         vols: BenchmarkVols | None = None,
     ) -> None:
         self.cfg = cfg
+        self._c = plain(cfg)  # read at every step (`inavd.domain.plain`)
         self.sizer = sizer
         # a premium is only captured by selling the fund itself: where that short is refused,
         # no entry (and so no hedge for a position that never comes)
         self.can_short = can_short
         self.funds = {f.symbol: f for f in universe.funds if cfg.selects(f.symbol)}
-        # each fund's section with its overrides, merged once (the settings are frozen)
-        self._cfg_of = {s: cfg.for_symbol(s) for s in self.funds}
+        # each fund's section with its overrides, merged once (the settings are frozen), as a
+        # plain copy: its thresholds are read for every fund visited
+        self._cfg_of = {s: plain(cfg.for_symbol(s)) for s in self.funds}
         self.benchmarks = tuple(sorted({f.benchmark for f in self.funds.values()}))
         self.index = FundIndex(self.funds.__contains__)
         self._thr = self._start = self._end = np.zeros(0)
@@ -67,7 +70,7 @@ class PremiumArb:
         self._entered: dict[str, tuple[tuple[object, ...], Intent | None]] = {}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
-        if not self.cfg.enabled:
+        if not self._c.enabled:
             return []
         left = ctx.minutes_to_close
         self.vols.update(ctx)
@@ -84,7 +87,7 @@ class PremiumArb:
             intent = self._decide(sym, c, held, p, mid, in_window, ctx)
             if intent is not None:
                 out.append(intent)
-        if self.cfg.hedge:
+        if self._c.hedge:
             out.extend(self._hedge_legs(ctx, out))
         return out
 
@@ -173,7 +176,7 @@ class PremiumArb:
     def _round_trip(self, fund: Fund, quote: Touch | None, bench: Touch | None) -> float:
         """`round_trip` at the two legs' touches (read once by the caller)."""
         cost = touch_round_trip_bp(self.sizer, fund.symbol, quote)
-        if self.cfg.hedge:
+        if self._c.hedge:
             cost += abs(fund.leverage) * touch_round_trip_bp(self.sizer, fund.benchmark, bench)
         return cost
 

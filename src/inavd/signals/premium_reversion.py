@@ -14,6 +14,7 @@ import math
 
 from inavd.domain.events import InavEvaluated
 from inavd.domain.intents import Intent
+from inavd.domain.plain import plain
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
 from inavd.signals._common import FundIndex, clears_costs, touch_round_trip_bp
@@ -29,6 +30,7 @@ class PremiumReversion:
         self, cfg: PremiumReversionSettings, funds: tuple[str, ...], sizer: Sizer | None = None
     ) -> None:
         self.cfg = cfg
+        self._c = plain(cfg)  # read for every fund visited (`inavd.domain.plain`)
         self.sizer = sizer or Sizer(SizingSettings())
         self.symbols = frozenset(cfg.symbols or funds)
         self.index = FundIndex(self.symbols.__contains__)
@@ -37,12 +39,12 @@ class PremiumReversion:
         self._entered: dict[str, tuple[tuple[float, ...], Intent | None]] = {}
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
-        if not self.cfg.enabled:
+        if not self._c.enabled:
             return []
         closing = self._near_close(ctx)
         self.index.update(ev.symbols)
         # only a fund deep enough at a discount can enter; held funds may exit (nan compares False)
-        entries = None if closing else ev.premium_bp <= -self.cfg.entry_bp
+        entries = None if closing else ev.premium_bp <= -self._c.entry_bp
         out: list[Intent] = []
         mine = ctx.own(self.name)
         for j in self.index.visit(entries, mine):
@@ -55,11 +57,11 @@ class PremiumReversion:
                         Intent(self.name, sym, 0.0, "flat before close" if closing else "no iNAV")
                     )
                 continue
-            if held == 0.0 and prem <= -self.cfg.entry_bp:
+            if held == 0.0 and prem <= -self._c.entry_bp:
                 intent = self._entry(sym, prem, float(ev.mid[j]), ctx)
                 if intent is not None:
                     out.append(intent)
-            elif held > 0 and prem >= -self.cfg.exit_bp:
+            elif held > 0 and prem >= -self._c.exit_bp:
                 out.append(Intent(self.name, sym, 0.0, f"discount closed ({prem:.1f} bp)"))
         return out
 
@@ -77,9 +79,9 @@ class PremiumReversion:
         return intent
 
     def _enter(self, sym: str, prem: float, mid: float, bid: float, ask: float) -> Intent | None:
-        edge = -prem - self.cfg.exit_bp
+        edge = -prem - self._c.exit_bp
         cost = touch_round_trip_bp(self.sizer, sym, (bid, ask))
-        qty = math.floor(self.cfg.order_notional_usd / mid) if mid > 0 else 0
+        qty = math.floor(self._c.order_notional_usd / mid) if mid > 0 else 0
         if qty <= 0 or not clears_costs(edge, cost):
             return None
         reason = f"discount {prem:.1f} bp: edge {edge:.1f} bp > round trip {cost:.1f} bp"
@@ -92,4 +94,4 @@ class PremiumReversion:
 
     def _spread_ok(self, bid: float, ask: float) -> bool:
         # one symbol's spread, exactly as `QuoteBook.spread_bp` computes it for the whole book
-        return (ask - bid) / ((bid + ask) * 0.5) * 1e4 <= self.cfg.max_spread_bp
+        return (ask - bid) / ((bid + ask) * 0.5) * 1e4 <= self._c.max_spread_bp

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from inavd.domain.events import InavEvaluated
 from inavd.domain.instruments import Fund, Universe
 from inavd.domain.intents import Intent
+from inavd.domain.plain import plain
 from inavd.signals._common import BenchmarkVols, default_inverse
 from inavd.signals.base import Context
 from inavd.signals.config import VolHedgeSettings
@@ -49,9 +50,12 @@ class _Leg:
 
     bench: str
     fund: Fund
-    cfg: VolHedgeSettings  # the section with the hedge fund's overrides, merged once
+    cfg: VolHedgeSettings  # the section with the hedge fund's overrides, merged once (plain)
     ewma: EwmaVol  # intraday, of the benchmark's mid
     daily: DailyVol | None  # the GARCH forecast (or its fallback)
+    beta_usd: float  # the benchmark's configured beta exposure (cfg.portfolio_beta_usd)
+    # the reason's text between the ratio and σ, formatted once: it never changes
+    reason_mid: str
 
     def sigma(self, vix: float | None) -> float:
         """σ of the benchmark: the intraday EWMA (once warm) blended with the daily forecast."""
@@ -72,6 +76,7 @@ class VolHedge:
         vols: BenchmarkVols | None = None,
     ) -> None:
         self.cfg = cfg
+        self._c = plain(cfg)  # read for every leg at every step (`inavd.domain.plain`)
         self.sizer = sizer
         self.daily = dict(daily or {})
         self.legs: dict[str, Fund] = {}
@@ -82,18 +87,21 @@ class VolHedge:
                 self.legs[bench] = fund
         self.vols = vols or BenchmarkVols()
         self.ewma = {b: self.vols.get(b, cfg.ewma_lambda) for b in self.legs}
-        self._legs = {
-            b: _Leg(b, f, cfg.for_symbol(f.symbol), self.ewma[b], self.daily.get(b))
-            for b, f in self.legs.items()
-        }
+        self._legs = {b: self._leg(b, f) for b, f in self.legs.items()}
         # benchmark → (σ, fund price, holding) of the last decision, and the decision
         self._decided: dict[str, tuple[tuple[float, float, float], Intent | None]] = {}
+
+    def _leg(self, bench: str, fund: Fund) -> _Leg:
+        c = plain(self.cfg.for_symbol(fund.symbol))
+        beta = c.portfolio_beta_usd[bench]
+        mid = f" × {beta:,.0f} USD {bench} (σ "
+        return _Leg(bench, fund, c, self.ewma[bench], self.daily.get(bench), beta, mid)
 
     def sigma(self, bench: str) -> float:
         return self._legs[bench].sigma(self.cfg.vix)
 
     def on_inav(self, ev: InavEvaluated, ctx: Context) -> list[Intent]:
-        if not self.cfg.enabled:
+        if not self._c.enabled:
             return []
         self.vols.update(ctx)
         mine = ctx.own(self.name)
@@ -105,7 +113,7 @@ class VolHedge:
         return out
 
     def _target(self, leg: _Leg, mine: Mapping[str, float], ctx: Context) -> Intent | None:
-        sigma = leg.sigma(self.cfg.vix)
+        sigma = leg.sigma(self._c.vix)
         px = ctx.mid(leg.fund.symbol)
         held = mine.get(leg.fund.symbol, 0.0)
         # the target is decided by σ, the fund's price and the holding: unchanged numbers give
@@ -119,12 +127,11 @@ class VolHedge:
         return intent
 
     def _decide(self, leg: _Leg, sigma: float, px: float, held: float) -> Intent | None:
-        c, fund, bench = leg.cfg, leg.fund, leg.bench
+        c, fund = leg.cfg, leg.fund
         ratio = hedge_ratio(sigma, c)
-        usd = c.portfolio_beta_usd[bench] * ratio
+        usd = leg.beta_usd * ratio
         qty = self.sizer.shares_for_notional(fund.symbol, px, usd / abs(fund.leverage))
         if qty == held or abs(qty - held) <= c.rebalance_band * abs(held):
             return None
-        beta = c.portfolio_beta_usd[bench]
-        reason = f"hedge {ratio:.2f} × {beta:,.0f} USD {bench} (σ {sigma:.1%})"
-        return Intent(self.name, fund.symbol, qty, reason)
+        # "hedge 0.50 × 50,000 USD SPY (σ 16.0%)"
+        return Intent(self.name, fund.symbol, qty, f"hedge {ratio:.2f}{leg.reason_mid}{sigma:.1%})")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+from inavd.domain.plain import plain
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.costs import RoundTrip, VenueRoundTrip
 
@@ -55,6 +56,7 @@ class Sizer:
 
     def __init__(self, cfg: SizingSettings, costs: RoundTrip | None = None) -> None:
         self.cfg = cfg
+        self._c = plain(cfg)  # the fields read for every entry sized (`inavd.domain.plain`)
         self.costs: RoundTrip = costs or VenueRoundTrip()
         self._fractional = frozenset(cfg.fractional_symbols)
         self._clip_usd = cfg.capital_usd * cfg.cap_fraction  # the capped clip a round trip prices
@@ -77,7 +79,7 @@ class Sizer:
     ) -> float:
         """Notional for a return `edge` and `variance` of the traded instrument; the cap and floor
         are on its benchmark exposure, so they shrink by |leverage|."""
-        c, lev = self.cfg, abs(leverage) or 1.0
+        c, lev = self._c, abs(leverage) or 1.0
         cap, floor = c.cap_fraction / lev, c.floor_fraction / lev
         f = kelly_fraction(edge, variance, c.kelly_fraction, cap, floor)
         return c.capital_usd * f * vol_multiplier(realised_vol, c.vol_target, c.max_vol_multiplier)
@@ -99,10 +101,10 @@ class Sizer:
         vol = None if realised_vol is None else realised_vol * lev
         notional = self.notional(edge_bp * 1e-4, sd * sd, vol, lev)
         return to_shares(
-            notional, price, symbol in self._fractional, self.cfg.min_order_notional_usd
+            notional, price, symbol in self._fractional, self._c.min_order_notional_usd
         )
 
     def shares_for_notional(self, symbol: str, price: float, notional_usd: float) -> float:
         return to_shares(
-            notional_usd, price, symbol in self._fractional, self.cfg.min_order_notional_usd
+            notional_usd, price, symbol in self._fractional, self._c.min_order_notional_usd
         )
