@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 from tests.kit.crash import abandon
 
 from inavd.errors import JournalError, JournalWriteFailed
@@ -143,9 +144,12 @@ def test_reopen_applies_what_a_crash_left_and_skips_what_sqlite_has(tmp_path: Pa
     assert [seq for seq, _ in redo.scan(j.redo_path).records] == [1, 2, 3]
     abandon(j)  # kill -9: frames 2 and 3 never reached SQLite
     assert _in_sqlite(path) == [1, 2]
-    j = Journal(path)
+    with capture_logs() as logs:
+        j = Journal(path)
     try:
         assert j.redo_recovered == 2 and j.redo_torn == 0
+        said = [e for e in logs if e["event"].startswith("journal redo log: commits applied")]
+        assert [e["commits"] for e in said] == [2]  # the operator is told
         assert _in_sqlite(path) == [1, 2, 3, 4]  # frame 1 not applied twice
         assert j.applied_seq() == 3
         assert j.redo_path.stat().st_size == 0  # emptied once applied

@@ -329,6 +329,9 @@ class Journal:
         if found.torn:
             log.warning("journal redo log: torn last frame dropped", path=str(self.redo_path),
                         bytes=found.torn_bytes)  # fmt: skip
+        if todo:  # the last stop was not clean: say what was carried over
+            log.info("journal redo log: commits applied after an unclean stop",
+                     path=str(self.redo_path), commits=len(todo))  # fmt: skip
         return last
 
     def applied_seq(self) -> int:
