@@ -34,10 +34,8 @@ def touch_round_trip_bp(
     """`round_trip_bp` at a touch the caller has read already (one read for every use)."""
     if quote is None:
         return sizer.round_trip_bp(symbol, math.nan, math.nan, close_exit)
-    bid, ask = quote
     # the mid as `Context.mid` computes it, the half spread in bp of the mid
-    mid, half = (bid + ask) * 0.5, (ask - bid) / (ask + bid) * 1e4
-    return sizer.round_trip_bp(symbol, mid, half, close_exit)
+    return sizer.touch_round_trip_bp(symbol, quote[0], quote[1], close_exit)
 
 
 def clears_costs(edge_bp: float, cost_bp: float) -> bool:
@@ -125,7 +123,22 @@ class BenchmarkVols:
             return
         self._updated = ctx
         now = ctx.now_ns
+        book = ctx.book
+        index, bid, ask = book.index, book.bid, book.ask
         for bench, vols in self._by_bench.items():
-            px = ctx.mid(bench)
+            i = index.get(bench)
+            if i is None:
+                continue  # no mid (`Context.mid` is nan): no estimate moves
+            px = (bid.item(i) + ask.item(i)) * 0.5  # `Context.mid`
+            if not px > 0:
+                continue
             for v in vols:
-                v.update(now, px)
+                # `EwmaVol.update`, inlined with the same arithmetic (every estimate, every step)
+                last_ns = v.last_ns
+                if last_ns is not None and now > last_ns:
+                    dt = (now - last_ns) * 1e-9
+                    r = math.log(px / v.last_px)
+                    x = r * r / dt
+                    v.var_per_s = x if v.n == 0 else v.lam * v.var_per_s + v.rest * x
+                    v.n += 1
+                v.last_ns, v.last_px = now, px

@@ -175,9 +175,17 @@ class PremiumArb:
 
     def _round_trip(self, fund: Fund, quote: Touch | None, bench: Touch | None) -> float:
         """`round_trip` at the two legs' touches (read once by the caller)."""
-        cost = touch_round_trip_bp(self.sizer, fund.symbol, quote)
+        sizer = self.sizer
+        if quote is None:
+            cost = touch_round_trip_bp(sizer, fund.symbol, quote)
+        else:
+            cost = sizer.touch_round_trip_bp(fund.symbol, quote[0], quote[1])
         if self._c.hedge:
-            cost += abs(fund.leverage) * touch_round_trip_bp(self.sizer, fund.benchmark, bench)
+            if bench is None:
+                cost += abs(fund.leverage) * touch_round_trip_bp(sizer, fund.benchmark, bench)
+            else:
+                leg = sizer.touch_round_trip_bp(fund.benchmark, bench[0], bench[1])
+                cost += abs(fund.leverage) * leg
         return cost
 
     def _hedge_legs(self, ctx: Context, now: list[Intent]) -> list[Intent]:

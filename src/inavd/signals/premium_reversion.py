@@ -17,7 +17,7 @@ from inavd.domain.intents import Intent
 from inavd.domain.plain import plain
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex, clears_costs, touch_round_trip_bp
+from inavd.signals._common import FundIndex, clears_costs
 from inavd.signals.base import Context
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.kelly import Sizer
@@ -80,7 +80,7 @@ class PremiumReversion:
 
     def _enter(self, sym: str, prem: float, mid: float, bid: float, ask: float) -> Intent | None:
         edge = -prem - self._c.exit_bp
-        cost = touch_round_trip_bp(self.sizer, sym, (bid, ask))
+        cost = self.sizer.touch_round_trip_bp(sym, bid, ask)
         qty = math.floor(self._c.order_notional_usd / mid) if mid > 0 else 0
         if qty <= 0 or not clears_costs(edge, cost):
             return None
