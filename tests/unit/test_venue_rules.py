@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass, replace
 from itertools import count
 
+import msgspec
 import pytest
 from msgspec.structs import replace as changed
 from tests.kit import strategy as k
@@ -69,7 +70,7 @@ def test_fractional_quantities_only_on_market_day_orders_and_never_short() -> No
         "SPY is not fractionable at the venue",
     )
     # whole shares are not fractional, whatever the order type
-    assert g.fractional(check(lim, req=replace(lim, qty=3.0)), CFG) is None
+    assert g.fractional(check(lim, req=msgspec.structs.replace(lim, qty=3.0)), CFG) is None
 
 
 def test_extended_hours_take_only_limit_day_orders() -> None:
@@ -82,7 +83,7 @@ def test_extended_hours_take_only_limit_day_orders() -> None:
     assert g.session(market, CFG) == ("session", "outside regular hours")
     limit = req(order_type=OrderType.LIMIT, limit_price=270.0)
     assert g.session(check(limit, in_session=False), ext) is None
-    gtc = replace(limit, time_in_force=TimeInForce.GTC)
+    gtc = msgspec.structs.replace(limit, time_in_force=TimeInForce.GTC)
     assert g.extended_hours(check(gtc, in_session=False), ext) is not None
     # closing-auction orders queue for the close; in regular hours anything goes
     assert (
@@ -285,7 +286,7 @@ def test_signals_turn_a_short_the_venue_will_not_lend_into_long_exposure() -> No
     policy = next(s for s in signals if isinstance(s, ShortAware)).policy
     short = Intent("premarb", "SPY", -10.0, "hedge")
     assert not policy.needs_translation(short)  # lent: the gates let it through
-    assert policy.needs_translation(replace(short, symbol="QQQ"))  # hard to borrow
+    assert policy.needs_translation(msgspec.structs.replace(short, symbol="QQQ"))  # hard to borrow
     config_only = build_signals(settings, k.universe())  # no broker: the config's list
     policy = next(s for s in config_only if isinstance(s, ShortAware)).policy
-    assert not policy.needs_translation(replace(short, symbol="QQQ"))
+    assert not policy.needs_translation(msgspec.structs.replace(short, symbol="QQQ"))
