@@ -4,7 +4,8 @@ Targets (issues 3, 14): median ≤ 50 µs for 20 funds; the gate pipeline on one
 Scenarios: steady (positions match the targets), busy (the same unfilled orders re-gated on an
 unchanged state) and moving (the busy orders, with every quote and the iNAV moved before each
 step, so nothing judged or decided before can be reused: the cost of real work).
-Run: .venv/bin/python -m bench.bench_decision  (`--signals`: each signal's share of the moving step)
+Run: .venv/bin/python -m bench.bench_decision  (`--signals`: each signal's share of the moving step;
+`--gates`: the gates' share of it)
 """
 
 from __future__ import annotations
@@ -136,7 +137,11 @@ def inav_event(engine: InavEngine, u: Universe, ts: int) -> InavEvaluated:
     )
 
 
-def run(scenario: str) -> tuple[int, float, float, float, float]:
+def run(
+    scenario: str, gate_times: list[int] | None = None
+) -> tuple[int, float, float, float, float]:
+    """(orders per step, step median, one order afresh median and p99, remembered median), all µs.
+    With `gate_times`, the time spent in the gates of each step is appended to it."""
     busy = scenario != "steady"
     u, book, engine, now = setup(busy)
     s = session_for(DAY)
@@ -164,16 +169,23 @@ def run(scenario: str) -> tuple[int, float, float, float, float]:
     def step() -> int:
         positions = pos.expected_positions(book.index)
         ctx = Context(now, s, book, positions)
-        n = 0
+        n = gated = 0
         for sig in signals:
             for it in sig.on_inav(ev, ctx):
                 delta = it.target_qty - positions.get(it.symbol, 0.0)
                 if abs(delta) < 1:
                     continue
                 req = OrderRequest("c", it.symbol, Side.BUY if delta > 0 else Side.SELL, abs(delta))
-                gates(req)
+                if gate_times is None:
+                    gates(req)
+                else:
+                    t = time.perf_counter_ns()
+                    gates(req)
+                    gated += time.perf_counter_ns() - t
                 gates.sent.clear()  # the bench never fills: keep the rate gate out of the way
                 n += 1
+        if gate_times is not None:
+            gate_times.append(gated)
         return n
 
     if not busy:
@@ -254,6 +266,14 @@ def per_signal(steps: int = 3000) -> dict[str, float]:
 def main() -> None:
     print(f"machine: {platform.machine()} cpus={os.cpu_count()} {platform.platform()}")
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}; 20 funds, 6 signals")
+    if "--gates" in sys.argv[1:]:
+        gate_times: list[int] = []
+        orders, step_med, *_ = run("moving", gate_times)
+        med = statistics.median(gate_times[1:]) / 1e3  # the first entry is the untimed first step
+        print(f"moving scenario, {orders} orders per step, the gates timed around each order:")
+        print(f"  gates per step: median {med:.1f} µs ({med / orders:.2f} µs an order);"
+              f" the step with the timers: median {step_med:.1f} µs")
+        return
     if "--signals" in sys.argv[1:]:
         print("moving scenario, each signal timed on its own (3,000 steps, medians):")
         for name, med in per_signal().items():

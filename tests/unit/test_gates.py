@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace as changed
 from tests.kit import strategy as k
 
 from inavd.bus import Bus
@@ -48,7 +48,7 @@ def check(r: OrderRequest | None = None, **kw: object) -> OrderCheck:
         is_fund=True,
         beta=-1.0,
     )
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return changed(base, **kw)
 
 
 def test_a_normal_order_passes_every_gate() -> None:

@@ -8,7 +8,9 @@ import math
 from dataclasses import dataclass, replace
 from itertools import count
 
+import msgspec
 import pytest
+from msgspec.structs import replace as changed
 from tests.kit import strategy as k
 
 from inavd.brokers.alpaca.rules import account_rules_from_json, assets_for
@@ -34,17 +36,17 @@ def req(side: Side = Side.BUY, qty: float = 100, symbol: str = "SPY", **kw: obje
 
 def check(r: OrderRequest, **kw: object) -> OrderCheck:
     base = OrderCheck(r, 0, bid=269.99, ask=270.01, bid_size=500, ask_size=500)
-    return replace(base, **kw)  # type: ignore[arg-type]
+    return changed(base, **kw)
 
 
 # ---------------------------------------------------------------------- gates, worked cases
 def test_hard_to_borrow_short_is_refused_even_when_enabled_and_shortable() -> None:
     short = check(req(Side.SELL, 100), short_enabled=True, venue_shortable=True)
     assert g.short_sale(short, CFG) is None
-    htb = replace(short, easy_to_borrow=False)
+    htb = changed(short, easy_to_borrow=False)
     assert g.short_sale(htb, CFG) == ("hard_to_borrow", "SPY is hard to borrow: never shorted")
     # selling a long down to flat borrows nothing: hard to borrow does not matter
-    assert g.short_sale(replace(htb, position=100, settled_position=100), CFG) is None
+    assert g.short_sale(changed(htb, position=100, settled_position=100), CFG) is None
 
 
 def test_fractional_quantities_only_on_market_day_orders_and_never_short() -> None:
@@ -62,13 +64,13 @@ def test_fractional_quantities_only_on_market_day_orders_and_never_short() -> No
         "fractional",
         "fractional 2.5 shares of SPY cannot be sold short",
     )
-    assert g.fractional(replace(sell, position=3, settled_position=3), CFG) is None
+    assert g.fractional(changed(sell, position=3, settled_position=3), CFG) is None
     assert g.fractional(check(req(qty=2.5), fractionable=False), CFG) == (
         "fractional",
         "SPY is not fractionable at the venue",
     )
     # whole shares are not fractional, whatever the order type
-    assert g.fractional(check(lim, req=replace(lim, qty=3.0)), CFG) is None
+    assert g.fractional(check(lim, req=msgspec.structs.replace(lim, qty=3.0)), CFG) is None
 
 
 def test_extended_hours_take_only_limit_day_orders() -> None:
@@ -81,7 +83,7 @@ def test_extended_hours_take_only_limit_day_orders() -> None:
     assert g.session(market, CFG) == ("session", "outside regular hours")
     limit = req(order_type=OrderType.LIMIT, limit_price=270.0)
     assert g.session(check(limit, in_session=False), ext) is None
-    gtc = replace(limit, time_in_force=TimeInForce.GTC)
+    gtc = msgspec.structs.replace(limit, time_in_force=TimeInForce.GTC)
     assert g.extended_hours(check(gtc, in_session=False), ext) is not None
     # closing-auction orders queue for the close; in regular hours anything goes
     assert (
@@ -92,17 +94,17 @@ def test_extended_hours_take_only_limit_day_orders() -> None:
 
 def test_pattern_day_trader_fourth_day_trade_below_25k() -> None:
     sell = check(req(Side.SELL, 10), position=10, day_trade=True, pdt_equity_usd=24_000.0)
-    assert g.pattern_day_trader(replace(sell, day_trades=2), CFG) is None  # the 3rd: allowed
-    assert g.pattern_day_trader(replace(sell, day_trades=3), CFG) == (
+    assert g.pattern_day_trader(changed(sell, day_trades=2), CFG) is None  # the 3rd: allowed
+    assert g.pattern_day_trader(changed(sell, day_trades=3), CFG) == (
         "pattern_day_trader",
         "3 day trades in 5 sessions, equity 24,000 < 25,000 USD",
     )
     # 25,000 USD at the prior close: the rule does not apply
-    assert g.pattern_day_trader(replace(sell, day_trades=3, pdt_equity_usd=25_000.0), CFG) is None
+    assert g.pattern_day_trader(changed(sell, day_trades=3, pdt_equity_usd=25_000.0), CFG) is None
     # not a day trade (shares held overnight), or no rule at the venue (nan)
-    assert g.pattern_day_trader(replace(sell, day_trades=9, day_trade=False), CFG) is None
-    assert g.pattern_day_trader(replace(sell, day_trades=9, pdt_equity_usd=math.nan), CFG) is None
-    flagged = replace(sell, pdt_flagged=True)
+    assert g.pattern_day_trader(changed(sell, day_trades=9, day_trade=False), CFG) is None
+    assert g.pattern_day_trader(changed(sell, day_trades=9, pdt_equity_usd=math.nan), CFG) is None
+    flagged = changed(sell, pdt_flagged=True)
     assert g.pattern_day_trader(flagged, CFG) == (
         "pattern_day_trader",
         "flagged day trader, equity 24,000 < 25,000 USD",
@@ -284,7 +286,7 @@ def test_signals_turn_a_short_the_venue_will_not_lend_into_long_exposure() -> No
     policy = next(s for s in signals if isinstance(s, ShortAware)).policy
     short = Intent("premarb", "SPY", -10.0, "hedge")
     assert not policy.needs_translation(short)  # lent: the gates let it through
-    assert policy.needs_translation(replace(short, symbol="QQQ"))  # hard to borrow
+    assert policy.needs_translation(msgspec.structs.replace(short, symbol="QQQ"))  # hard to borrow
     config_only = build_signals(settings, k.universe())  # no broker: the config's list
     policy = next(s for s in config_only if isinstance(s, ShortAware)).policy
-    assert not policy.needs_translation(replace(short, symbol="QQQ"))
+    assert not policy.needs_translation(msgspec.structs.replace(short, symbol="QQQ"))

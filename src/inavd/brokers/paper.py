@@ -18,8 +18,10 @@ default) the venue lives in memory and dies with the process.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from inavd.book.quote_book import QuoteBook
 from inavd.brokers.base import Account, FillListener, OrderListener
@@ -141,7 +143,7 @@ class PaperBroker:
         if old is None or old.status.is_terminal:
             raise OrderRejected(f"order is not replaceable: {client_order_id}")
         self._finish(client_order_id, OrderStatus.REPLACED)
-        req = replace(
+        req = msgspec.structs.replace(
             old.request, client_order_id=new_client_order_id, qty=qty, limit_price=limit_price
         )
         return await self.submit(req)
@@ -272,7 +274,9 @@ class PaperBroker:
         avg = ((o.avg_fill_price or 0.0) * o.filled_qty + px * qty) / filled
         done = filled >= o.request.qty - 1e-9
         status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
-        o = replace(o, filled_qty=filled, avg_fill_price=avg, status=status, updated_ns=now_ns)
+        o = msgspec.structs.replace(
+            o, filled_qty=filled, avg_fill_price=avg, status=status, updated_ns=now_ns
+        )
         self.orders[coid] = o
         self._exec_seq += 1
         fill = Fill(

@@ -7,10 +7,10 @@ broker does.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 
 from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, OrderType, Side, TimeInForce
@@ -49,7 +49,7 @@ class PaperStore:
         self.db.execute("BEGIN")
         self.db.execute(
             "INSERT INTO fills (exec_id, body) VALUES (?,?)",
-            (fill.execution_id, orjson.dumps(asdict(fill)).decode()),
+            (fill.execution_id, _json(fill).decode()),
         )
         self._put(order)
         self.db.execute("COMMIT")
@@ -58,7 +58,7 @@ class PaperStore:
         self.db.execute(
             "INSERT INTO orders (coid, n, body) VALUES (?, (SELECT count(*) FROM orders), ?)"
             " ON CONFLICT(coid) DO UPDATE SET body=excluded.body",
-            (o.client_order_id, orjson.dumps(asdict(o))),
+            (o.client_order_id, _json(o)),
         )
 
     def load_orders(self) -> dict[str, Order]:
@@ -107,6 +107,11 @@ class LazyOrders(dict[str, Order]):
 
     def __len__(self) -> int:
         return super().__len__() + len(self._raw)
+
+
+def _json(record: Order | Fill) -> bytes:
+    """The record as a JSON object of its fields in order (an order's request nested as one)."""
+    return orjson.dumps(record, default=msgspec.structs.asdict)
 
 
 def _decode_order(body: str | bytes) -> Order:

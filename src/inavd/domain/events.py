@@ -1,10 +1,14 @@
-"""Immutable events carried by the in-process bus. Arrays inside events are read-only copies."""
+"""Immutable events carried by the in-process bus. Arrays inside events are read-only copies.
+
+Events are frozen `msgspec.Struct`s like the orders they carry (`domain/orders.py`): several of
+them are built for every order and fill.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -31,13 +35,11 @@ class TradingState(StrEnum):
     HALTED = "halted"  # nothing new passes; cancels do
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(msgspec.Struct, frozen=True):
     ts_ns: int
 
 
-@dataclass(frozen=True, slots=True)
-class InavEvaluated(Event):
+class InavEvaluated(Event, frozen=True):
     """One evaluation of every fund's iNAV (arrays aligned with `symbols`)."""
 
     symbols: tuple[str, ...]
@@ -46,49 +48,42 @@ class InavEvaluated(Event):
     premium_bp: F64
     benchmark_move: F64  # fraction since the benchmark's prior close
     flow_usd: F64  # estimated closing rebalance trade, + = buy benchmark exposure
-    flow_by_benchmark: dict[str, float] = field(default_factory=dict)
+    flow_by_benchmark: dict[str, float] = msgspec.field(default_factory=dict)
     seq: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class OrderSubmitted(Event):
+class OrderSubmitted(Event, frozen=True):
     request: OrderRequest
 
 
-@dataclass(frozen=True, slots=True)
-class OrderUpdated(Event):
+class OrderUpdated(Event, frozen=True):
     order: Order
 
 
-@dataclass(frozen=True, slots=True)
-class OrderFilled(Event):
+class OrderFilled(Event, frozen=True):
     fill: Fill
     position_qty: float  # signed position after the fill
 
 
-@dataclass(frozen=True, slots=True)
-class SignalEmitted(Event):
+class SignalEmitted(Event, frozen=True):
     strategy: str
     symbol: str
     target_qty: float
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class OrderDenied(Event):
+class OrderDenied(Event, frozen=True):
     gate: str
     reason: str
     request: OrderRequest
 
 
-@dataclass(frozen=True, slots=True)
-class TradingStateChanged(Event):
+class TradingStateChanged(Event, frozen=True):
     state: TradingState
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class SessionClosed(Event):
+class SessionClosed(Event, frozen=True):
     """The regular session ended (simulated or live); closing prices are final."""
 
-    closing_mid: dict[str, float] = field(default_factory=dict)
+    closing_mid: dict[str, float] = msgspec.field(default_factory=dict)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from inavd.domain.orders import OrderType, TimeInForce
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
+class Intent(msgspec.Struct, frozen=True):
     strategy: str
     symbol: str
     target_qty: float  # signed shares wanted after execution

@@ -1,9 +1,16 @@
-"""Orders, fills and the broker lifecycle vocabulary (mirrors Alpaca's order statuses)."""
+"""Orders, fills and the broker lifecycle vocabulary (mirrors Alpaca's order statuses).
+
+The records are frozen `msgspec.Struct`s: immutable, hashable and compared by value like a frozen
+dataclass, but built several times faster (a frozen dataclass's `__init__` pays one
+`object.__setattr__` per field), which counts on the order path. Copy with a change through
+`msgspec.structs.replace`; `msgspec.structs.asdict` gives the fields in order.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import StrEnum
+
+import msgspec
 
 
 class Side(StrEnum):
@@ -63,8 +70,7 @@ TERMINAL_STATUSES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class OrderRequest:
+class OrderRequest(msgspec.Struct, frozen=True):
     """What the daemon asks the broker for. Quantities in shares, prices in USD."""
 
     client_order_id: str
@@ -82,8 +88,7 @@ class OrderRequest:
         return self.side.sign * self.qty
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
+class Order(msgspec.Struct, frozen=True):
     """The broker's view of an order at one moment."""
 
     request: OrderRequest
@@ -108,13 +113,12 @@ class Order:
         return max(self.request.qty - self.filled_qty, 0.0)
 
     def with_status(self, status: OrderStatus, ts_ns: int, reason: str = "") -> Order:
-        return replace(
+        return msgspec.structs.replace(
             self, status=status, updated_ns=ts_ns, reject_reason=reason or self.reject_reason
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
+class Fill(msgspec.Struct, frozen=True):
     ts_ns: int
     client_order_id: str
     broker_order_id: str
@@ -134,8 +138,7 @@ class Fill:
         return self.qty * self.price
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(msgspec.Struct, frozen=True):
     symbol: str
     qty: float  # signed shares
     avg_price: float  # USD per share, of the open quantity

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from inavd.domain.events import Event
 
 
-@dataclass(frozen=True, slots=True)
-class ReconciliationDiff(Event):
+class ReconciliationDiff(Event, frozen=True):
     """A difference between the journal and the broker found (and repaired) by reconciliation."""
 
     kind: str  # unknown_order | order_state | missing_fill | lost_order | position

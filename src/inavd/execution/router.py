@@ -15,9 +15,10 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
 import structlog
 
 from inavd.brokers.base import Broker
@@ -140,7 +141,9 @@ class OrderRouter:
             )
             return False
         if self.costs is not None and fill.fee_usd == 0.0:  # the venue did not say: estimate
-            fill = replace(fill, fee_usd=self.costs.fill_fees(fill.side, fill.qty, fill.price))
+            fill = msgspec.structs.replace(
+                fill, fee_usd=self.costs.fill_fees(fill.side, fill.qty, fill.price)
+            )
         self._exec_ids.add(fill.execution_id)
         self.holdings.book(fill)
         self.icebergs.on_child_fill(fill)

@@ -8,7 +8,8 @@ borrowing anything. The gates still refuse any sell that would open a short that
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+
+import msgspec
 
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
@@ -49,8 +50,10 @@ class ShortPolicy:
         if not qty > 0:
             return None
         reason = f"{intent.reason} (as {qty:g} {target} instead of short {sym})"
-        return replace(intent, symbol=target, target_qty=qty, reason=reason)
+        return msgspec.structs.replace(intent, symbol=target, target_qty=qty, reason=reason)
 
 
 def flat_instead(intent: Intent) -> Intent:
-    return replace(intent, target_qty=0.0, reason=f"{intent.reason} (short refused: flat)")
+    return msgspec.structs.replace(
+        intent, target_qty=0.0, reason=f"{intent.reason} (short refused: flat)"
+    )

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+import msgspec
 import structlog
 from alpaca.trading.client import TradingClient
 from alpaca.trading.requests import ReplaceOrderRequest
@@ -274,9 +275,7 @@ class AlpacaBroker:
             client_order_id=new_client_order_id,
         )
         if old is not None:
-            from dataclasses import replace as dc_replace
-
-            self._requests[new_client_order_id] = dc_replace(
+            self._requests[new_client_order_id] = msgspec.structs.replace(
                 old, client_order_id=new_client_order_id, qty=qty, limit_price=limit_price
             )
         d: Any = await self._call(self.client.replace_order_by_id, oid, req)
