@@ -178,9 +178,15 @@ class Sizer:
         return 0.0 if qty * price < c.min_order_notional_usd else qty
 
     def shares_for_notional(self, symbol: str, price: float, notional_usd: float) -> float:
-        return to_shares(
-            notional_usd, price, symbol in self._fractional, self._c.min_order_notional_usd
-        )
+        # `to_shares`, inlined (a hedge is sized at every step its volatility moves)
+        if not (price > 0 and notional_usd > 0) or not math.isfinite(notional_usd / price):
+            return 0.0
+        raw = notional_usd / price
+        if symbol in self._fractional:
+            qty = math.floor(raw * 1e6) / 1e6
+        else:
+            qty = float(math.floor(raw + 1e-9))
+        return 0.0 if qty * price < self._c.min_order_notional_usd else qty
 
 
 def _venue_rates(costs: RoundTrip) -> tuple[float, float, float, float, float, float] | None:
