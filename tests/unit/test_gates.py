@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from msgspec.structs import replace as changed
@@ -288,3 +289,82 @@ def test_cached_exposure_follows_fills_working_orders_and_quotes() -> None:
     c = gates.check_for(req())
     assert c.net_usd == pytest.approx(-2600.0)
     assert c.pnl_usd == pytest.approx(100.0)
+
+
+def one_by_one(c: OrderCheck, cfg: RiskSettings) -> g.Denial | None:
+    for gate in g.GATES:
+        denial = gate(c, cfg)
+        if denial is not None:
+            return denial
+    return None
+
+
+def test_the_chained_gates_answer_what_the_gates_answer_one_by_one() -> None:
+    """The pipeline runs the default gates as one function compiled from their code: every
+    gate's denial, a pass, and a denial from a gate inside another (extended hours)."""
+    chained = g.CHAINED
+    assert chained is not None
+    tight = RiskSettings(max_gross_usd=1.0, spread_min_updates=200)
+    cases = [
+        check(),
+        check(state=TradingState.HALTED, state_reason="operator"),
+        check(position=300, state=TradingState.REDUCING),
+        check(req(Side.SELL), position=300, state=TradingState.REDUCING),
+        check(known=False),
+        check(in_session=False),
+        check(req(time_in_force=TimeInForce.CLS), after_moc_cutoff=True),
+        check(req(Side.SELL)),
+        check(req(qty=2.5, order_type=OrderType.LIMIT, limit_price=25.0)),
+        check(req(Side.SELL), day_trade=True, day_trades=3, pdt_equity_usd=20_000.0),
+        check(quote_age_s=11.0),
+        check(inav_age_s=46.0),
+        check(bid=25.02, ask=25.01),
+        check(bid=24.985, ask=25.015),
+        check(ask_size=99),
+        check(req(order_type=OrderType.LIMIT, limit_price=26.0)),
+        check(req(qty=4_000)),
+        check(orders_last_minute=30),
+        check(pnl_usd=-5_000.0),
+    ]
+    answers = [(one_by_one(c, cfg), chained(c, cfg)) for c in cases for cfg in (CFG, tight)]
+    assert all(expected == got for expected, got in answers)
+    assert len({expected for expected, _ in answers}) > 15  # nearly every gate denied once
+    ext = RiskSettings(extended_hours=True)
+    outside = check(in_session=False)
+    denial = chained(outside, ext)
+    assert denial == one_by_one(outside, ext) and denial is not None
+    assert denial[0] == "extended_hours"
+    # a failure inside a gate surfaces as it would from the gate itself
+    with pytest.raises(AttributeError):
+        chained(check(), None)  # type: ignore[arg-type]
+
+
+def test_gates_that_cannot_be_chained_run_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    runs: list[OrderCheck] = []
+
+    def counted(c: OrderCheck, cfg: RiskSettings) -> g.Denial | None:  # a closure
+        runs.append(c)
+        return None
+
+    def elsewhere(c: OrderCheck, cfg: RiskSettings) -> g.Denial | None:  # not a gates function
+        return None
+
+    assert g.chain((*g.GATES, counted)) is None
+    assert g.chain((elsewhere,)) is None
+    assert g.chain((lambda c, cfg: None,)) is None
+    assert g.chain(g.GATES) is not None
+    # a source that no longer compiles to the code the gate runs (the file changed on disk), or
+    # no source at all
+    changed = tmp_path / "gates.py"
+    changed.write_text(Path(g.__file__).read_text().replace("QTY_EPS", "PRICE_EPS"))
+    real = g._functions
+    monkeypatch.setattr(g, "_functions", lambda filename: real(str(changed)))
+    assert g.chain(g.GATES) is None
+    monkeypatch.setattr(g, "_functions", lambda filename: real(str(tmp_path / "missing.py")))
+    assert g.chain(g.GATES) is None
+    monkeypatch.undo()
+    gates, _, _, _ = pipeline(k.at(11, 0))
+    gates.gates = (counted, *g.GATES)
+    assert gates(req()) is None and len(runs) == 1

@@ -27,7 +27,7 @@ from inavd.domain.orders import Order, OrderRequest, Side
 from inavd.domain.plain import plain
 from inavd.domain.units import NS_PER_S
 from inavd.risk.config import RiskSettings
-from inavd.risk.gates import GATES, Denial, Gate, OrderCheck
+from inavd.risk.gates import CHAINED, GATES, Denial, Gate, OrderCheck, chain
 from inavd.risk.state import TradingStateController
 from inavd.risk.venue_rules import DayTrades, VenueRules
 
@@ -92,7 +92,7 @@ class RiskGates:
         self.rules = VenueRules(shortable)  # the broker's rules replace the config's at start
         self.day_trades = DayTrades()
         self._passed: dict[str, tuple[str, float, float]] = {}  # coid → (symbol, delta, position)
-        self.gates = tuple(gates)
+        self.gates = gates
         self.short_enabled = frozenset(cfg.short_symbols)
         self.moc_cutoff_ns = session.moc_cutoff_ns(cfg.moc_cutoff_min) if session else 0
         self.last_inav_ns: int | None = None
@@ -119,6 +119,17 @@ class RiskGates:
         reads for every order that passes, each ≈ 3 × cheaper than from the model)."""
         self._cfg = cfg
         self._limits = plain(cfg)
+
+    @property
+    def gates(self) -> tuple[Gate, ...]:
+        return self._gates
+
+    @gates.setter
+    def gates(self, gates: Sequence[Gate]) -> None:
+        """The gates, run as one function compiled from their code when they can be
+        (`risk.gates.chain`), else one by one."""
+        self._gates = tuple(gates)
+        self._chained = CHAINED if self._gates == GATES else chain(self._gates)
 
     # ------------------------------------------------------------------ the router hook
     def __call__(self, req: OrderRequest) -> Denial | None:
@@ -158,14 +169,18 @@ class RiskGates:
         return denial
 
     def _run(self, check: OrderCheck) -> Denial | None:
-        limits = self._limits
-        for gate in self.gates:
-            denial = gate(check, limits)
-            if denial is not None:
-                if denial[0] == "daily_loss":
-                    self.state.set(TradingState.HALTED, f"daily loss limit: {denial[1]}")
-                return denial
-        return None
+        limits, chained = self._limits, self._chained
+        if chained is not None:
+            denial = chained(check, limits)
+        else:
+            denial = None
+            for gate in self._gates:
+                denial = gate(check, limits)
+                if denial is not None:
+                    break
+        if denial is not None and denial[0] == "daily_loss":
+            self.state.set(TradingState.HALTED, f"daily loss limit: {denial[1]}")
+        return denial
 
     def _decisions_for(self, snap: _Snapshot, olm: int) -> dict[_Key, Denial | None]:
         """The decisions taken on exactly this state at this clock reading (emptied when
