@@ -15,7 +15,7 @@ from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings, Settings
-from inavd.signals import _common
+from inavd.signals import _common, base
 from inavd.signals._common import BenchmarkVols
 from inavd.signals.base import Context, Signal
 from inavd.signals.config import (
@@ -199,3 +199,27 @@ def test_few_funds_are_tested_one_by_one_as_the_arrays_test_them(
     monkeypatch.setattr(_common, "SMALL", 0)  # every signal tests the whole arrays
     assert walk() == one_by_one
     assert {i.strategy for i in one_by_one} == {"premarb", "premrev"}
+
+
+@pytest.mark.parametrize("list_book", [512, 0])
+def test_the_contexts_quotes_are_the_books_read_once(
+    list_book: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lists for a small book, the arrays' views for a large one: the same Python floats."""
+    monkeypatch.setattr(base, "LIST_BOOK", list_book)
+    u = k.universe()
+    t = k.at(11, 0)
+    b = k.book(u, {"SPY": (269.99, 270.02), "SH": (24.99, 25.02), "SSO": (80.01, 80.05)}, t)
+    ctx = k.context(b, t)
+    bids, asks = ctx.quotes
+    assert ctx.quotes is ctx.quotes  # once per context
+    for sym, i in b.index.items():
+        bid, ask = b.bid.item(i), b.ask.item(i)
+        assert type(bids[i]) is float and type(asks[i]) is float
+        assert same_bits(bids[i], bid) or (math.isnan(bids[i]) and math.isnan(bid))
+        assert same_bits(asks[i], ask) or (math.isnan(asks[i]) and math.isnan(ask))
+        got = ctx.touch(sym)
+        assert (got is not None and got == (bids[i], asks[i])) or math.isnan(bid)
+        mid = float(b.mid[i])
+        assert same_bits(ctx.mid(sym), mid) or (math.isnan(mid) and math.isnan(ctx.mid(sym)))
+    assert ctx.touch("XYZ") is None and math.isnan(ctx.mid("XYZ"))

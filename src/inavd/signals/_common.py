@@ -25,7 +25,7 @@ def touch(book: QuoteBook, symbol: str) -> Touch | None:
 
 def round_trip_bp(sizer: Sizer, ctx: Context, symbol: str, close_exit: bool = False) -> float:
     """The estimated round trip of one clip of `symbol` at the current quote (bp)."""
-    return touch_round_trip_bp(sizer, symbol, touch(ctx.book, symbol), close_exit)
+    return touch_round_trip_bp(sizer, symbol, ctx.touch(symbol), close_exit)
 
 
 def touch_round_trip_bp(
@@ -137,13 +137,13 @@ class BenchmarkVols:
             return
         self._updated = ctx
         now = ctx.now_ns
-        book = ctx.book
-        index, bid, ask = book.index, book.bid, book.ask
+        index = ctx.book.index
+        bids, asks = ctx.quotes
         for bench, vols in self._by_bench.items():
             i = index.get(bench)
             if i is None:
                 continue  # no mid (`Context.mid` is nan): no estimate moves
-            px = (bid.item(i) + ask.item(i)) * 0.5  # `Context.mid`
+            px = (bids[i] + asks[i]) * 0.5  # `Context.mid`
             if not px > 0:
                 continue
             for v in vols:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from inavd.book.quote_book import QuoteBook
 from inavd.calendar import Session
@@ -14,6 +14,11 @@ from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
 
 MIN_NS = 60 * NS_PER_S
+# a book of at most this many symbols is read into two lists once per step (≈ 0.25 µs each for
+# 24 symbols, then ≈ 20 ns a read instead of ≈ 45 ns for `.item`); a larger one row by row
+LIST_BOOK = 512
+
+Quotes = tuple[Sequence[float], Sequence[float]]  # bids and asks by the book's index
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,37 @@ class Context:
             return -math.inf
         return (self.session.close_ns - self.now_ns) / MIN_NS
 
+    @property
+    def quotes(self) -> Quotes:
+        """The book's bids and asks as Python floats, by the book's index, read once per step for
+        every signal (the book does not move during a step): lists for a book of at most
+        `LIST_BOOK` symbols, else views that read one double per row asked."""
+        quotes: Quotes | None = self.__dict__.get("_quotes")
+        if quotes is None:
+            b = self.book
+            if len(b.symbols) <= LIST_BOOK:
+                quotes = (b.bid.tolist(), b.ask.tolist())
+            else:  # the arrays' `memoryview`s (`.data`): a row reads a Python float, as `.item`
+                quotes = cast(Quotes, (b.bid.data, b.ask.data))
+            self.__dict__["_quotes"] = quotes
+        return quotes
+
+    def touch(self, symbol: str) -> tuple[float, float] | None:
+        """(bid, ask) of `symbol`, None for a symbol the book does not know."""
+        i = self.book.index.get(symbol)
+        if i is None:
+            return None
+        bids, asks = self.quotes
+        return bids[i], asks[i]
+
     def mid(self, symbol: str) -> float:
         """The book's mid of `symbol` (nan for a symbol the book does not know)."""
-        b = self.book
-        i = b.index.get(symbol)
+        i = self.book.index.get(symbol)
         if i is None:
             return math.nan
-        # `.item` reads a Python float (the sum of two doubles is the same in numpy and in Python)
-        return float(b.bid.item(i) + b.ask.item(i)) * 0.5
+        # Python floats (the sum of two doubles is the same in numpy and in Python)
+        bids, asks = self.quotes
+        return (bids[i] + asks[i]) * 0.5
 
     def own(self, strategy: str) -> Mapping[str, float]:
         """The non-zero positions `strategy` holds: the ones its targets move."""

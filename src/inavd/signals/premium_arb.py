@@ -28,7 +28,6 @@ from inavd.signals._common import (
     FundIndex,
     Touch,
     clears_costs,
-    touch,
     touch_round_trip_bp,
 )
 from inavd.signals.base import Context
@@ -142,10 +141,10 @@ class PremiumArb:
             return Intent(self.name, sym, 0.0, f"premium closed ({p:+.1f} bp)") if closed else None
         if not in_window or not math.isfinite(p) or abs(p) < c.threshold_bp:
             return None
-        b = ctx.book
-        bids, asks, index = b.bid, b.ask, b.index
+        index = ctx.book.index
+        bids, asks = ctx.quotes
         i = index[sym]
-        bid, ask = bids.item(i), asks.item(i)
+        bid, ask = bids[i], asks[i]
         if abs(p) < c.half_spread_mult * ((ask - bid) / (ask + bid) * 1e4):  # half_spread_bp
             return None
         # an entry is decided by the premium, the two legs' quotes, the benchmark's volatility
@@ -153,7 +152,7 @@ class PremiumArb:
         fund = self.funds[sym]
         vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
         k = index.get(fund.benchmark)
-        bench = None if k is None else (bids.item(k), asks.item(k))  # `touch`
+        bench = None if k is None else (bids[k], asks[k])  # `ctx.touch`
         shortable = p > 0 and self.can_short(sym)
         inputs = (p, mid, bid, ask, bench, vol, shortable)
         last = self._entered.get(sym)
@@ -191,7 +190,7 @@ class PremiumArb:
     def round_trip(self, ctx: Context, sym: str) -> float:
         """The fund's round trip, plus the hedge's: |L| × the benchmark's, per fund notional."""
         fund = self.funds[sym]
-        return self._round_trip(fund, touch(ctx.book, sym), touch(ctx.book, fund.benchmark))
+        return self._round_trip(fund, ctx.touch(sym), ctx.touch(fund.benchmark))
 
     def _round_trip(self, fund: Fund, quote: Touch | None, bench: Touch | None) -> float:
         """`round_trip` at the two legs' touches (read once by the caller)."""

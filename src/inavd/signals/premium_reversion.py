@@ -75,8 +75,9 @@ class PremiumReversion:
     def _entry(self, sym: str, prem: float, mid: float, ctx: Context) -> Intent | None:
         """An entry is decided by the discount, the mid and the fund's quote (spread, round
         trip): on the same numbers it is the same decision, so it is not worked out again."""
-        b, i = ctx.book, ctx.book.index[sym]
-        bid, ask = b.bid.item(i), b.ask.item(i)  # one read of the touch for every use below
+        i = ctx.book.index[sym]
+        bids, asks = ctx.quotes
+        bid, ask = bids[i], asks[i]  # one read of the touch for every use below
         inputs = (prem, mid, bid, ask)
         last = self._entered.get(sym)
         if last is not None and last[0] == inputs:
