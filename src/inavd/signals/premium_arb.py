@@ -27,7 +27,6 @@ from inavd.signals._common import (
     BenchmarkVols,
     FundIndex,
     Touch,
-    clears_costs,
     touch_round_trip_bp,
 )
 from inavd.signals.base import Context
@@ -178,7 +177,7 @@ class PremiumArb:
         """The entry, once the venue has lent the fund for a premium's short."""
         sym = fund.symbol
         edge, cost = abs(p) - c.exit_bp, self._round_trip(fund, quote, bench)
-        if not clears_costs(edge, cost):
+        if not edge > cost:  # `clears_costs`
             return None
         qty = self.sizer.shares(sym, mid, edge - cost, c.stdev_bp, vol, fund.leverage)
         if qty <= 0:

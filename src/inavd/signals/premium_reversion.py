@@ -17,7 +17,7 @@ from inavd.domain.intents import Intent
 from inavd.domain.plain import plain
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex, clears_costs
+from inavd.signals._common import FundIndex
 from inavd.signals.base import Context
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.kelly import Sizer
@@ -82,7 +82,9 @@ class PremiumReversion:
         last = self._entered.get(sym)
         if last is not None and last[0] == inputs:
             return last[1]
-        intent = self._enter(sym, prem, mid, bid, ask) if self._spread_ok(bid, ask) else None
+        # one symbol's spread, exactly as `QuoteBook.spread_bp` computes it for the whole book
+        spread_ok = (ask - bid) / ((bid + ask) * 0.5) * 1e4 <= self._c.max_spread_bp
+        intent = self._enter(sym, prem, mid, bid, ask) if spread_ok else None
         self._entered[sym] = (inputs, intent)
         return intent
 
@@ -90,7 +92,7 @@ class PremiumReversion:
         edge = -prem - self._c.exit_bp
         cost = self.sizer.touch_round_trip_bp(sym, bid, ask)
         qty = math.floor(self._c.order_notional_usd / mid) if mid > 0 else 0
-        if qty <= 0 or not clears_costs(edge, cost):
+        if qty <= 0 or not edge > cost:  # `clears_costs`
             return None
         reason = f"discount {prem:.1f} bp: edge {edge:.1f} bp > round trip {cost:.1f} bp"
         return Intent(self.name, sym, float(qty), reason)
@@ -99,7 +101,3 @@ class PremiumReversion:
         if ctx.session is None:
             return True
         return ctx.now_ns >= ctx.session.close_ns - self._flat_ns
-
-    def _spread_ok(self, bid: float, ask: float) -> bool:
-        # one symbol's spread, exactly as `QuoteBook.spread_bp` computes it for the whole book
-        return (ask - bid) / ((bid + ask) * 0.5) * 1e4 <= self._c.max_spread_bp

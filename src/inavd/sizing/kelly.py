@@ -101,16 +101,19 @@ class Sizer:
                     bp = math.inf
                 else:  # CostModel.round_trip_usd
                     crossing = qty * spread
-                    slippage = 2 * qty * mid * slippage_bp * 1e-4
+                    if slippage_bp:
+                        crossing += 2 * qty * mid * slippage_bp * 1e-4
+                    # without slippage its term is +0.0 (for any mid below 8e307), and adding it
+                    # changes no total: a −0.0 crossing only meets fees of +0.0 or more
                     commission = (
                         0.0 if per_share <= 0 and minimum <= 0 else max(qty * per_share, minimum)
                     )
-                    sec = qty * mid * sec_rate / 1e6
+                    sec = notional * sec_rate / 1e6  # qty · mid · rate / 1e6, in that order
                     sec = math.ceil(sec * 100 - 1e-9) / 100 if sec > 0 else 0.0
                     taf = min(qty * taf_rate, taf_max)
                     taf = math.ceil(taf * 100 - 1e-9) / 100 if taf > 0 else 0.0
                     sale = sec + taf + commission
-                    usd = crossing + slippage + (commission + sale)
+                    usd = crossing + (commission + sale)
                     bp = usd / notional * 1e4
                 if close_exit:
                     bp -= half + slippage_bp
