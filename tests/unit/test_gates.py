@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from msgspec.structs import replace as changed
@@ -338,7 +339,9 @@ def test_the_chained_gates_answer_what_the_gates_answer_one_by_one() -> None:
         chained(check(), None)  # type: ignore[arg-type]
 
 
-def test_gates_that_cannot_be_chained_run_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gates_that_cannot_be_chained_run_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     runs: list[OrderCheck] = []
 
     def counted(c: OrderCheck, cfg: RiskSettings) -> g.Denial | None:  # a closure
@@ -352,11 +355,14 @@ def test_gates_that_cannot_be_chained_run_one_by_one(monkeypatch: pytest.MonkeyP
     assert g.chain((elsewhere,)) is None
     assert g.chain((lambda c, cfg: None,)) is None
     assert g.chain(g.GATES) is not None
-    # a source that no longer compiles to the code the gate runs (the file changed on disk)
-    real = g.inspect.getsource
-    monkeypatch.setattr(g.inspect, "getsource", lambda f: real(f).replace("QTY_EPS", "PRICE_EPS"))
+    # a source that no longer compiles to the code the gate runs (the file changed on disk), or
+    # no source at all
+    changed = tmp_path / "gates.py"
+    changed.write_text(Path(g.__file__).read_text().replace("QTY_EPS", "PRICE_EPS"))
+    real = g._functions
+    monkeypatch.setattr(g, "_functions", lambda filename: real(str(changed)))
     assert g.chain(g.GATES) is None
-    monkeypatch.setattr(g.inspect, "getsource", lambda f: (_ for _ in ()).throw(OSError("gone")))
+    monkeypatch.setattr(g, "_functions", lambda filename: real(str(tmp_path / "missing.py")))
     assert g.chain(g.GATES) is None
     monkeypatch.undo()
     gates, _, _, _ = pipeline(k.at(11, 0))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import inspect
-import textwrap
 import types
 from collections.abc import Callable, Sequence
 
@@ -319,8 +318,13 @@ def chain(gates: Sequence[Gate]) -> Gate | None:
     reassigned, or a source that no longer compiles to the function's own code (the file
     changed on disk): the caller then runs the gates one by one."""
     blocks: list[ast.stmt] = []
+    defs: dict[int, ast.FunctionDef] | None = None
     for n, gate in enumerate(gates):
-        body = _gate_body(gate, f"_{n}_")
+        if not isinstance(gate, types.FunctionType) or gate.__globals__ is not globals():
+            return None
+        if defs is None:  # this module's functions by first line, parsed once
+            defs = _functions(gate.__code__.co_filename)
+        body = _gate_body(gate, defs.get(gate.__code__.co_firstlineno), f"_{n}_")
         if body is None:
             return None
         blocks.append(ast.While(ast.Constant(True), [*body, ast.Break()], []))
@@ -334,22 +338,27 @@ def chain(gates: Sequence[Gate]) -> Gate | None:
     return chained
 
 
-def _gate_body(gate: Gate, prefix: str) -> list[ast.stmt] | None:
-    """The statements of `gate` over the chained function's names, or None (see `chain`)."""
-    if not isinstance(gate, types.FunctionType) or gate.__globals__ is not globals():
-        return None
+def _functions(filename: str) -> dict[int, ast.FunctionDef]:
+    """The module-level functions of a source file by their first line ({} without a source)."""
+    try:
+        with open(filename, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), filename)
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    return {node.lineno: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+def _gate_body(
+    gate: types.FunctionType, fn: ast.FunctionDef | None, prefix: str
+) -> list[ast.stmt] | None:
+    """The statements of `gate` (defined by `fn`) over the chained function's names, or None."""
     code = gate.__code__
     star = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
-    if (gate.__closure__ or gate.__defaults__ or gate.__kwdefaults__ or code.co_argcount != 2
+    if (fn is None or fn.name != gate.__name__ or fn.decorator_list or gate.__closure__
+            or gate.__defaults__ or gate.__kwdefaults__ or code.co_argcount != 2
             or code.co_kwonlyargcount or code.co_flags & star):  # fmt: skip
         return None
-    try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(gate)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    ast.increment_lineno(tree, code.co_firstlineno - 1)
-    fn = tree.body[0]
-    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list or not _same_code(tree, code):
+    if not _same_code(fn, code):
         return None
     nodes = [node for stmt in fn.body for node in ast.walk(stmt)]
     if any(isinstance(node, _UNCHAINABLE) for node in nodes):
@@ -401,9 +410,9 @@ def _ending_blocks(body: list[ast.stmt]) -> list[ast.stmt]:
     return out
 
 
-def _same_code(tree: ast.Module, code: types.CodeType) -> bool:
+def _same_code(fn: ast.FunctionDef, code: types.CodeType) -> bool:
     """Whether the source compiles to the code the gate runs (the file may have changed)."""
-    compiled = compile(tree, code.co_filename, "exec")
+    compiled = compile(ast.Module([fn], []), code.co_filename, "exec")
     own = [c for c in compiled.co_consts if isinstance(c, types.CodeType)]
     return len(own) == 1 and all(
         getattr(own[0], a) == getattr(code, a)
