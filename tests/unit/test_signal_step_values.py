@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 import struct
 
+import pytest
 from tests.kit import strategy as k
 
 from inavd.domain.instruments import Universe
 from inavd.domain.intents import Intent
 from inavd.domain.units import NS_PER_S
-from inavd.settings import Settings
+from inavd.settings import PremiumReversionSettings, Settings
+from inavd.signals import _common
 from inavd.signals._common import BenchmarkVols
 from inavd.signals.base import Context, Signal
 from inavd.signals.config import (
@@ -26,6 +28,7 @@ from inavd.signals.decay_monitor import DecayMonitor
 from inavd.signals.factory import build_signals
 from inavd.signals.moc_flow import MocFlow
 from inavd.signals.premium_arb import PremiumArb
+from inavd.signals.premium_reversion import PremiumReversion
 from inavd.signals.vol_hedge import VolHedge
 from inavd.signals.volatility import EwmaVol
 from inavd.sizing import Sizer, SizingSettings
@@ -161,3 +164,38 @@ def test_moc_flow_enters_in_a_benchmarks_own_wider_window() -> None:
     (exit_,) = step(k.at(15, 35, 15))
     assert (exit_.symbol, exit_.target_qty) == ("QQQ", 0.0)
     assert step(k.at(15, 36)) == []
+
+
+def test_few_funds_are_tested_one_by_one_as_the_arrays_test_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Premium arbitrage and premium reversion find their candidates fund by fund when they have
+    few funds: the same entries and exits as the whole-array tests they stand for."""
+    u = k.universe()
+
+    def walk() -> list[Intent]:
+        sizer = Sizer(SizingSettings())
+        arb = PremiumArb(PremiumArbSettings(enabled=True, symbols=["SDS", "SSO"]), u, sizer)
+        rev = PremiumReversion(PremiumReversionSettings(), ("SH", "PSQ"), sizer)
+        decided: list[Intent] = []
+        for n in range(40):
+            t = k.at(15, 20) + n * 15 * NS_PER_S
+            quotes = {"SPY": spy_at(n), "SDS": (49.99, 50.01), "SSO": (79.98, 80.02)}
+            quotes |= {"SH": (24.99, 25.01), "PSQ": (19.99, 20.01)}
+            b = k.book(u, quotes, t)
+            prem = {
+                "SDS": -12.0 if n % 3 else math.nan,
+                "SSO": 9.0 if n % 4 == 1 else -1.0,
+                "SH": -15.0 + n % 7,
+                "PSQ": -30.0 if n % 5 else 0.0,
+            }
+            ev = k.event(u, t, {"SDS": 50.0, "SSO": 80.0, "SH": 25.0, "PSQ": 20.0}, prem)
+            held = {"SDS": 100.0, "SH": 50.0} if n % 6 > 2 else {}
+            for sig in (arb, rev):
+                decided += sig.on_inav(ev, k.context(b, t, held))
+        return decided
+
+    one_by_one = walk()
+    monkeypatch.setattr(_common, "SMALL", 0)  # every signal tests the whole arrays
+    assert walk() == one_by_one
+    assert {i.strategy for i in one_by_one} == {"premarb", "premrev"}

@@ -78,12 +78,13 @@ class PremiumArb:
             self._per_fund(ev.symbols)
         out: list[Intent] = []
         mine = ctx.own(self.name)
-        for j in self.index.visit(self._entries(ev, left), mine):
+        premium, mids = ev.premium_bp, ev.mid
+        for j in self.index.with_held(self._found(ev, left), mine):
             sym = ev.symbols[j]
             c = self._cfg_of[sym]
             in_window = c.window_end_min < left <= c.window_start_min
             held = mine.get(sym, 0.0)
-            p, mid = float(ev.premium_bp[j]), float(ev.mid[j])
+            p, mid = premium.item(j), mids.item(j)
             intent = self._decide(sym, c, held, p, mid, in_window, ctx)
             if intent is not None:
                 out.append(intent)
@@ -109,6 +110,19 @@ class PremiumArb:
             return np.abs(ev.premium_bp) >= c.threshold_bp
         return (self._end < left) & (left <= self._start) & (np.abs(ev.premium_bp) >= self._thr)
 
+    def _found(self, ev: InavEvaluated, left: float) -> list[int]:
+        """Our funds among `_entries`, in event order (with few funds and one window, tested
+        fund by fund: the same comparisons without the numpy calls)."""
+        index = self.index
+        if self._uniform and index.small:
+            c = self._c
+            if not c.window_end_min < left <= c.window_start_min:
+                return []
+            premium, thr = ev.premium_bp, c.threshold_bp
+            return [j for j in index.order if abs(premium.item(j)) >= thr]
+        entries = self._entries(ev, left)
+        return [] if entries is None else (entries & index.mask).nonzero()[0].tolist()
+
     def _decide(
         self,
         sym: str,
@@ -128,20 +142,27 @@ class PremiumArb:
             return Intent(self.name, sym, 0.0, f"premium closed ({p:+.1f} bp)") if closed else None
         if not in_window or not math.isfinite(p) or abs(p) < c.threshold_bp:
             return None
-        b, i = ctx.book, ctx.book.index[sym]
-        bid, ask = b.bid.item(i), b.ask.item(i)
+        b = ctx.book
+        bids, asks, index = b.bid, b.ask, b.index
+        i = index[sym]
+        bid, ask = bids.item(i), asks.item(i)
         if abs(p) < c.half_spread_mult * ((ask - bid) / (ask + bid) * 1e4):  # half_spread_bp
             return None
         # an entry is decided by the premium, the two legs' quotes, the benchmark's volatility
         # and the venue's word on a short: on the same numbers it is the same decision
         fund = self.funds[sym]
         vol = self.vol[fund.benchmark].warm(WARM_SAMPLES)
-        bench = touch(b, fund.benchmark)
-        inputs = (p, mid, bid, ask, bench, vol, p > 0 and self.can_short(sym))
+        k = index.get(fund.benchmark)
+        bench = None if k is None else (bids.item(k), asks.item(k))  # `touch`
+        shortable = p > 0 and self.can_short(sym)
+        inputs = (p, mid, bid, ask, bench, vol, shortable)
         last = self._entered.get(sym)
         if last is not None and last[0] == inputs:
             return last[1]
-        intent = self._enter(fund, c, p, mid, vol, (bid, ask), bench)
+        if p > 0 and not shortable:
+            intent = None  # no short, no entry (and no hedge)
+        else:
+            intent = self._enter(fund, c, p, mid, vol, (bid, ask), bench)
         self._entered[sym] = (inputs, intent)
         return intent
 
@@ -155,9 +176,8 @@ class PremiumArb:
         quote: Touch,
         bench: Touch | None,
     ) -> Intent | None:
+        """The entry, once the venue has lent the fund for a premium's short."""
         sym = fund.symbol
-        if p > 0 and not self.can_short(sym):
-            return None
         edge, cost = abs(p) - c.exit_bp, self._round_trip(fund, quote, bench)
         if not clears_costs(edge, cost):
             return None
@@ -175,9 +195,17 @@ class PremiumArb:
 
     def _round_trip(self, fund: Fund, quote: Touch | None, bench: Touch | None) -> float:
         """`round_trip` at the two legs' touches (read once by the caller)."""
-        cost = touch_round_trip_bp(self.sizer, fund.symbol, quote)
+        sizer = self.sizer
+        if quote is None:
+            cost = touch_round_trip_bp(sizer, fund.symbol, quote)
+        else:
+            cost = sizer.touch_round_trip_bp(fund.symbol, quote[0], quote[1])
         if self._c.hedge:
-            cost += abs(fund.leverage) * touch_round_trip_bp(self.sizer, fund.benchmark, bench)
+            if bench is None:
+                cost += abs(fund.leverage) * touch_round_trip_bp(sizer, fund.benchmark, bench)
+            else:
+                leg = sizer.touch_round_trip_bp(fund.benchmark, bench[0], bench[1])
+                cost += abs(fund.leverage) * leg
         return cost
 
     def _hedge_legs(self, ctx: Context, now: list[Intent]) -> list[Intent]:

@@ -17,7 +17,7 @@ from inavd.domain.intents import Intent
 from inavd.domain.plain import plain
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex, clears_costs, touch_round_trip_bp
+from inavd.signals._common import FundIndex, clears_costs
 from inavd.signals.base import Context
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.kelly import Sizer
@@ -42,15 +42,22 @@ class PremiumReversion:
         if not self._c.enabled:
             return []
         closing = self._near_close(ctx)
-        self.index.update(ev.symbols)
+        index = self.index
+        index.update(ev.symbols)
         # only a fund deep enough at a discount can enter; held funds may exit (nan compares False)
-        entries = None if closing else ev.premium_bp <= -self._c.entry_bp
-        out: list[Intent] = []
+        premium, entry = ev.premium_bp, -self._c.entry_bp
         mine = ctx.own(self.name)
-        for j in self.index.visit(entries, mine):
+        if closing:
+            visit = index.with_held([], mine)
+        elif index.small:  # the same test, fund by fund
+            visit = index.with_held([j for j in index.order if premium.item(j) <= entry], mine)
+        else:
+            visit = index.visit(premium <= entry, mine)
+        out: list[Intent] = []
+        for j in visit:
             sym = ev.symbols[j]
             held = mine.get(sym, 0.0)
-            prem = float(ev.premium_bp[j])
+            prem = premium.item(j)
             if closing or not math.isfinite(prem):
                 if held != 0.0:
                     out.append(
@@ -58,7 +65,7 @@ class PremiumReversion:
                     )
                 continue
             if held == 0.0 and prem <= -self._c.entry_bp:
-                intent = self._entry(sym, prem, float(ev.mid[j]), ctx)
+                intent = self._entry(sym, prem, ev.mid.item(j), ctx)
                 if intent is not None:
                     out.append(intent)
             elif held > 0 and prem >= -self._c.exit_bp:
@@ -80,7 +87,7 @@ class PremiumReversion:
 
     def _enter(self, sym: str, prem: float, mid: float, bid: float, ask: float) -> Intent | None:
         edge = -prem - self._c.exit_bp
-        cost = touch_round_trip_bp(self.sizer, sym, (bid, ask))
+        cost = self.sizer.touch_round_trip_bp(sym, bid, ask)
         qty = math.floor(self._c.order_notional_usd / mid) if mid > 0 else 0
         if qty <= 0 or not clears_costs(edge, cost):
             return None

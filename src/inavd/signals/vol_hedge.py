@@ -113,7 +113,9 @@ class VolHedge:
         return out
 
     def _target(self, leg: _Leg, mine: Mapping[str, float], ctx: Context) -> Intent | None:
-        sigma = leg.sigma(self._c.vix)
+        e, d = leg.ewma, leg.daily  # `leg.sigma`, without its call
+        intraday = e.annual if e.n >= WARM_SAMPLES else math.nan
+        sigma = blended_vol(intraday, d.annual if d else math.nan, self._c.vix)
         px = ctx.mid(leg.fund.symbol)
         held = mine.get(leg.fund.symbol, 0.0)
         # the target is decided by σ, the fund's price and the holding: unchanged numbers give
@@ -128,7 +130,11 @@ class VolHedge:
 
     def _decide(self, leg: _Leg, sigma: float, px: float, held: float) -> Intent | None:
         c, fund = leg.cfg, leg.fund
-        ratio = hedge_ratio(sigma, c)
+        # `hedge_ratio`, inlined (σ moves at every step, and so the target is worked out again)
+        if not math.isfinite(sigma):
+            ratio = c.base_ratio
+        else:
+            ratio = min(max(c.base_ratio * sigma / c.target_vol, c.min_ratio), c.max_ratio)
         usd = leg.beta_usd * ratio
         qty = self.sizer.shares_for_notional(fund.symbol, px, usd / abs(fund.leverage))
         if qty == held or abs(qty - held) <= c.rebalance_band * abs(held):

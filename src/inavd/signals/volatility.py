@@ -32,22 +32,32 @@ MAX_PERSISTENCE = 1.0 - 1e-6
 class EwmaVol:
     """EWMA of squared log returns per second of elapsed time (robust to uneven sampling)."""
 
+    __slots__ = ("lam", "last_ns", "last_px", "n", "rest", "var_per_s")
+
     def __init__(self, lam: float) -> None:
         self.lam = lam
+        self.rest = 1 - lam  # the new return's weight, as `update` computed it every time
         self.var_per_s = 0.0
         self.n = 0
-        self.last: tuple[int, float] | None = None  # (ns, price)
+        self.last_ns: int | None = None  # the last price's time and value (None before one)
+        self.last_px = math.nan
+
+    @property
+    def last(self) -> tuple[int, float] | None:
+        """(ns, price) of the last price taken, None before the first."""
+        return None if self.last_ns is None else (self.last_ns, self.last_px)
 
     def update(self, ts_ns: int, price: float) -> None:
         if not price > 0:
             return
-        if self.last is not None and ts_ns > self.last[0]:
-            dt = (ts_ns - self.last[0]) * 1e-9
-            r = math.log(price / self.last[1])
+        last_ns = self.last_ns
+        if last_ns is not None and ts_ns > last_ns:
+            dt = (ts_ns - last_ns) * 1e-9
+            r = math.log(price / self.last_px)
             x = r * r / dt
-            self.var_per_s = x if self.n == 0 else self.lam * self.var_per_s + (1 - self.lam) * x
+            self.var_per_s = x if self.n == 0 else self.lam * self.var_per_s + self.rest * x
             self.n += 1
-        self.last = (ts_ns, price)
+        self.last_ns, self.last_px = ts_ns, price
 
     @property
     def annual(self) -> float:
