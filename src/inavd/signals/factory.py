@@ -55,7 +55,7 @@ class ShortAware:
         for i in intents:
             if not self.policy.needs_translation(i):
                 out.append(i)
-                sub = self.substitute.pop(i.symbol, None)
+                sub = self.substitute.pop(i.symbol, None) if self.substitute else None
                 if sub is not None:  # the short is no longer wanted: unwind what stood in for it
                     out.append(
                         Intent(i.strategy, sub, 0.0, i.reason, i.order_type, i.time_in_force, None)

@@ -212,6 +212,8 @@ class PremiumArb:
         a fund order that a gate denied is never hedged, and a hedge a gate denied is asked for
         again; an exit (which the gates let through) takes its hedge with it at once."""
         mine = ctx.own(self.name)
+        if not mine:  # nothing held: no exposure, no hedge held, every target 0 and held
+            return []
         held = dict(mine)
         for i in now:
             if i.symbol in self.funds and abs(i.target_qty) < abs(held.get(i.symbol, 0.0)):
