@@ -14,7 +14,7 @@ from tests.kit import strategy as k
 from inavd.bus import Bus
 from inavd.clock import SimClock
 from inavd.domain.events import TradingState
-from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side
+from inavd.domain.orders import Fill, Order, OrderRequest, OrderStatus, Side, TimeInForce
 from inavd.domain.units import NS_PER_S
 from inavd.risk.config import RiskSettings
 from inavd.risk.gates import GATES, Denial, OrderCheck
@@ -205,6 +205,23 @@ def test_a_limit_change_is_applied_to_the_next_order() -> None:
     assert r.gates(buy()) == ("max_order_notional", "2,501 USD > 1,000")
     r.gates.cfg = RiskSettings()
     assert r.gates(buy()) is None
+
+
+def test_new_limits_bring_their_short_list_and_auction_cutoff() -> None:
+    r = rig()
+    short = OrderRequest("s1", "SPY", Side.SELL, 10)
+    assert remembered(r, short) == ("short_sale", "short sales of SPY are not enabled")
+    r.gates.cfg = RiskSettings(short_symbols=["SPY"])
+    assert r.gates(short) is None
+    r.gates.sent.clear()
+    # 15:52 ET: after the default cutoff (close − 10 min), before one of close − 5 min
+    r.clock.advance_to(k.at(15, 52))
+    r.gates.state.bus.publish(k.event(k.universe(), r.clock.now_ns(), {"SH": 25.0}))
+    quote(r, "SH", 24.99, 25.01)
+    moc = OrderRequest("m1", "SH", Side.BUY, 10, time_in_force=TimeInForce.CLS)
+    assert r.gates(moc) == ("moc_cutoff", "closing-auction order after close − 10 min")
+    r.gates.cfg = RiskSettings(moc_cutoff_min=5)
+    assert r.gates(moc) is None
 
 
 def test_the_venue_rules_are_part_of_the_state() -> None:

@@ -80,11 +80,11 @@ class RiskGates:
         shortable: Callable[[str], bool],
         gates: Sequence[Gate] = GATES,
     ) -> None:
-        self.cfg = cfg  # and `_limits`, the gates' copy of it
+        self.session = session  # before the limits: the closing-auction cutoff is read off it
+        self.cfg = cfg  # and `_limits`, the gates' copy of it, the short list and the cutoff
         self.book = book
         self.positions = positions
         self.clock = clock
-        self.session = session
         self.state = state
         self.beta = dict(beta)
         self.funds = funds
@@ -93,8 +93,6 @@ class RiskGates:
         self.day_trades = DayTrades()
         self._passed: dict[str, tuple[str, float, float]] = {}  # coid → (symbol, delta, position)
         self.gates = gates
-        self.short_enabled = frozenset(cfg.short_symbols)
-        self.moc_cutoff_ns = session.moc_cutoff_ns(cfg.moc_cutoff_min) if session else 0
         self.last_inav_ns: int | None = None
         self.sent: deque[int] = deque()  # submit times (ns) within the last minute
         # the book's mids as a list, rebuilt only when the book has taken new quotes: every order
@@ -116,9 +114,13 @@ class RiskGates:
     @cfg.setter
     def cfg(self, cfg: RiskSettings) -> None:
         """New limits: the gates read them from a plain copy (`inavd.domain.plain`: a dozen
-        reads for every order that passes, each ≈ 3 × cheaper than from the model)."""
+        reads for every order that passes, each ≈ 3 × cheaper than from the model). The
+        symbols that may be sold short and the closing-auction cutoff follow the new limits."""
         self._cfg = cfg
         self._limits = plain(cfg)
+        self.short_enabled = frozenset(cfg.short_symbols)
+        s = self.session
+        self.moc_cutoff_ns = s.moc_cutoff_ns(cfg.moc_cutoff_min) if s is not None else 0
 
     @property
     def gates(self) -> tuple[Gate, ...]:
