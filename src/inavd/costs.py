@@ -47,9 +47,8 @@ class CostModel:
         self.s = s = settings or CostSettings()
         # the rates `round_trip_usd` reads, as one tuple of floats (the settings are frozen):
         # signals ask for a round trip on every entry they consider, and a read of a settings
-        # field costs more than the arithmetic it feeds (`Sizer.touch_round_trip_bp` reads them
-        # too, for the same arithmetic in one call)
-        self.round_trip_rates = (
+        # field costs more than the arithmetic it feeds
+        self._round_trip_rates = (
             s.slippage_bp,
             s.commission_per_share_usd,
             s.commission_min_usd,
@@ -91,7 +90,7 @@ class CostModel:
         no borrow. `symbol` selects per-symbol rates.
         """
         del symbol  # every rate in the estimate is the same for all symbols today
-        slippage_bp, per_share, minimum, sec_rate, taf_rate, taf_max = self.round_trip_rates
+        slippage_bp, per_share, minimum, sec_rate, taf_rate, taf_max = self._round_trip_rates
         crossing = qty * spread  # half a spread in, half out
         slippage = 2 * qty * price * slippage_bp * 1e-4
         # fill_fees(BUY) + fill_fees(SELL), inlined with the same arithmetic, `commission` and

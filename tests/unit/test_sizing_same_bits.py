@@ -1,10 +1,11 @@
-"""The sizer's one-call round trip and sizing give the floats of the functions they stand for.
+"""The sizer's round trip at a touch, kept per symbol, and its sizing give the floats of the
+functions they stand for.
 
-`Sizer.touch_round_trip_bp` works out the venue's estimate (`Sizer.round_trip_bp` →
-`VenueRoundTrip.round_trip_bp` → `CostModel.round_trip_bp` → `round_trip_usd`) in one function and
-keeps each symbol's last value; `Sizer.shares` inlines `notional`, `kelly_fraction`,
-`vol_multiplier` and `to_shares`. Entries compare these numbers with edges and size on them, and
-cached decisions compare their inputs exactly: every value must be the same to the bit.
+`Sizer.touch_round_trip_bp` asks the estimate (`Sizer.round_trip_bp` → the round trip's
+`round_trip_bp`) at the touch's mid and half spread and keeps each symbol's last value;
+`Sizer.shares` is `notional` (`kelly_fraction`, `vol_multiplier`) and `to_shares`. Entries
+compare these numbers with edges and size on them, and cached decisions compare their inputs
+exactly: every value must be the same to the bit.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def test_the_kept_value_follows_the_touch_and_the_exit() -> None:
 
 
 class _Wider(VenueRoundTrip):
-    """A round trip priced differently: the sizer must ask it every time."""
+    """A round trip priced differently: asked once per touch, like the venue's."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -90,12 +91,14 @@ class _Wider(VenueRoundTrip):
         return 2.0 * super().round_trip_bp(symbol, price, qty, half_spread_bp, close_exit)
 
 
-def test_another_round_trip_is_asked_as_before() -> None:
+def test_another_round_trip_is_asked_once_per_touch() -> None:
     costs = _Wider()
     sizer = Sizer(SizingSettings(), costs)
     want = chain(sizer, "SH", 24.99, 25.01, False)
     assert same_bits(sizer.touch_round_trip_bp("SH", 24.99, 25.01), want)
-    sizer.touch_round_trip_bp("SH", 24.99, 25.01)
+    assert same_bits(sizer.touch_round_trip_bp("SH", 24.99, 25.01), want)
+    assert costs.asked == 2  # the chain's, then the touch's first: the second is kept
+    sizer.touch_round_trip_bp("SH", 24.98, 25.01)
     assert costs.asked == 3
 
 

@@ -147,12 +147,4 @@ class BenchmarkVols:
             if not px > 0:
                 continue
             for v in vols:
-                # `EwmaVol.update`, inlined with the same arithmetic (every estimate, every step)
-                last_ns = v.last_ns
-                if last_ns is not None and now > last_ns:
-                    dt = (now - last_ns) * 1e-9
-                    r = math.log(px / v.last_px)
-                    x = r * r / dt
-                    v.var_per_s = x if v.n == 0 else v.lam * v.var_per_s + v.rest * x
-                    v.n += 1
-                v.last_ns, v.last_px = now, px
+                v.update(now, px)

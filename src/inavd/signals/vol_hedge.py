@@ -20,7 +20,7 @@ from inavd.domain.plain import plain
 from inavd.signals._common import BenchmarkVols, default_inverse
 from inavd.signals.base import Context
 from inavd.signals.config import VolHedgeSettings
-from inavd.signals.volatility import YEAR_TRADING_S, DailyVol, EwmaVol
+from inavd.signals.volatility import DailyVol, EwmaVol
 from inavd.sizing.kelly import Sizer
 
 WARM_SAMPLES = 20
@@ -56,8 +56,6 @@ class _Leg:
     beta_usd: float  # the benchmark's configured beta exposure (cfg.portfolio_beta_usd)
     # the reason's text between the ratio and σ, formatted once: it never changes
     reason_mid: str
-    daily_vol: float  # the daily forecast's annual σ (nan without one): fixed for the day
-    has_daily: bool  # a usable daily σ (`blended_vol`'s test, done once)
 
     def sigma(self, vix: float | None) -> float:
         """σ of the benchmark: the intraday EWMA (once warm) blended with the daily forecast."""
@@ -97,10 +95,7 @@ class VolHedge:
         c = plain(self.cfg.for_symbol(fund.symbol))
         beta = c.portfolio_beta_usd[bench]
         mid = f" × {beta:,.0f} USD {bench} (σ "
-        d = self.daily.get(bench)
-        daily = d.annual if d else math.nan
-        has_daily = math.isfinite(daily) and daily > 0
-        return _Leg(bench, fund, c, self.ewma[bench], d, beta, mid, daily, has_daily)
+        return _Leg(bench, fund, c, self.ewma[bench], self.daily.get(bench), beta, mid)
 
     def sigma(self, bench: str) -> float:
         return self._legs[bench].sigma(self.cfg.vix)
@@ -111,30 +106,12 @@ class VolHedge:
         self.vols.update(ctx)
         mine = ctx.own(self.name)
         out: list[Intent] = []
-        index = ctx.book.index
-        bids, asks = ctx.quotes
         vix = self._c.vix
         decided = self._decided
         for leg in self._legs.values():
-            # `_target` with `leg.sigma` (`blended_vol`) and `ctx.mid` inlined: every leg's σ
-            # moves at every step, so this runs four times a step
-            e = leg.ewma
-            n = e.n
-            if n >= WARM_SAMPLES:  # `e.annual`
-                intraday = math.sqrt(e.var_per_s * YEAR_TRADING_S) if n else math.nan
-                has_intraday = math.isfinite(intraday) and intraday > 0
-            else:
-                intraday, has_intraday = math.nan, False
-            if has_intraday and leg.has_daily:
-                sigma = (intraday + leg.daily_vol) / 2
-            else:
-                sigma = intraday if has_intraday else leg.daily_vol if leg.has_daily else math.nan
-            if vix is not None:
-                sigma = vix / 100.0 if math.isnan(sigma) else 0.5 * (sigma + vix / 100.0)
+            sigma = leg.sigma(vix)  # it moves at every step: four legs a step
             sym = leg.fund.symbol
-            i = index.get(sym)
-            px = math.nan if i is None else (bids[i] + asks[i]) * 0.5
-            held = mine.get(sym, 0.0)
+            px, held = ctx.mid(sym), mine.get(sym, 0.0)
             # the target is decided by σ, the fund's price and the holding: unchanged numbers
             # give the same decision, so it is not sized and its reason not formatted again
             inputs = (sigma, px, held)
@@ -150,11 +127,7 @@ class VolHedge:
 
     def _decide(self, leg: _Leg, sigma: float, px: float, held: float) -> Intent | None:
         c, fund = leg.cfg, leg.fund
-        # `hedge_ratio`, inlined (σ moves at every step, and so the target is worked out again)
-        if not math.isfinite(sigma):
-            ratio = c.base_ratio
-        else:
-            ratio = min(max(c.base_ratio * sigma / c.target_vol, c.min_ratio), c.max_ratio)
+        ratio = hedge_ratio(sigma, c)
         usd = leg.beta_usd * ratio
         qty = self.sizer.shares_for_notional(fund.symbol, px, usd / abs(fund.leverage))
         if qty == held or abs(qty - held) <= c.rebalance_band * abs(held):

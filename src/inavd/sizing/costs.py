@@ -22,7 +22,8 @@ class RoundTrip(Protocol):
     def round_trip_bp(
         self, symbol: str, price: float, qty: float, half_spread_bp: float, close_exit: bool = False
     ) -> float:
-        """Cost of buying and selling `qty` at `price` (bp of qty·price); nan without a price."""
+        """Cost of buying and selling `qty` at `price` (bp of qty·price); nan without a price.
+        A function of its arguments alone: the sizer keeps the last value of each touch."""
         ...
 
 

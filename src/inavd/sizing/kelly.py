@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 
-from inavd.costs import CostModel
 from inavd.domain.plain import plain
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.costs import RoundTrip, VenueRoundTrip
@@ -61,9 +60,6 @@ class Sizer:
         self.costs: RoundTrip = costs or VenueRoundTrip()
         self._fractional = frozenset(cfg.fractional_symbols)
         self._clip_usd = cfg.capital_usd * cfg.cap_fraction  # the capped clip a round trip prices
-        # the venue's round-trip rates when the estimate is the venue's own arithmetic (the usual
-        # case): `touch_round_trip_bp` then works it out in one call, not five
-        self._rates = _venue_rates(self.costs)
         # symbol → (bid, ask, bp) of the last round trip priced (one dict per exit kind): the
         # estimate is a function of the touch alone, and several funds share a benchmark leg
         self._last_rt: dict[str, tuple[float, float, float]] = {}
@@ -72,51 +68,16 @@ class Sizer:
     def touch_round_trip_bp(
         self, symbol: str, bid: float, ask: float, close_exit: bool = False
     ) -> float:
-        """`round_trip_bp` at a touch: the mid and half spread (bp of the mid) of (bid, ask).
-
-        The same floats as `round_trip_bp(symbol, (bid + ask) * 0.5, (ask − bid) / (ask + bid)
-        · 1e4, close_exit)` through the venue's `round_trip_bp` and `CostModel.round_trip_bp`:
-        the same operations in the same order, in one function; and the last value of each
-        symbol is kept while its touch is unchanged."""
-        rates = self._rates
-        if rates is None:
-            mid, half = (bid + ask) * 0.5, (ask - bid) / (ask + bid) * 1e4
-            return self.round_trip_bp(symbol, mid, half, close_exit)
+        """`round_trip_bp` at a touch: the mid and half spread (bp of the mid) of (bid, ask). The
+        last value of each symbol is kept while its touch is unchanged: the estimate is a function
+        of the touch alone, several funds share a benchmark leg, and an unchanged quote is asked
+        again at every step."""
         memo = self._last_rt_close if close_exit else self._last_rt
         last = memo.get(symbol)
         if last is not None and last[0] == bid and last[1] == ask:  # a nan touch never is
             return last[2]
         mid, half = (bid + ask) * 0.5, (ask - bid) / (ask + bid) * 1e4
-        if not mid > 0:  # Sizer.round_trip_bp
-            bp = math.nan
-        else:
-            qty = max(math.floor(self._clip_usd / mid), 1.0)
-            if not (qty > 0 and math.isfinite(half)):  # VenueRoundTrip.round_trip_bp
-                bp = math.nan
-            else:
-                slippage_bp, per_share, minimum, sec_rate, taf_rate, taf_max = rates
-                spread = 2.0 * half * 1e-4 * mid
-                notional = qty * mid  # CostModel.round_trip_bp
-                if not notional > 0:
-                    bp = math.inf
-                else:  # CostModel.round_trip_usd
-                    crossing = qty * spread
-                    if slippage_bp:
-                        crossing += 2 * qty * mid * slippage_bp * 1e-4
-                    # without slippage its term is +0.0 (for any mid below 8e307), and adding it
-                    # changes no total: a −0.0 crossing only meets fees of +0.0 or more
-                    commission = (
-                        0.0 if per_share <= 0 and minimum <= 0 else max(qty * per_share, minimum)
-                    )
-                    sec = notional * sec_rate / 1e6  # qty · mid · rate / 1e6, in that order
-                    sec = math.ceil(sec * 100 - 1e-9) / 100 if sec > 0 else 0.0
-                    taf = min(qty * taf_rate, taf_max)
-                    taf = math.ceil(taf * 100 - 1e-9) / 100 if taf > 0 else 0.0
-                    sale = sec + taf + commission
-                    usd = crossing + (commission + sale)
-                    bp = usd / notional * 1e4
-                if close_exit:
-                    bp -= half + slippage_bp
+        bp = self.round_trip_bp(symbol, mid, half, close_exit)
         memo[symbol] = (bid, ask, bp)
         return bp
 
@@ -155,46 +116,15 @@ class Sizer:
         """Unsigned shares for a trade with the given net edge (bp of the fund's notional) and the
         benchmark's per-trade standard deviation (bp) and realised volatility, in a fund of
         daily leverage `leverage` (1 for the benchmark itself)."""
-        # `notional`, `kelly_fraction`, `vol_multiplier` and `to_shares` inlined with the same
-        # arithmetic in the same order (an entry is sized at every step its inputs move)
-        c, lev = self._c, abs(leverage) or 1.0
+        lev = abs(leverage) or 1.0
         sd = stdev_bp * 1e-4 * lev
-        edge, variance = edge_bp * 1e-4, sd * sd
-        if not (edge > 0 and variance > 0) or not math.isfinite(edge / variance):
-            return 0.0  # no Kelly fraction: a notional of 0
-        cap, floor = c.cap_fraction / lev, c.floor_fraction / lev
-        f = min(max(c.kelly_fraction * edge / variance, floor), cap)
-        target = c.vol_target
-        if target <= 0 or realised_vol is None:
-            mult = 1.0
-        else:
-            vol = realised_vol * lev
-            mult = min(target / vol, c.max_vol_multiplier) if vol > 0 else 1.0
-        notional = c.capital_usd * f * mult
-        if not (price > 0 and notional > 0) or not math.isfinite(notional / price):
-            return 0.0
-        raw = notional / price
-        if symbol in self._fractional:
-            qty = math.floor(raw * 1e6) / 1e6
-        else:
-            qty = float(math.floor(raw + 1e-9))
-        return 0.0 if qty * price < c.min_order_notional_usd else qty
+        vol = None if realised_vol is None else realised_vol * lev
+        notional = self.notional(edge_bp * 1e-4, sd * sd, vol, lev)
+        return to_shares(
+            notional, price, symbol in self._fractional, self._c.min_order_notional_usd
+        )
 
     def shares_for_notional(self, symbol: str, price: float, notional_usd: float) -> float:
-        # `to_shares`, inlined (a hedge is sized at every step its volatility moves)
-        if not (price > 0 and notional_usd > 0) or not math.isfinite(notional_usd / price):
-            return 0.0
-        raw = notional_usd / price
-        if symbol in self._fractional:
-            qty = math.floor(raw * 1e6) / 1e6
-        else:
-            qty = float(math.floor(raw + 1e-9))
-        return 0.0 if qty * price < self._c.min_order_notional_usd else qty
-
-
-def _venue_rates(costs: RoundTrip) -> tuple[float, float, float, float, float, float] | None:
-    """The rates of `CostModel.round_trip_usd` when `costs` is the venue's estimate as written
-    (not a subclass that prices differently), else None."""
-    if type(costs) is not VenueRoundTrip or type(costs.model) is not CostModel:
-        return None
-    return costs.model.round_trip_rates
+        return to_shares(
+            notional_usd, price, symbol in self._fractional, self._c.min_order_notional_usd
+        )
