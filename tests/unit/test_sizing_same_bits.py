@@ -46,7 +46,7 @@ def chain(sizer: Sizer, symbol: str, bid: float, ask: float, close_exit: bool) -
     spread=st.floats(0.0, 0.5, allow_nan=False),
     close_exit=st.booleans(),
 )
-def test_the_one_call_round_trip_is_the_chains_to_the_bit(
+def test_the_kept_round_trip_is_the_chains_to_the_bit(
     costs: CostSettings, capital: float, mid: float, spread: float, close_exit: bool
 ) -> None:
     sizer = Sizer(SizingSettings(capital_usd=capital), VenueRoundTrip(CostModel(costs)))

@@ -27,6 +27,7 @@ from inavd.signals._common import (
     BenchmarkVols,
     FundIndex,
     Touch,
+    clears_costs,
     touch_round_trip_bp,
 )
 from inavd.signals.base import Context
@@ -177,7 +178,7 @@ class PremiumArb:
         """The entry, once the venue has lent the fund for a premium's short."""
         sym = fund.symbol
         edge, cost = abs(p) - c.exit_bp, self._round_trip(fund, quote, bench)
-        if not edge > cost:  # `clears_costs`
+        if not clears_costs(edge, cost):
             return None
         qty = self.sizer.shares(sym, mid, edge - cost, c.stdev_bp, vol, fund.leverage)
         if qty <= 0:
@@ -193,17 +194,10 @@ class PremiumArb:
 
     def _round_trip(self, fund: Fund, quote: Touch | None, bench: Touch | None) -> float:
         """`round_trip` at the two legs' touches (read once by the caller)."""
-        sizer = self.sizer
-        if quote is None:
-            cost = touch_round_trip_bp(sizer, fund.symbol, quote)
-        else:
-            cost = sizer.touch_round_trip_bp(fund.symbol, quote[0], quote[1])
+        cost = touch_round_trip_bp(self.sizer, fund.symbol, quote)
         if self._c.hedge:
-            if bench is None:
-                cost += abs(fund.leverage) * touch_round_trip_bp(sizer, fund.benchmark, bench)
-            else:
-                leg = sizer.touch_round_trip_bp(fund.benchmark, bench[0], bench[1])
-                cost += abs(fund.leverage) * leg
+            bench_bp = touch_round_trip_bp(self.sizer, fund.benchmark, bench)
+            cost += abs(fund.leverage) * bench_bp
         return cost
 
     def _hedge_legs(self, ctx: Context, now: list[Intent]) -> list[Intent]:

@@ -17,7 +17,7 @@ from inavd.domain.intents import Intent
 from inavd.domain.plain import plain
 from inavd.domain.units import NS_PER_S
 from inavd.settings import PremiumReversionSettings
-from inavd.signals._common import FundIndex
+from inavd.signals._common import FundIndex, clears_costs
 from inavd.signals.base import Context
 from inavd.sizing.config import SizingSettings
 from inavd.sizing.kelly import Sizer
@@ -92,7 +92,7 @@ class PremiumReversion:
         edge = -prem - self._c.exit_bp
         cost = self.sizer.touch_round_trip_bp(sym, bid, ask)
         qty = math.floor(self._c.order_notional_usd / mid) if mid > 0 else 0
-        if qty <= 0 or not edge > cost:  # `clears_costs`
+        if qty <= 0 or not clears_costs(edge, cost):
             return None
         reason = f"discount {prem:.1f} bp: edge {edge:.1f} bp > round trip {cost:.1f} bp"
         return Intent(self.name, sym, float(qty), reason)
