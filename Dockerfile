@@ -2,11 +2,21 @@
 # inavd: multi-stage build, non-root, read-only root filesystem friendly (state lives in /data).
 FROM python:3.11-slim-bookworm AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+# a C compiler for the compiled decision path (mypyc, `inavd.native`); it stays in this stage
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 RUN python -m venv /opt/inavd
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY src ./src
-RUN /opt/inavd/bin/pip install --no-cache-dir .
+# as `make` does: the dependencies and mypyc first, then the package compiled against them (the
+# build fails here if it is not compiled), then the compiler's own packages out again
+RUN INAVD_PURE_PYTHON=1 /opt/inavd/bin/pip install --no-cache-dir '.[native]' \
+ && /opt/inavd/bin/pip install --no-cache-dir --no-build-isolation --no-deps --force-reinstall . \
+ && /opt/inavd/bin/python -c "import sys, inavd.native as n; sys.exit(n.state()[0] != 'compiled')" \
+ && /opt/inavd/bin/pip uninstall -y mypy mypy_extensions pathspec pandas-stubs types-PyYAML
 
 FROM python:3.11-slim-bookworm
 ENV PATH=/opt/inavd/bin:$PATH \

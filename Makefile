@@ -4,24 +4,40 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean native
 
-$(STAMP): pyproject.toml
+NATIVE := $(VENV)/.native
+# the sources of the compiled decision path, as `inavd.native.MODULES` lists them
+NATIVE_SRC := $(shell $(PYTHON) -c 'import ast; t = ast.parse(open("src/inavd/native.py").read()); \
+  print(*("src/" + m.replace(".", "/") + ".py" for n in t.body if isinstance(n, ast.AnnAssign) \
+  and n.target.id == "MODULES" for m in ast.literal_eval(n.value)))')
+
+
+$(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,research]'
+	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=77' wheel
+	INAVD_PURE_PYTHON=1 $(BIN)/pip install --quiet -e '.[test,research]'
 	$(BIN)/python -m compileall -q src  # bytecode even where PYTHONDONTWRITEBYTECODE is set
 	touch $(STAMP)
 
-run: $(STAMP)
+# The decision path compiled with mypyc (`inavd.native`), against the dependencies just installed,
+# and again whenever one of its sources changes. Without a C compiler it runs as Python.
+$(NATIVE): $(STAMP) setup.py src/inavd/native.py $(NATIVE_SRC)
+	$(BIN)/pip install --quiet --no-build-isolation --no-deps -e .
+	$(BIN)/inavd version
+	touch $(NATIVE)
+
+native: $(NATIVE)
+
+run: $(NATIVE)
 	$(BIN)/inavd run
 
-test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+test: $(NATIVE)
+	$(BIN)/ruff check src tests bench setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	for b in core decision order_path live_path side_channels research safety sessions startup; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:

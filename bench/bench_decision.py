@@ -5,11 +5,14 @@ Scenarios: steady (positions match the targets), busy (the same unfilled orders 
 unchanged state) and moving (the busy orders, with every quote and the iNAV moved before each
 step, so nothing judged or decided before can be reused: the cost of real work).
 Run: .venv/bin/python -m bench.bench_decision  (`--signals`: each signal's share of the moving step;
-`--gates`: the gates' share of it)
+`--gates`: the gates' share of it; `--digest`: a digest of what 1,000 moving steps decide).
+The decision path runs compiled where it was built so (`inavd.native`); INAVD_PURE_PYTHON=1 runs
+it interpreted, for a comparison in the same minutes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 import statistics
@@ -19,6 +22,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from inavd import native
 from inavd.book.quote_book import QuoteBook
 from inavd.bus import Bus
 from inavd.calendar import session_for
@@ -263,9 +267,44 @@ def per_signal(steps: int = 3000) -> dict[str, float]:
     return {k: statistics.median(v) / 1e3 for k, v in times.items()}
 
 
+def digest(steps: int = 1000) -> str:
+    """sha256 over the intents and gate answers of `steps` moving steps, every 10th step filling
+    the orders that pass (so entries, exits and hedges of held positions are decided too): the
+    same digest from the compiled and the interpreted decision path shows they decide
+    alike (`tests/integration/test_native_build.py`)."""
+    u, book, engine, now = setup(True)
+    s = session_for(DAY)
+    bus, clock = Bus(), SimClock(now)
+    pos = Positions()
+    gates = build_gates(settings().risk, universe=u, book=book, positions=pos, clock=clock,
+                        session=s, state=TradingStateController(bus, clock), bus=bus)  # fmt: skip
+    signals = build_signals(settings(), u, DAY)
+    h = hashlib.sha256()
+    for n in range(steps):
+        now += 1_000_000_000
+        clock.advance_to(now)
+        jitter(book, u, now, n)
+        ev = inav_event(engine, u, now)
+        bus.publish(ev)
+        positions = pos.expected_positions(book.index)
+        ctx = Context(now, s, book, positions)
+        for sig in signals:
+            for it in sig.on_inav(ev, ctx):
+                delta = it.target_qty - positions.get(it.symbol, 0.0)
+                side = Side.BUY if delta > 0 else Side.SELL
+                denial = gates(OrderRequest("c", it.symbol, side, abs(delta)))
+                gates.sent.clear()
+                h.update(repr((n, it, denial)).encode())
+                if denial is None and n % 10 == 0 and abs(delta) >= 1:
+                    px = float(book.mid[book.index[it.symbol]])
+                    pos.ledger.apply(Fill(now, "f", "f", it.symbol, side, abs(delta), px, "f"))
+    return h.hexdigest()
+
+
 def main() -> None:
     print(f"machine: {platform.machine()} cpus={os.cpu_count()} {platform.platform()}")
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; 20 funds, 6 signals")
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}; 20 funds, 6 signals;"
+          f" decision path {' '.join(native.state())}")
     if "--gates" in sys.argv[1:]:
         gate_times: list[int] = []
         orders, step_med, *_ = run("moving", gate_times)
@@ -273,6 +312,9 @@ def main() -> None:
         print(f"moving scenario, {orders} orders per step, the gates timed around each order:")
         print(f"  gates per step: median {med:.1f} µs ({med / orders:.2f} µs an order);"
               f" the step with the timers: median {step_med:.1f} µs")
+        return
+    if "--digest" in sys.argv[1:]:
+        print(f"decision path: {native.state()[0]}; digest of 1,000 moving steps: {digest()}")
         return
     if "--signals" in sys.argv[1:]:
         print("moving scenario, each signal timed on its own (3,000 steps, medians):")

@@ -5,3 +5,9 @@
 __version__ = "0.1.0"
 
 __all__ = ["__version__"]
+
+# before any module of the compiled decision path is imported: its compiled group runs only while
+# every source still is the one it was compiled from (`inavd.native`)
+from inavd import native as _native
+
+_native.install()

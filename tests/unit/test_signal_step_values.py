@@ -212,7 +212,8 @@ def test_the_contexts_quotes_are_the_books_read_once(
     b = k.book(u, {"SPY": (269.99, 270.02), "SH": (24.99, 25.02), "SSO": (80.01, 80.05)}, t)
     ctx = k.context(b, t)
     bids, asks = ctx.quotes
-    assert ctx.quotes is ctx.quotes  # once per context
+    again = ctx.quotes  # read once per context: the same two sequences (the tuple holding them
+    assert again[0] is bids and again[1] is asks  # is a new one per read when compiled)
     for sym, i in b.index.items():
         bid, ask = b.bid.item(i), b.ask.item(i)
         assert type(bids[i]) is float and type(asks[i]) is float

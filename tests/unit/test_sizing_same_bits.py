@@ -77,18 +77,20 @@ def test_the_kept_value_follows_the_touch_and_the_exit() -> None:
     assert same_bits(b, chain(sizer, "SDS", 24.98, 25.02, False))
 
 
-class _Wider(VenueRoundTrip):
-    """A round trip priced differently: asked once per touch, like the venue's."""
+class _Wider:
+    """A round trip priced differently (a `RoundTrip` of its own: the venue's class may be
+    compiled, and a compiled class takes no interpreted subclass): asked once per touch, like the
+    venue's."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.venue = VenueRoundTrip()
         self.asked = 0
 
     def round_trip_bp(
         self, symbol: str, price: float, qty: float, half_spread_bp: float, close_exit: bool = False
     ) -> float:
         self.asked += 1
-        return 2.0 * super().round_trip_bp(symbol, price, qty, half_spread_bp, close_exit)
+        return 2.0 * self.venue.round_trip_bp(symbol, price, qty, half_spread_bp, close_exit)
 
 
 def test_another_round_trip_is_asked_once_per_touch() -> None:

@@ -4,7 +4,7 @@ import argparse
 import platform
 from typing import Any
 
-from inavd import __version__
+from inavd import __version__, native
 
 
 def register(sub: Any) -> None:
@@ -14,4 +14,6 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     print(f"inavd {__version__} (Python {platform.python_version()})")
+    how, why = native.state()
+    print(f"decision path: {how} ({why})")
     return 0

@@ -36,7 +36,6 @@ DECISIONS_MAX = 1024  # distinct orders remembered on one unchanged state
 MARKS_ONE_BY_ONE = 64  # held symbols marked by single reads; more: from the array of every mid
 _BUY = Side.BUY
 _Key = tuple[object, ...]
-_UNSEEN: Denial = ("", "")  # not judged on this state yet
 
 
 @dataclass(slots=True, eq=False)  # not frozen: a frozen __init__ costs ≈ 1 µs a book change
@@ -163,11 +162,11 @@ class RiskGates:
         key = (req.symbol, req.side, req.qty, req.order_type, req.time_in_force, req.limit_price,
                flags, day_trade)  # fmt: skip
         decisions = self._decisions_for(snap, olm)
-        denial = decisions.get(key, _UNSEEN)
-        if denial is _UNSEEN:
-            denial = self._run(self._check(req, now, snap, olm))
-            if denial is None or denial[0] != "daily_loss":
-                decisions[key] = denial  # a daily-loss denial halts: re-judged, not replayed
+        if key in decisions:  # a membership test: a sentinel's identity is not kept when compiled
+            return decisions[key]
+        denial = self._run(self._check(req, now, snap, olm))
+        if denial is None or denial[0] != "daily_loss":
+            decisions[key] = denial  # a daily-loss denial halts: re-judged, not replayed
         return denial
 
     def _run(self, check: OrderCheck) -> Denial | None:
@@ -201,10 +200,12 @@ class RiskGates:
         the venue's account rules and the day trades made.
         """
         st, rules = self.state, self.rules
+        # nan (no PDT rule) enters as None: nan equals nothing, not even itself, and a float read
+        # in compiled code is a new object each time (a tuple compare's identity test never holds)
+        pdt = None if math.isnan(rules.pdt_equity_usd) else rules.pdt_equity_usd
         stamp = (self.book.accepted, snap, st.state, st.reason, self.last_inav_ns, olm, self._cfg,
                  self.session, self.moc_cutoff_ns, self.gates, rules, rules.prior_day_trades,
-                 rules.pdt_equity_usd, rules.pdt_flagged, self.day_trades.count,
-                 self.carried_pnl_usd)  # fmt: skip
+                 pdt, rules.pdt_flagged, self.day_trades.count, self.carried_pnl_usd)  # fmt: skip
         if stamp != self._stamp or len(self._decisions) >= DECISIONS_MAX:
             self._stamp = stamp
             self._decisions = {}

@@ -89,7 +89,7 @@ class VolHedge:
         self.ewma = {b: self.vols.get(b, cfg.ewma_lambda) for b in self.legs}
         self._legs = {b: self._leg(b, f) for b, f in self.legs.items()}
         # benchmark → (σ, fund price, holding) of the last decision, and the decision
-        self._decided: dict[str, tuple[tuple[float, float, float], Intent | None]] = {}
+        self._decided: dict[str, tuple[tuple[float | None, float, float], Intent | None]] = {}
 
     def _leg(self, bench: str, fund: Fund) -> _Leg:
         c = plain(self.cfg.for_symbol(fund.symbol))
@@ -113,8 +113,10 @@ class VolHedge:
             sym = leg.fund.symbol
             px, held = ctx.mid(sym), mine.get(sym, 0.0)
             # the target is decided by σ, the fund's price and the holding: unchanged numbers
-            # give the same decision, so it is not sized and its reason not formatted again
-            inputs = (sigma, px, held)
+            # give the same decision, so it is not sized and its reason not formatted again (σ
+            # nan, no estimate yet, enters as None: nan equals nothing, and compiled, each read
+            # is a new float, so a tuple's identity test would not find it either)
+            inputs = (None if math.isnan(sigma) else sigma, px, held)
             last = decided.get(leg.bench)
             if last is not None and last[0] == inputs:
                 intent = last[1]
