@@ -12,7 +12,6 @@ NATIVE_SRC := $(shell $(PYTHON) -c 'import ast; t = ast.parse(open("src/inavd/na
   print(*("src/" + m.replace(".", "/") + ".py" for n in t.body if isinstance(n, ast.AnnAssign) \
   and n.target.id == "MODULES" for m in ast.literal_eval(n.value)))')
 
-
 $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip 'setuptools>=77' wheel
@@ -36,6 +35,8 @@ test: $(NATIVE)
 	$(BIN)/ruff check src tests bench setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest
+	# the unit and property tests again on the source, as an install without a compiler runs it
+	INAVD_PURE_PYTHON=1 $(BIN)/pytest -q tests/unit tests/property
 
 bench: $(NATIVE)
 	for b in core decision order_path live_path side_channels research safety sessions startup; do $(BIN)/python -m bench.bench_$$b || exit 1; done
