@@ -12,6 +12,7 @@ import pytest_asyncio
 from tests.kit.opskit import make_app, ops_of, running, write_config
 from tests.kit.waits import until
 
+from inavd import native
 from inavd.app import App
 from inavd.domain.events import TradingState
 
@@ -93,6 +94,8 @@ async def test_metrics_exports_the_documented_names_with_real_values(
     assert submitted and float(submitted.group(1)) == app.collector.orders
     for reason, n in app.book.rejected_by_reason().items():
         assert f'inavd_quotes_rejected_total{{reason="{reason}"}} {float(n)}' in text
+    build = re.search(r'^inavd_build_info\{.*decision_path="(\w+)".*\} 1\.0$', text, re.M)
+    assert build and build.group(1) == native.state()[0]  # which build the operator runs
 
 
 async def test_status_needs_the_token_and_has_the_tables(served: tuple[App, str]) -> None:

@@ -22,7 +22,7 @@ from prometheus_client.core import (
     Metric,
 )
 
-from inavd import __version__
+from inavd import __version__, native
 from inavd.domain.events import OrderFilled
 from inavd.execution.events import ReconciliationDiff
 
@@ -80,9 +80,11 @@ class TradingMetrics:
     # ------------------------------------------------------------------ scrape
     def collect(self) -> Iterator[Metric]:
         info = GaugeMetricFamily(
-            "inavd_build_info", "Version of the running daemon", labels=["version", "python"]
+            "inavd_build_info",
+            "Version of the running daemon, and whether its decision path runs compiled",
+            labels=["version", "python", "decision_path"],
         )
-        info.add_metric([__version__, platform.python_version()], 1)
+        info.add_metric([__version__, platform.python_version(), native.state()[0]], 1)
         yield info
         yield from self._money()
         yield from self._broker()
