@@ -38,7 +38,8 @@ def _note(text: str) -> None:
 class BuildNative(build_ext):
     """Compiles the group, then records the sha256 of each source it was compiled from
     (`inavd.native` runs the group only while every source still has it). A failed compile
-    leaves plain Python: the same code, interpreted."""
+    ships no group: the same code runs interpreted (an editable install keeps the group built
+    before, which still runs only while its sources are unchanged)."""
 
     def run(self) -> None:
         if not self.extensions:
@@ -46,7 +47,7 @@ class BuildNative(build_ext):
         try:
             super().run()
         except Exception as e:  # no compiler, no headers: install the source alone
-            _note(f"the decision path is not compiled ({e}); it runs as Python")
+            _note(f"the decision path was not compiled ({e}); `inavd version` says what runs")
             for ext in self.extensions:
                 Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
             return
@@ -66,7 +67,7 @@ def _extensions() -> list[object]:
         paths = [native.source_path(m, SRC) for m in native.MODULES]
         return list(mypycify(paths, opt_level="3"))
     except (Exception, SystemExit) as e:
-        _note(f"the decision path is not compiled ({e!r}); it runs as Python")
+        _note(f"the decision path was not compiled ({e!r}); `inavd version` says what runs")
         return []
 
 
