@@ -26,19 +26,25 @@ $(NATIVE): $(STAMP) setup.py src/inavd/native.py $(NATIVE_SRC)
 	$(BIN)/inavd version
 	touch $(NATIVE)
 
-native: $(NATIVE)
+# the chained gates' cache beside the bytecode, as compileall writes bytecode (`risk/gates.py`)
+WARM := $(VENV)/.gates-chain
+$(WARM): $(STAMP) src/inavd/risk/gates.py
+	$(BIN)/python -c 'import sys, inavd.risk.gates as g; sys.exit(g.warm_cache() is None)'
+	touch $(WARM)
 
-run: $(NATIVE)
+native: $(NATIVE) $(WARM)
+
+run: $(NATIVE) $(WARM)
 	$(BIN)/inavd run
 
-test: $(NATIVE)
+test: $(NATIVE) $(WARM)
 	$(BIN)/ruff check src tests bench setup.py
 	$(BIN)/mypy
 	$(BIN)/pytest
 	# the unit and property tests again on the source, as an install without a compiler runs it
 	INAVD_PURE_PYTHON=1 $(BIN)/pytest -q tests/unit tests/property
 
-bench: $(NATIVE)
+bench: $(NATIVE) $(WARM)
 	for b in core decision order_path live_path side_channels research safety sessions startup; do $(BIN)/python -m bench.bench_$$b || exit 1; done
 
 clean:

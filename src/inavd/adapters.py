@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+import msgspec
 import structlog
 
 from inavd.book.quote_book import QuoteBook
@@ -35,8 +35,7 @@ from inavd.settings import Config
 log = structlog.get_logger(__name__)
 
 
-@dataclass
-class FeedBundle:
+class FeedBundle(msgspec.Struct):
     feed: QuoteFeed
     day: date  # the session this feed covers
     total: int | None  # number of quotes when known in advance (replay), for progress

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import structlog
 
 from inavd import gcpolicy
@@ -60,8 +60,7 @@ from inavd.universe import build_universe
 log = structlog.get_logger(__name__)
 
 
-@dataclass
-class RunOptions:
+class RunOptions(msgspec.Struct):
     speed: float | None = None  # overrides feed.speed
     summary_json: Path | None = None
     quiet: bool = False

@@ -8,10 +8,11 @@ exchange_calendars itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from inavd import calendar_table
 from inavd.clock import NY, dt_to_ns
@@ -25,8 +26,7 @@ CLOSE = time(16, 0)
 EARLY_CLOSE = time(13, 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Session:
+class Session(msgspec.Struct, frozen=True):
     day: date
     open_ns: int
     close_ns: int

@@ -16,12 +16,13 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Literal
+
+import msgspec
 
 from inavd.domain.corporate import Adjustment
 from inavd.errors import DataError
@@ -34,8 +35,7 @@ def bundled_actions_path() -> Path:
     return Path(str(files("inavd") / "data" / "reference" / "corporate_actions.csv"))
 
 
-@dataclass(frozen=True, slots=True)
-class CorporateActions:
+class CorporateActions(msgspec.Struct, frozen=True):
     """Cash amounts per share (USD) by (symbol, ex-date)."""
 
     cash: dict[tuple[str, date], float]
@@ -97,7 +97,7 @@ def bundled_actions() -> CorporateActions:
 
 @lru_cache(maxsize=1)
 def _bundled(path: Path, _mtime_ns: int, _size: int) -> CorporateActions:
-    return replace(read_actions(path), source="bundled")
+    return msgspec.structs.replace(read_actions(path), source="bundled")
 
 
 def apply_actions(
@@ -128,7 +128,7 @@ def apply_actions(
             continue  # no usable prior value: the engine leaves the fund unpriced anyway
         target[sym] = before - amount
         done.append(Adjustment(sym, kind, day, amount, before, before - amount))
-    return replace(
+    return msgspec.structs.replace(
         ref,
         prior_close=closes,
         prior_nav=navs,

@@ -18,23 +18,30 @@ that already ran an app collects fully first: that app's object graph is cyclic 
 from __future__ import annotations
 
 import gc
-from dataclasses import dataclass
 
 # Young objects allocated (minus freed) before a generation-0 collection; then how many younger
 # collections trigger the next older one. CPython's default is (700, 10, 10).
 THRESHOLD: tuple[int, int, int] = (20_000, 20, 20)
 
 
-@dataclass(frozen=True, slots=True)
 class GcState:
-    threshold: tuple[int, int, int]  # before `freeze` (how many objects it froze is not counted:
-    # `gc.get_freeze_count()` walks the whole permanent generation, ≈ 15–20 ms after a build)
+    """The collector's thresholds before `freeze` (how many objects it froze is not counted:
+    `gc.get_freeze_count()` walks the whole permanent generation, ≈ 15–20 ms after a build).
+    Plain classes here: every command imports this module, and `inavd version` should not pay
+    for dataclasses or msgspec."""
+
+    __slots__ = ("threshold",)
+
+    def __init__(self, threshold: tuple[int, int, int]) -> None:
+        self.threshold = threshold
 
 
-@dataclass
 class _Process:
-    paused: bool = False  # the collector was disabled by `pause()`, not by someone else
-    thawed: bool = False  # an app ran and was thawed since the last full collection
+    __slots__ = ("paused", "thawed")
+
+    def __init__(self) -> None:
+        self.paused = False  # the collector was disabled by `pause()`, not by someone else
+        self.thawed = False  # an app ran and was thawed since the last full collection
 
 
 _process = _Process()

@@ -11,10 +11,12 @@ estimate; every other fund falls back to its prior close and is flagged (`/statu
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from inavd.calendar import previous_session_day
 from inavd.errors import DataError
@@ -114,4 +116,6 @@ def apply_official_navs(ref: Reference, navs: OfficialNavs, day: date) -> Refere
         official.add(fund)
         if math.isfinite(rec.aum_usd) and rec.aum_usd > 0:
             aum[fund] = rec.aum_usd
-    return replace(ref, prior_nav=prior_nav, aum_usd=aum, official_nav=frozenset(official))
+    return msgspec.structs.replace(
+        ref, prior_nav=prior_nav, aum_usd=aum, official_nav=frozenset(official)
+    )

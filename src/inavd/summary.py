@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -21,16 +21,15 @@ from inavd.domain.quotes import F64
 from inavd.settings import StrategiesSettings
 
 
-@dataclass
-class _PremiumStats:
+class _PremiumStats(msgspec.Struct):
     """Per-fund premium count, sum, min and max as arrays: one vector update per evaluation.
     Each fund's sum takes its values in the same order as a scalar loop would (bit-identical)."""
 
-    slot: dict[str, int] = field(default_factory=dict)
-    n: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    total: F64 = field(default_factory=lambda: np.zeros(0))
-    lo: F64 = field(default_factory=lambda: np.zeros(0))
-    hi: F64 = field(default_factory=lambda: np.zeros(0))
+    slot: dict[str, int] = msgspec.field(default_factory=dict)
+    n: npt.NDArray[np.int64] = msgspec.field(default_factory=lambda: np.zeros(0, np.int64))
+    total: F64 = msgspec.field(default_factory=lambda: np.zeros(0))
+    lo: F64 = msgspec.field(default_factory=lambda: np.zeros(0))
+    hi: F64 = msgspec.field(default_factory=lambda: np.zeros(0))
     _symbols: tuple[str, ...] = ()
     _idx: npt.NDArray[np.int64] | None = None
 
@@ -74,14 +73,13 @@ class _PremiumStats:
         return out
 
 
-@dataclass
-class SummaryCollector:
+class SummaryCollector(msgspec.Struct):
     inav_evaluations: int = 0
     orders: int = 0
     fills: int = 0
-    signals: Counter[str] = field(default_factory=Counter)
-    denials: Counter[str] = field(default_factory=Counter)
-    premium: _PremiumStats = field(default_factory=_PremiumStats)
+    signals: Counter[str] = msgspec.field(default_factory=Counter)
+    denials: Counter[str] = msgspec.field(default_factory=Counter)
+    premium: _PremiumStats = msgspec.field(default_factory=_PremiumStats)
 
     def attach(self, bus: Bus) -> None:
         bus.subscribe(InavEvaluated, self._on_inav)

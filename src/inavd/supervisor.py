@@ -6,22 +6,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
+import msgspec
 import structlog
 
 log = structlog.get_logger(__name__)
 
 
-@dataclass
-class Supervisor:
+class Supervisor(msgspec.Struct):
     """Runs background tasks; an unexpected failure is logged with context and restarted with
     backoff, and after `max_restarts` it is recorded in `failed`, which makes /healthz fail."""
 
     max_restarts: int = 5
-    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    failed: dict[str, str] = field(default_factory=dict)
-    restarts: dict[str, int] = field(default_factory=dict)
+    tasks: dict[str, asyncio.Task[None]] = msgspec.field(default_factory=dict)
+    failed: dict[str, str] = msgspec.field(default_factory=dict)
+    restarts: dict[str, int] = msgspec.field(default_factory=dict)
 
     def spawn(
         self, name: str, factory: Callable[[], Awaitable[None]], restart: bool = True

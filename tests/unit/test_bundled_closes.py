@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inavd.calendar import previous_session_day, session_for
+from inavd.clock import dt_to_ns
+from inavd.errors import DataError
 from inavd.feeds.bundled_closes import (
+    _stamps_ns,
+    bar_closes,
     daily_closes,
     last_bar_close,
     prior_bar_closes,
@@ -65,3 +73,52 @@ def test_daily_closes_equal_the_pandas_reading() -> None:
     assert sum(len(v) for v in got.values()) == len(df)
     for sym, d, c in zip(df["symbol"], df["date"], df["close"], strict=True):
         assert got[d][sym] == float(c)
+
+
+# ------------------------------------------------------------------ bar times
+_ZONES = st.sampled_from(["-05:00", "-04:00", "+00:00", "+05:30", "-09:30", "+14:00"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.datetimes(datetime(1990, 1, 1), datetime(2060, 1, 1)), _ZONES),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_bar_times_read_in_one_pass_equal_fromisoformat(rows: list[tuple[datetime, str]]) -> None:
+    texts = [f"{d.replace(microsecond=0):%Y-%m-%d %H:%M:%S}{z}" for d, z in rows]
+    want = [dt_to_ns(datetime.fromisoformat(t)) for t in texts]
+    assert _stamps_ns(texts).tolist() == want
+
+
+def test_bar_times_in_other_iso_forms_are_read_row_by_row() -> None:
+    texts = ["2019-12-17T11:00:00.500000-05:00", "2019-12-17 11:01:00+00:00"]
+    assert _stamps_ns(texts).tolist() == [
+        dt_to_ns(datetime.fromisoformat(t)) for t in texts
+    ]
+    with pytest.raises(ValueError, match="no UTC offset"):
+        _stamps_ns(["2019-12-17 11:00:00-05:00", "2019-12-17 11:01:00"])
+    with pytest.raises(ValueError):  # looks like the bundled form, is not a time
+        _stamps_ns(["2019-12-17 25:00:00-05:00"])
+
+
+def test_a_repeated_bar_time_keeps_its_first_bar_and_a_bad_file_names_itself(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "X.csv"
+    path.write_text(
+        "Datetime,Open,High,Low,Close,Volume\n"
+        "2019-12-17 11:00:00-05:00,1,1,1,10.5,0\n"
+        "2019-12-17 11:01:00-05:00,1,1,1,11.0,0\n"
+        "2019-12-17 16:00:00+00:00,,,,,\n"  # 11:00 New York again, with no prices
+        "2019-12-17 11:02:00-05:00,1,1,1,11.5,0\n"
+    )
+    bars = bar_closes(path)
+    assert bars.close == (10.5, 11.0, 11.5)
+    assert bars.last(date(2019, 12, 17)) == 11.5
+    bad = tmp_path / "Y.csv"
+    bad.write_text("Datetime,Close\n2019-12-17 11:00:00-05:00,abc\n")
+    with pytest.raises(DataError, match=r"Y\.csv: cannot read bars"):
+        bar_closes(bad)

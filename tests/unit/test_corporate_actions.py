@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import msgspec
 import pandas as pd
 import pytest
 from tests.kit.premiums import bars_as_quotes, minute_premiums
@@ -63,7 +63,7 @@ def test_real_bars_of_the_ex_date_show_no_dividend_premium(universe: Universe) -
     raw prior close the S&P funds show L × 1.57 / 320.90 ≈ L × 49 bp; adjusted, a few bp."""
     # daily-reset pricing (the bundled SH basket is struck on 12-18, stale on 12-20)
     spx = [
-        replace(f, holdings=None)
+        msgspec.structs.replace(f, holdings=None)
         for f in universe.funds
         if f.symbol in ("SH", "SDS", "SPXU", "SSO", "UPRO")
     ]

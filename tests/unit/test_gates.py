@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import math
 from pathlib import Path
 
@@ -357,14 +358,53 @@ def test_gates_that_cannot_be_chained_run_one_by_one(
     assert g.chain(g.GATES) is not None
     # a source that no longer compiles to the code the gate runs (the file changed on disk), or
     # no source at all
-    changed = tmp_path / "gates.py"
-    changed.write_text(Path(g.__file__).read_text().replace("QTY_EPS", "PRICE_EPS"))
-    real = g._functions
-    monkeypatch.setattr(g, "_functions", lambda filename: real(str(changed)))
+    changed = Path(g.__file__).read_text().replace("QTY_EPS", "PRICE_EPS")
+    monkeypatch.setattr(g, "_source", lambda filename: changed)
     assert g.chain(g.GATES) is None
-    monkeypatch.setattr(g, "_functions", lambda filename: real(str(tmp_path / "missing.py")))
+    monkeypatch.setattr(g, "_source", lambda filename: None)
     assert g.chain(g.GATES) is None
     monkeypatch.undo()
     gates, _, _, _ = pipeline(k.at(11, 0))
     gates.gates = (counted, *g.GATES)
     assert gates(req()) is None and len(runs) == 1
+
+
+def test_the_chain_is_cached_for_its_own_source_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A second start loads the chain its first start compiled; a changed source, changed gate
+    code or a damaged entry compiles afresh; nothing is written where bytecode is not."""
+    monkeypatch.setattr(g, "_cache_path", lambda name: str(tmp_path / name))
+    monkeypatch.setattr(g.sys, "dont_write_bytecode", True)
+    assert g.chain(g.GATES) is not None and not list(tmp_path.iterdir())
+    monkeypatch.setattr(g.sys, "dont_write_bytecode", False)
+    first = g.chain(g.GATES)
+    (entry,) = tmp_path.iterdir()
+    compiled: list[int] = []
+    real = g._compile_chain
+
+    def counting(*args: object) -> object:
+        compiled.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(g, "_compile_chain", counting)
+    loaded = g.chain(g.GATES)
+    assert loaded is not None and first is not None and not compiled
+    assert loaded.__code__.co_code == first.__code__.co_code
+    for c in (check(), check(known=False), check(quote_age_s=11.0), check(req(qty=4_000))):
+        assert loaded(c, CFG) == one_by_one(c, CFG)
+    # another source: compiled again, and the entry replaced by the new one
+    source = Path(g.__file__).read_text()
+    monkeypatch.setattr(g, "_source", lambda filename: source + "\n# edited\n")
+    assert g.chain(g.GATES) is not None and len(compiled) == 1
+    assert g.chain(g.GATES) is not None and len(compiled) == 1
+    monkeypatch.setattr(g, "_source", lambda filename: source)
+    # gates whose code is not the code the entry was checked against
+    _, codes, code = marshal.loads(entry.read_bytes())
+    key = g._ChainCache(list(g.GATES), source).key  # the entry is the edited source's
+    entry.write_bytes(marshal.dumps((key, codes[1:] + codes[:1], code)))
+    assert g.chain(g.GATES) is not None and len(compiled) == 2
+    entry.write_bytes(b"not marshal")
+    assert g.chain(g.GATES) is not None and len(compiled) == 3
+    assert g.chain(g.GATES) is not None and len(compiled) == 3  # rewritten whole
+    assert g.warm_cache() == str(entry)

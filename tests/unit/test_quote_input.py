@@ -47,7 +47,7 @@ def _collect(feed: ReplayFeed) -> QuoteBatch:
         return [b async for b in feed.batches()]
 
     parts = asyncio.run(run())
-    cols = [np.concatenate([getattr(p, c) for p in parts]) for c in QuoteBatch.__slots__]
+    cols = [np.concatenate([getattr(p, c) for p in parts]) for c in QuoteBatch.__struct_fields__]
     return QuoteBatch(*cols)
 
 
@@ -322,7 +322,7 @@ def _via_pandas(path: Path, tz: str = "") -> list[QuoteBatch]:
 
 
 def _same(a: QuoteBatch, b: QuoteBatch) -> None:
-    for c in QuoteBatch.__slots__:
+    for c in QuoteBatch.__struct_fields__:
         np.testing.assert_array_equal(getattr(a, c), getattr(b, c), err_msg=c)
 
 
@@ -341,7 +341,7 @@ def test_typed_parquet_read_from_arrow_equals_the_pandas_reading(tmp_path: Path)
     got = _collect(feed)
     want = _via_pandas(path)
     _same(got, QuoteBatch(*[np.concatenate([getattr(p, c) for p in want])
-                            for c in QuoteBatch.__slots__]))  # fmt: skip
+                            for c in QuoteBatch.__struct_fields__]))  # fmt: skip
     assert got.sym.tolist()[:6] == [0, -1, 1, -1, 2, 1] and np.isnan(got.bid[1])
 
 

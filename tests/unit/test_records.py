@@ -95,3 +95,50 @@ def test_defaults_fields_and_equality_across_types() -> None:
     assert SignalEmitted(5, "s", "SH", -10.0, "entry") != other
     assert isinstance(OrderFilled(3, FILL, -4.0), Event)
     assert {REQ, msgspec.structs.replace(REQ)} == {REQ}
+
+
+# ------------------------------------------------------------------ the other value classes
+def _values() -> list[msgspec.Struct]:
+    """Value classes that were frozen dataclasses: still immutable, equal, hashed and pickled
+    by their fields (research workers receive them pickled), in their declared field order."""
+    from datetime import date
+
+    from inavd.brokers.capabilities import AccountRules, AssetRules, ConfiguredRules
+    from inavd.calendar import session_for
+    from inavd.domain.instruments import Fund, Holdings, SwapLeg
+    from inavd.signals.garch import GarchFit
+
+    session = session_for(date(2019, 12, 19))
+    assert session is not None
+    holdings = Holdings(1e6, 5e5, swaps=(SwapLeg("SPY", -2e7),))
+    return [
+        session,
+        Fund("SDS", "SPY", -2.0, 0.0089, holdings=holdings, shortable=True),
+        AccountRules(equity_usd=30_000.0, last_equity_usd=29_000.0, daytrade_count=1),
+        AssetRules("SH", shortable=True),
+        ConfiguredRules(frozenset({"SH"})),
+        GarchFit(0.0, 1e-6, 0.1, 0.85, 1234.5, 1e-4, True, 40),
+    ]
+
+
+@pytest.mark.parametrize("value", _values(), ids=lambda v: type(v).__name__)
+def test_value_classes_stay_values(value: msgspec.Struct) -> None:
+    name = value.__struct_fields__[0]
+    with pytest.raises(AttributeError):
+        setattr(value, name, getattr(value, name))
+    back = pickle.loads(pickle.dumps(value))
+    assert type(back) is type(value) and back == value and hash(back) == hash(value)
+    assert msgspec.structs.replace(value) == value
+    assert repr(value).startswith(f"{type(value).__name__}({name}=")
+
+
+def test_value_classes_keep_their_field_order_and_defaults() -> None:
+    from inavd.domain.instruments import Fund
+
+    f = Fund("SH", "SPY", -1.0, 0.0089)
+    assert Fund.__struct_fields__ == (
+        "symbol", "benchmark", "leverage", "expense_ratio", "aum_usd", "net_creations_usd",
+        "holdings", "shortable",
+    )  # fmt: skip
+    assert (f.aum_usd, f.net_creations_usd, f.holdings, f.shortable) == (0.0, 0.0, None, False)
+    assert f.is_inverse and f.rebalance_factor == 2.0

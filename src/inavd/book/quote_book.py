@@ -6,9 +6,9 @@ exponentially weighted over quotes (half-life `spread_halflife` quotes) and feed
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
+import msgspec
 import numpy as np
 
 from inavd.domain.quotes import F64, I64, QuoteBatch
@@ -24,8 +24,7 @@ class RejectReason(IntEnum):
     OUTLIER = 5
 
 
-@dataclass(frozen=True, slots=True)
-class SanityBand:
+class SanityBand(msgspec.Struct, frozen=True):
     """A quote whose mid is more than `jump_ratio`× from the symbol's last valid mid (when that
     is at most `jump_window_s` old) or more than `close_ratio`× from its prior close is an
     outlier. Ratios are symmetric: 1.25 accepts 0.8× … 1.25×."""

@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from inavd.domain.orders import Fill, Order, OrderRequest, Position
 
@@ -22,8 +23,7 @@ OrderListener = Callable[[Order], None]
 FillListener = Callable[[Fill, float], None]  # fill, signed position after it
 
 
-@dataclass(frozen=True, slots=True)
-class Account:
+class Account(msgspec.Struct, frozen=True):
     cash_usd: float
     equity_usd: float
     buying_power_usd: float

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+import msgspec
 
 # FINRA's pattern-day-trader rule as Alpaca enforces it: below this equity at the prior close, a
 # fourth day trade in five sessions is refused (the account would be flagged)
@@ -19,8 +20,7 @@ PDT_MIN_EQUITY_USD = 25_000.0
 PDT_MAX_DAY_TRADES = 3
 
 
-@dataclass(frozen=True, slots=True)
-class AssetRules:
+class AssetRules(msgspec.Struct, frozen=True):
     """What the venue allows for one symbol (Alpaca's asset object)."""
 
     symbol: str
@@ -30,8 +30,7 @@ class AssetRules:
     fractionable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRules:
+class AccountRules(msgspec.Struct, frozen=True):
     """The account's standing and its pattern-day-trader inputs (Alpaca's account object).
 
     `daytrade_count` and `pattern_day_trader` are None when the venue does not report them: then the
@@ -68,8 +67,7 @@ class AccountRulesSource(Protocol):
     async def account_rules(self) -> AccountRules: ...
 
 
-@dataclass(frozen=True)
-class ConfiguredRules:
+class ConfiguredRules(msgspec.Struct, frozen=True):
     """Venue rules a simulated venue takes from config (`[broker]`, `risk.shortable`)."""
 
     shortable: frozenset[str] = frozenset()

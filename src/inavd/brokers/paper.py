@@ -18,7 +18,6 @@ default) the venue lives in memory and dies with the process.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -48,8 +47,7 @@ from inavd.domain.units import PRICE_EPS
 from inavd.errors import OrderRejected
 
 
-@dataclass(slots=True)
-class _Working:
+class _Working(msgspec.Struct):
     order: Order
     live_at_ns: int
 

@@ -10,8 +10,7 @@ as the displayed size) instead of waiting for the next quote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import numpy as np
 
 from inavd.brokers.paper_config import PaperSettings
@@ -21,14 +20,12 @@ from inavd.domain.units import PRICE_EPS, prices_equal
 TICK_USD = 0.01
 
 
-@dataclass(frozen=True, slots=True)
-class Take:
+class Take(msgspec.Struct, frozen=True):
     qty: float
     price: float
 
 
-@dataclass(frozen=True, slots=True)
-class _Taken:
+class _Taken(msgspec.Struct, frozen=True):
     price: float  # the touch the size was taken at
     shown: float  # the size the quote displayed
     taken: float

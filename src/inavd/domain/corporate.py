@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class Adjustment:
+
+class Adjustment(msgspec.Struct, frozen=True):
     """A proxy's prior close reduced by its dividend, or a fund's prior NAV by its distribution."""
 
     symbol: str

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
 
-@dataclass(frozen=True, slots=True)
-class SwapLeg:
+
+class SwapLeg(msgspec.Struct, frozen=True):
     reference: str  # benchmark proxy symbol the swap references
     notional_usd: float  # signed: negative = short exposure
 
 
-@dataclass(frozen=True, slots=True)
-class FuturesLeg:
+class FuturesLeg(msgspec.Struct, frozen=True):
     reference: str  # proxy symbol used to move the futures price intraday
     contracts: float  # signed number of contracts
     multiplier_usd: float  # dollars per index point
     prev_settle: float  # prior settlement price, index points
 
 
-@dataclass(frozen=True, slots=True)
-class Holdings:
+class Holdings(msgspec.Struct, frozen=True):
     shares_outstanding: float
     cash_usd: float
     accrued_fees_usd: float = 0.0
@@ -28,8 +27,7 @@ class Holdings:
     futures: tuple[FuturesLeg, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Fund:
+class Fund(msgspec.Struct, frozen=True):
     symbol: str
     benchmark: str  # tradable proxy: SPY, QQQ, DIA, IWM
     leverage: float  # daily target multiple: -1, -2, -3, +2, +3

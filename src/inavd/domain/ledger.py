@@ -6,20 +6,19 @@ the fills were charged (and borrow, via `charge`). Net P&L = realised + unrealis
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from inavd.domain.orders import Fill, Position
 from inavd.domain.units import qty_is_zero
 
 
-@dataclass
-class Ledger:
+class Ledger(msgspec.Struct):
     cash_usd: float = 0.0
     realized_pnl_usd: float = 0.0
     fees_usd: float = 0.0
-    qty: dict[str, float] = field(default_factory=dict)
-    avg_price: dict[str, float] = field(default_factory=dict)
-    realized_by_symbol: dict[str, float] = field(default_factory=dict)
+    qty: dict[str, float] = msgspec.field(default_factory=dict)
+    avg_price: dict[str, float] = msgspec.field(default_factory=dict)
+    realized_by_symbol: dict[str, float] = msgspec.field(default_factory=dict)
     turnover_usd: float = 0.0
     round_trips: int = 0  # positions taken from flat and brought back to flat (or through it)
 

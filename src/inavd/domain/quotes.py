@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -14,8 +13,7 @@ I32 = npt.NDArray[np.int32]
 UNKNOWN_SYMBOL = -1
 
 
-@dataclass(frozen=True, slots=True)
-class QuoteBatch:
+class QuoteBatch(msgspec.Struct, frozen=True):
     """Quotes in arrival order. `sym` indexes the universe (-1 = unknown symbol)."""
 
     ts_ns: I64

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
+
+import msgspec
 
 from inavd.errors import (
     FatalBrokerError,
@@ -35,9 +36,8 @@ def error_kind(exc: BaseException) -> str:
     return "other"
 
 
-@dataclass
-class Histogram:
-    counts: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS) + 1))  # +Inf last
+class Histogram(msgspec.Struct):
+    counts: list[int] = msgspec.field(default_factory=lambda: [0] * (len(BUCKETS) + 1))  # +Inf last
     total: float = 0.0
 
     def cumulative(self) -> list[tuple[str, float]]:
@@ -48,10 +48,9 @@ class Histogram:
         return out
 
 
-@dataclass
-class CallStats:
-    latency: dict[str, Histogram] = field(default_factory=dict)  # by operation
-    errors: Counter[str] = field(default_factory=Counter)  # by kind
+class CallStats(msgspec.Struct):
+    latency: dict[str, Histogram] = msgspec.field(default_factory=dict)  # by operation
+    errors: Counter[str] = msgspec.field(default_factory=Counter)  # by kind
 
     def observe(self, op: str, seconds: float, error: BaseException | None = None) -> None:
         """Once per broker call: the histogram is counted here, without a call of its own."""

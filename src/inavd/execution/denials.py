@@ -11,7 +11,8 @@ are the same denial. The bus still carries every denial (the summary and metrics
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from inavd.domain.events import OrderDenied
 from inavd.execution.journal import Journal
@@ -28,8 +29,7 @@ def denial_kind(gate: str, symbol: str, reason: str | None) -> tuple[str, str, s
     return gate, symbol, _NUMBER.sub("#", reason or "")
 
 
-@dataclass
-class _Kind:
+class _Kind(msgspec.Struct):
     row_id: int
     repeats: int = 0
     last_ts_ns: int = 0

@@ -15,9 +15,9 @@ and reported as a `ReconciliationDiff` event:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+import msgspec
 import structlog
 
 from inavd.bus import Bus
@@ -46,10 +46,9 @@ _TERMINAL = tuple(s.value for s in TERMINAL_STATUSES)
 _Q = ", ".join("?" for _ in _TERMINAL)
 
 
-@dataclass
-class ReconcileReport:
+class ReconcileReport(msgspec.Struct):
     ok: bool
-    diffs: list[ReconciliationDiff] = field(default_factory=list)
+    diffs: list[ReconciliationDiff] = msgspec.field(default_factory=list)
     error: str = ""
 
 

@@ -18,7 +18,6 @@ import os
 import struct
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +53,10 @@ def frame(seq: int, statements: Sequence[Statement]) -> bytes:
     return HEADER.pack(len(payload), crc, seq) + payload
 
 
-@dataclass
-class Scan:
+class Scan(msgspec.Struct):
     """What a redo log holds: its whole records, in order, and the torn tail dropped."""
 
-    records: list[tuple[int, list[Statement]]] = field(default_factory=list)
+    records: list[tuple[int, list[Statement]]] = msgspec.field(default_factory=list)
     torn: int = 0  # frames dropped at the end (0 or 1)
     torn_bytes: int = 0
 

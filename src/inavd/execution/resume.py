@@ -8,8 +8,7 @@ venue was down with the daemon) and continues from there with the next tick.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import numpy as np
 
 from inavd.core import Core
@@ -18,8 +17,7 @@ from inavd.errors import ConfigError
 from inavd.execution.journal import Journal
 
 
-@dataclass
-class Checkpoint:
+class Checkpoint(msgspec.Struct):
     data_ns: int
     evaluations: int
 

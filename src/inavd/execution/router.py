@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -59,8 +58,7 @@ __all__ = ["Gate", "OrderRouter", "client_order_id"]
 RECONCILE_RETRY_NS = 5 * NS_PER_S
 
 
-@dataclass
-class RouterStats:
+class RouterStats(msgspec.Struct):
     orders: int = 0
     rejected: int = 0
     denied: int = 0

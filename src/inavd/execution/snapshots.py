@@ -20,10 +20,10 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 import structlog
@@ -48,18 +48,16 @@ def snapshot_dir(journal_path: Path) -> Path:
     return journal_path.with_name(journal_path.stem + ".snapshots")
 
 
-@dataclass
-class _Pending:
-    seq: list[int] = field(default_factory=list)
-    ts_ns: list[int] = field(default_factory=list)
-    rows: list[int] = field(default_factory=list)
-    funds: list[I32 | None] = field(default_factory=list)  # None: every fund
-    values: list[tuple[F64, ...]] = field(default_factory=list)
+class _Pending(msgspec.Struct):
+    seq: list[int] = msgspec.field(default_factory=list)
+    ts_ns: list[int] = msgspec.field(default_factory=list)
+    rows: list[int] = msgspec.field(default_factory=list)
+    funds: list[I32 | None] = msgspec.field(default_factory=list)  # None: every fund
+    values: list[tuple[F64, ...]] = msgspec.field(default_factory=list)
     n: int = 0
 
 
-@dataclass
-class SnapshotStats:
+class SnapshotStats(msgspec.Struct):
     evaluations: int = 0  # evaluations seen
     kept_rows: int = 0  # rows written or pending
     segments: int = 0

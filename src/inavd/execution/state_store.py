@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import msgspec
 
 from inavd.domain.events import TradingState
 from inavd.execution.journal import Journal
@@ -24,8 +25,7 @@ INSERT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(msgspec.Struct, frozen=True):
     state: TradingState
     reason: str
     run_id: str

@@ -6,8 +6,8 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
+import msgspec
 import structlog
 
 from inavd.domain.orders import OrderRequest
@@ -29,15 +29,14 @@ class FeedFatalError(InavdError):
     """The market-data feed cannot work with this configuration; retrying would not help."""
 
 
-@dataclass
-class FeedStats:
+class FeedStats(msgspec.Struct):
     quotes: int = 0
     bad: int = 0  # malformed or unknown-symbol messages, skipped
     bad_frames: int = 0  # frames that could not be read at all, skipped
     frames_ignored: int = 0
     connects: int = 0
     watchdog_fires: int = 0
-    errors: dict[int, int] = field(default_factory=dict)  # stream error code → count
+    errors: dict[int, int] = msgspec.field(default_factory=dict)  # stream error code → count
 
 
 def backoff(min_s: float, max_s: float) -> Iterator[float]:

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
 import numpy as np
 import structlog
 
@@ -50,11 +50,10 @@ NUMBER_COLUMNS = ("bid", "ask", "bid_size", "ask_size")
 CHUNK_ROWS = 65_536
 
 
-@dataclass
-class Scan:
+class Scan(msgspec.Struct):
     """What the first pass learned: quotes per session day and whether `ts` never goes back."""
 
-    per_day: Counter[date] = field(default_factory=Counter)
+    per_day: Counter[date] = msgspec.field(default_factory=Counter)
     in_order: bool = True
     rows: int = 0
 

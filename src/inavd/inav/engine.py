@@ -6,8 +6,7 @@ Funds without a valid reference (prior NAV and benchmark prior close) get NaN an
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import msgspec
 import numpy as np
 
 from inavd.book.quote_book import QuoteBook
@@ -21,8 +20,7 @@ from inavd.inav.holdings import build_legs
 YEAR_NS = DAYS_PER_YEAR * 86_400 * NS_PER_S
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(msgspec.Struct, frozen=True):
     """Start-of-day reference: prior closes (benchmarks and funds) and prior NAVs (funds)."""
 
     prior_close: dict[str, float]
@@ -30,12 +28,12 @@ class Reference:
     prior_strike_ns: int  # time of the prior NAV strike (the prior session's close)
     adjustments: tuple[Adjustment, ...] = ()  # corporate actions applied for this session
     official_nav: frozenset[str] = frozenset()  # funds whose prior NAV is the issuer's
-    aum_usd: dict[str, float] = field(default_factory=dict)  # issuer AUM at the prior strike
+    # issuer AUM at the prior strike
+    aum_usd: dict[str, float] = msgspec.field(default_factory=dict)
     actions_source: str = "none"  # where the corporate actions came from
 
 
-@dataclass(frozen=True, slots=True)
-class InavResult:
+class InavResult(msgspec.Struct, frozen=True):
     ts_ns: int
     inav: F64
     mid: F64

@@ -7,8 +7,7 @@ I(τ)/I_prev (the basis is kept proportional), so a leg is worth n·m·F_prev·(
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -16,8 +15,7 @@ from inavd.domain.instruments import Fund
 from inavd.domain.quotes import F64
 
 
-@dataclass(frozen=True, slots=True)
-class HoldingsLegs:
+class HoldingsLegs(msgspec.Struct, frozen=True):
     fund_slot: npt.NDArray[np.int64]  # which fund (engine slot) each leg belongs to
     ref_book_idx: npt.NDArray[np.int64]  # the proxy instrument in the quote book
     exposure_usd: F64  # swap notional, or contracts × multiplier × prior settle

@@ -81,7 +81,7 @@ def load_daily_returns(spec: str, before: date | None) -> dict[str, np.ndarray]:
     try:
         st = path.stat()
         closes = _closes_by_symbol(path, st.st_mtime_ns, st.st_size)
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, IndexError) as exc:
         raise ConfigError(f"strategies.vol_hedge.daily_closes: cannot read {path}: {exc}") from None
     out: dict[str, np.ndarray] = {}
     for sym, (dates, prices) in closes.items():
@@ -98,9 +98,14 @@ def _closes_by_symbol(
     unchanged (every replay's start-up reads it; a backtest worker once per day)."""
     rows: dict[str, list[tuple[str, float]]] = {}
     with path.open(newline="") as fh:
-        for row in csv.DictReader(fh):
-            px = float(row.get("adjusted_close") or row["close"])
-            rows.setdefault(row["symbol"], []).append((row["date"], px))
+        reader = csv.reader(fh)  # by position: a DictReader row costs 4× more
+        header = next(reader, [])
+        s_col, d_col, c_col = (header.index(n) for n in ("symbol", "date", "close"))
+        a_col = header.index("adjusted_close") if "adjusted_close" in header else -1
+        for row in reader:
+            adjusted = row[a_col] if 0 <= a_col < len(row) else ""
+            px = float(adjusted or row[c_col])
+            rows.setdefault(row[s_col], []).append((row[d_col], px))
     out = {}
     for sym, pairs in rows.items():
         pairs.sort()

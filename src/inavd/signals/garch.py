@@ -25,8 +25,8 @@ which wins). About 3 ms for two years of closes.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+import msgspec
 import numpy as np
 import numpy.typing as npt
 
@@ -39,8 +39,7 @@ _NEGLIGIBLE = 1e-30
 _LOG_NEGLIGIBLE = math.log(_NEGLIGIBLE)
 
 
-@dataclass(frozen=True, slots=True)
-class GarchFit:
+class GarchFit(msgspec.Struct, frozen=True):
     mu: float
     omega: float
     alpha: float

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from inavd.book.quote_book import QuoteBook
 from inavd.domain.orders import (
@@ -41,8 +42,7 @@ from inavd.execution.journal import Journal
 QTY_TOL = 1e-9
 
 
-@dataclass
-class Parent:
+class Parent(msgspec.Struct):
     parent_id: str
     seq: int
     symbol: str
