@@ -1,7 +1,8 @@
 """Start-up and the default run as a user sees them: `inavd version`, and `inavd run` in an empty
 folder (embedded config, the bundled day, paper venue, SQLite journal) from process start to the
 printed summary. Each run is a fresh process: its wall time, its peak RSS (from `wait4`) and the
-replay's own wall time (the summary's `wall time` line); medians of `--runs`.
+replay's own wall time (the summary's `wall time` line, to the millisecond); medians of `--runs`,
+and each run's own ratio.
 
 Issue 14's target: peak RSS ≤ 250 MB and the whole process ≤ 2 × the replay time.
 
@@ -74,8 +75,14 @@ def main() -> None:
     rss = statistics.median(r[1] for r in runs)
     rep = statistics.median(replay)
     print(f"inavd version: {statistics.median(version):.3f} s (runs {_list(version)})")
-    print(f"inavd run: whole process {whole:.2f} s (runs {_list([r[0] for r in runs])})")
-    print(f"           replay {rep:.2f} s (runs {_list(replay)}): whole / replay {whole / rep:.2f}")
+    print(f"inavd run: whole process {whole:.3f} s (runs {_list([r[0] for r in runs], 3)})")
+    ratios = sorted(r[0] / x for r, x in zip(runs, replay, strict=True))
+    print(f"           replay {rep:.3f} s (runs {_list(replay, 3)}): ", end="")
+    print(f"whole / replay {whole / rep:.2f}")
+    print(
+        f"           each run's whole / replay: {ratios[0]:.2f}–{ratios[-1]:.2f}, median "
+        f"{statistics.median(ratios):.2f}"
+    )
     print(f"           peak RSS {rss:.0f} MB (runs {_list([r[1] for r in runs], 0)})")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 

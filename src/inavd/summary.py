@@ -129,7 +129,7 @@ def render_text(summary: dict[str, Any]) -> str:
         f"  denials           {sum(summary['denials'].values()):>12,}  {summary['denials']}",
         *_pnl_lines(summary),
         f"  final positions   {summary['final_positions'] or 'flat'}",
-        f"  wall time         {summary['wall_seconds']:>12.2f} s"
+        f"  wall time         {summary['wall_seconds']:>12.3f} s"
         f"  ({summary['quotes_per_second']:,.0f} quotes/s)",
         "  premium/discount (bp):  fund     min     mean      max",
     ]

@@ -1,8 +1,8 @@
 """The `[execution]` config section: algorithms, broker-call limits, reconciliation, stop policy."""
 
-from __future__ import annotations
-
-from typing import Literal
+# Annotations evaluated as written (no `from __future__ import annotations`): pydantic would
+# otherwise compile each one from its string when the model class is made (≈ 4 ms a start).
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -54,7 +54,7 @@ class ExecutionSettings(Strict):
     paper_state: str = ""
 
     @model_validator(mode="after")
-    def _display_below_min(self) -> ExecutionSettings:
+    def _display_below_min(self) -> Self:
         if self.iceberg.display_qty > self.iceberg.min_qty:
             raise ValueError("iceberg.display_qty must not exceed iceberg.min_qty")
         return self

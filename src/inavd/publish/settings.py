@@ -1,8 +1,8 @@
 """`[mqtt]` configuration. Credentials and the control secret come from the environment only
 (INAVD_MQTT__USERNAME, INAVD_MQTT__PASSWORD, INAVD_MQTT__CONTROL__SECRET)."""
 
-from __future__ import annotations
-
+# Annotations evaluated as written (no `from __future__ import annotations`): pydantic would
+# otherwise compile each one from its string when the model class is made (≈ 4 ms a start).
 import socket
 from urllib.parse import urlsplit
 

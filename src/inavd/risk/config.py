@@ -1,7 +1,7 @@
 """`[risk]`: the limits the gates enforce and the trading state at start-up."""
 
-from __future__ import annotations
-
+# Annotations evaluated as written (no `from __future__ import annotations`): pydantic would
+# otherwise compile each one from its string when the model class is made (≈ 4 ms a start).
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
