@@ -12,13 +12,14 @@ RUN python -m venv /opt/inavd
 COPY pyproject.toml setup.py README.md ./
 COPY src ./src
 # as `make` does: the dependencies and mypyc first, then the package compiled against them (the
-# build fails here if it is not compiled), then the compiler's own packages out again; last, the
-# chained gates' cache beside the bytecode (the image writes none at run time: `risk/gates.py`)
+# build fails here if it is not compiled), then the compiler's own packages out again; last, what
+# start-up would rebuild, kept beside the bytecode (the image writes none at run time:
+# `inavd.startup_cache`)
 RUN INAVD_PURE_PYTHON=1 /opt/inavd/bin/pip install --no-cache-dir '.[native]' \
  && /opt/inavd/bin/pip install --no-cache-dir --no-build-isolation --no-deps --force-reinstall . \
  && /opt/inavd/bin/python -c "import sys, inavd.native as n; sys.exit(n.state()[0] != 'compiled')" \
  && /opt/inavd/bin/pip uninstall -y mypy mypy_extensions librt pathspec pandas-stubs types-PyYAML \
- && /opt/inavd/bin/python -c "import sys, inavd.risk.gates as g; sys.exit(g.warm_cache() is None)"
+ && /opt/inavd/bin/python -m inavd.startup_cache
 
 FROM python:3.11-slim-bookworm
 ENV PATH=/opt/inavd/bin:$PATH \

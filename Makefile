@@ -26,10 +26,11 @@ $(NATIVE): $(STAMP) setup.py src/inavd/native.py $(NATIVE_SRC)
 	$(BIN)/inavd version
 	touch $(NATIVE)
 
-# the chained gates' cache beside the bytecode, as compileall writes bytecode (`risk/gates.py`)
-WARM := $(VENV)/.gates-chain
-$(WARM): $(STAMP) src/inavd/risk/gates.py
-	$(BIN)/python -c 'import sys, inavd.risk.gates as g; sys.exit(g.warm_cache() is None)'
+# what start-up would rebuild in every process, kept beside the bytecode as compileall writes
+# bytecode (`inavd.startup_cache`: the chained gates, the empty journal)
+WARM := $(VENV)/.startup-cache
+$(WARM): $(STAMP) src/inavd/startup_cache.py src/inavd/risk/gates.py src/inavd/execution/journal.py
+	$(BIN)/python -m inavd.startup_cache
 	touch $(WARM)
 
 native: $(NATIVE) $(WARM)

@@ -374,10 +374,10 @@ def test_the_chain_is_cached_for_its_own_source_only(
 ) -> None:
     """A second start loads the chain its first start compiled; a changed source, changed gate
     code or a damaged entry compiles afresh; nothing is written where bytecode is not."""
-    monkeypatch.setattr(g, "_cache_path", lambda name: str(tmp_path / name))
-    monkeypatch.setattr(g.sys, "dont_write_bytecode", True)
+    monkeypatch.setattr(g.startup_cache, "folder_of", lambda module_file: str(tmp_path))
+    monkeypatch.setattr(g.startup_cache.sys, "dont_write_bytecode", True)
     assert g.chain(g.GATES) is not None and not list(tmp_path.iterdir())
-    monkeypatch.setattr(g.sys, "dont_write_bytecode", False)
+    monkeypatch.setattr(g.startup_cache.sys, "dont_write_bytecode", False)
     first = g.chain(g.GATES)
     (entry,) = tmp_path.iterdir()
     compiled: list[int] = []
@@ -400,9 +400,9 @@ def test_the_chain_is_cached_for_its_own_source_only(
     assert g.chain(g.GATES) is not None and len(compiled) == 1
     monkeypatch.setattr(g, "_source", lambda filename: source)
     # gates whose code is not the code the entry was checked against
-    _, codes, code = marshal.loads(entry.read_bytes())
-    key = g._ChainCache(list(g.GATES), source).key  # the entry is the edited source's
-    entry.write_bytes(marshal.dumps((key, codes[1:] + codes[:1], code)))
+    _, code = marshal.loads(entry.read_bytes())
+    digest, codes = g._ChainCache(list(g.GATES), source).entry.key  # the entry: the edited one
+    entry.write_bytes(marshal.dumps(((digest, codes[1:] + codes[:1]), code)))
     assert g.chain(g.GATES) is not None and len(compiled) == 2
     entry.write_bytes(b"not marshal")
     assert g.chain(g.GATES) is not None and len(compiled) == 3

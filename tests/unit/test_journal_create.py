@@ -3,11 +3,14 @@ version still migrates step by step, to exactly the same schema, keeping its row
 
 from __future__ import annotations
 
+import marshal
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from inavd import startup_cache
+from inavd.execution import journal
 from inavd.execution.journal import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -54,6 +57,7 @@ def test_a_new_journal_is_created_at_the_latest_version_in_one_transaction(
 
     _empty_journal.cache_clear()  # built once per process: trace its building
     with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(startup_cache, "folder_of", lambda module_file: str(tmp_path / "cache"))
         mp.setattr(sqlite3, "connect", traced)
         j = Journal(path)
     try:
@@ -108,3 +112,54 @@ def test_journals_created_from_one_image_are_independent_files(tmp_path: Path) -
     finally:
         first.close()
         second.close()
+
+
+def test_the_empty_journal_is_kept_for_the_next_process_and_checked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A later start takes the bytes an earlier one built (no schema statement runs); bytes
+    that do not match their digest, or kept for another schema, are built again."""
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(startup_cache, "folder_of", lambda module_file: str(cache))
+    monkeypatch.setattr(startup_cache.sys, "dont_write_bytecode", False)
+    built: list[bytes] = []
+    real_build = journal._build_empty_journal
+
+    def counted() -> bytes:
+        built.append(real_build())
+        return built[-1]
+
+    monkeypatch.setattr(journal, "_build_empty_journal", counted)
+
+    def new_process() -> bytes:
+        _empty_journal.cache_clear()
+        return _empty_journal()
+
+    first = new_process()
+    assert len(built) == 1 and first == built[0]
+    (entry,) = cache.iterdir()
+    assert new_process() == first and len(built) == 1  # taken from the entry
+    path = tmp_path / "kept.sqlite"
+    j = Journal(path)
+    try:
+        assert j.schema_version == SCHEMA_VERSION
+        check_schema(j.db, tuple(tuple(_statements(m)) for m in MIGRATIONS))
+    finally:
+        j.close()
+    # damaged bytes: their digest no longer matches, so they are built again and replaced
+    key, (digest, data) = marshal.loads(entry.read_bytes())
+    entry.write_bytes(marshal.dumps((key, (digest, data[:-1] + b"x"))))
+    assert new_process() == first and len(built) == 2
+    assert new_process() == first and len(built) == 2
+    # another schema: another key
+    monkeypatch.setattr(journal, "MIGRATIONS", [*MIGRATIONS, "CREATE TABLE extra (x INTEGER)"])
+    new_process()
+    assert len(built) == 3
+    monkeypatch.setattr(journal, "MIGRATIONS", MIGRATIONS)
+    _empty_journal.cache_clear()
+    # nothing written where no bytecode is
+    entry.unlink()
+    monkeypatch.setattr(startup_cache.sys, "dont_write_bytecode", True)
+    new_process()
+    assert not list(cache.iterdir())
+    assert journal.warm_cache() == str(entry) and entry.exists()  # install steps write anyway

@@ -9,19 +9,15 @@ own code (`chain`): the same statements, without a Python call per gate.
 from __future__ import annotations
 
 import ast
-import contextlib
 import hashlib
-import importlib.util
 import inspect
-import marshal
-import os
-import sys
 import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
 
+from inavd import startup_cache
 from inavd.brokers.capabilities import PDT_MAX_DAY_TRADES, PDT_MIN_EQUITY_USD
 from inavd.domain.events import TradingState
 from inavd.domain.orders import OrderRequest, OrderType, Side, TimeInForce
@@ -392,52 +388,28 @@ def _functions(source: str, filename: str) -> dict[int, ast.FunctionDef]:
 
 
 class _ChainCache:
-    """The chained code of these gates, kept beside this module's bytecode as Python keeps its
-    own (`__pycache__`): parsing, checking and compiling the gates' source costs every process
-    6 ms of its start-up; loading the chain 0.1 ms. An entry is used only for the very source it
-    was compiled from (sha256 of this file's text, which holds the gates and this compiler) and
-    only while each loaded gate still runs the code it was checked against then; anything else
-    compiles afresh and replaces the entry. Nothing is written where Python writes no bytecode,
-    and a cache that cannot be read or written is simply not used."""
+    """The chained code of these gates, kept beside this module's bytecode (`inavd.startup_cache`):
+    parsing, checking and compiling the gates' source costs every process 6 ms of its start-up;
+    loading the chain 0.1 ms. An entry is used only for the very source it was compiled from
+    (sha256 of this file's text, which holds the gates and this compiler) and only while each
+    loaded gate still runs the code it was checked against then; anything else compiles afresh
+    and replaces the entry."""
 
     def __init__(self, gates: list[types.FunctionType], source: str) -> None:
-        self.key = hashlib.sha256(source.encode()).hexdigest()
-        self.codes = tuple(_fingerprint(g.__code__) for g in gates)
+        key = (
+            hashlib.sha256(source.encode()).hexdigest(),
+            tuple(_fingerprint(g.__code__) for g in gates),
+        )
         names = hashlib.sha256(" ".join(g.__name__ for g in gates).encode()).hexdigest()[:16]
-        self.path = _cache_path(f"gates.chain.{names}.{sys.implementation.cache_tag}.bin")
+        self.entry = startup_cache.Entry(__file__, f"gates.chain.{names}", key)
+        self.path = self.entry.path
 
     def load(self) -> types.CodeType | None:
-        if self.path is None:
-            return None
-        try:
-            with open(self.path, "rb") as f:
-                key, codes, code = marshal.loads(f.read())
-        except (OSError, EOFError, ValueError, TypeError):
-            return None
-        if key != self.key or codes != self.codes or not isinstance(code, types.CodeType):
-            return None
-        return code
+        code = self.entry.load()
+        return code if isinstance(code, types.CodeType) else None
 
     def store(self, code: types.CodeType, always: bool = False) -> None:
-        if self.path is None or (sys.dont_write_bytecode and not always):
-            return
-        tmp = f"{self.path}.{os.getpid()}.tmp"
-        try:
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(tmp, "wb") as f:
-                f.write(marshal.dumps((self.key, self.codes, code)))
-            os.replace(tmp, self.path)  # whole or not at all, as concurrent starts may race
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-def _cache_path(name: str) -> str | None:
-    """`name` in this module's bytecode folder (None where Python keeps no bytecode cache)."""
-    try:
-        return os.path.join(os.path.dirname(importlib.util.cache_from_source(__file__)), name)
-    except NotImplementedError:
-        return None
+        self.entry.store(code, always)
 
 
 def _fingerprint(
