@@ -19,7 +19,7 @@ RUN INAVD_PURE_PYTHON=1 /opt/inavd/bin/pip install --no-cache-dir '.[native]' \
  && /opt/inavd/bin/pip install --no-cache-dir --no-build-isolation --no-deps --force-reinstall . \
  && /opt/inavd/bin/python -c "import sys, inavd.native as n; sys.exit(n.state()[0] != 'compiled')" \
  && /opt/inavd/bin/pip uninstall -y mypy mypy_extensions librt pathspec pandas-stubs types-PyYAML \
- && /opt/inavd/bin/python -m inavd.startup_cache
+ && /opt/inavd/bin/python -m inavd.warm_caches
 
 FROM python:3.11-slim-bookworm
 ENV PATH=/opt/inavd/bin:$PATH \

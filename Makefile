@@ -29,8 +29,9 @@ $(NATIVE): $(STAMP) setup.py src/inavd/native.py $(NATIVE_SRC)
 # what start-up would rebuild in every process, kept beside the bytecode as compileall writes
 # bytecode (`inavd.startup_cache`: the chained gates, the empty journal)
 WARM := $(VENV)/.startup-cache
-$(WARM): $(STAMP) src/inavd/startup_cache.py src/inavd/risk/gates.py src/inavd/execution/journal.py
-	$(BIN)/python -m inavd.startup_cache
+WARM_SRC := $(addprefix src/inavd/,startup_cache.py warm_caches.py risk/gates.py execution/journal.py)
+$(WARM): $(STAMP) $(WARM_SRC)
+	$(BIN)/python -m inavd.warm_caches
 	touch $(WARM)
 
 native: $(NATIVE) $(WARM)

@@ -9,7 +9,7 @@ it is not, and is not used at all when it cannot be read or written.
 
 Nothing is written at run time where Python writes no bytecode (`PYTHONDONTWRITEBYTECODE`, the
 image). Install steps write the entries anyway, as they write bytecode with `compileall`:
-`python -m inavd.startup_cache` (`make`, the image's build).
+`python -m inavd.warm_caches` (`make`, the image's build).
 """
 
 from __future__ import annotations
@@ -63,18 +63,3 @@ def folder_of(module_file: str) -> str | None:
         return os.path.dirname(importlib.util.cache_from_source(module_file))
     except NotImplementedError:
         return None
-
-
-def main() -> int:
-    """Write every entry (install steps); exit 1 if one could not be written."""
-    from inavd.execution import journal
-    from inavd.risk import gates
-
-    written = [gates.warm_cache(), journal.warm_cache()]
-    for path in written:
-        print(path or "not written")
-    return 0 if all(written) else 1
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inavd import startup_cache
+from inavd import startup_cache, warm_caches
 from inavd.startup_cache import Entry
 
 
@@ -49,7 +49,7 @@ def test_a_damaged_or_unwritable_entry_is_not_used(
 
 
 def test_install_steps_write_every_entry(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert startup_cache.main() == 0
+    assert warm_caches.main() == 0
     written = capsys.readouterr().out.split()
     assert len(written) == 2 and all(Path(p).parent == folder for p in written)
     assert {Path(p).name.split(".")[0] for p in written} == {"gates", "journal"}
