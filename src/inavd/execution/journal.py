@@ -635,7 +635,7 @@ def _empty_journal() -> bytes:
         if isinstance(data, bytes) and hashlib.sha256(data).digest() == digest:
             return data
     data = _build_empty_journal()
-    entry.store((hashlib.sha256(data).digest(), data))
+    _keep(entry, data)
     return data
 
 
@@ -649,10 +649,13 @@ def _template_entry() -> startup_cache.Entry:
 def warm_cache() -> str | None:
     """Keep the empty journal even where Python writes no bytecode (install steps). Its path, or
     None if it could not be kept."""
-    data = _build_empty_journal()
     entry = _template_entry()
-    entry.store((hashlib.sha256(data).digest(), data), always=True)
+    _keep(entry, _build_empty_journal(), always=True)
     return entry.path if entry.load() is not None else None
+
+
+def _keep(entry: startup_cache.Entry, data: bytes, always: bool = False) -> None:
+    entry.store((hashlib.sha256(data).digest(), data), always)
 
 
 def _build_empty_journal() -> bytes:

@@ -114,10 +114,9 @@ def _stamps_ns(texts: list[str]) -> np.ndarray:
 
 def _offset_s(zone: str) -> int:
     """`±HH:MM` → seconds east of UTC."""
-    hours, minutes = int(zone[1:3]), int(zone[4:6])
-    if not (zone[1:3].isdigit() and zone[4:6].isdigit() and minutes < 60):
+    if not (zone[1:3].isdigit() and zone[4:6].isdigit() and int(zone[4:6]) < 60):
         raise ValueError(f"bad UTC offset {zone!r}")
-    seconds = hours * 3600 + minutes * 60
+    seconds = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
     return -seconds if zone[0] == "-" else seconds
 
 

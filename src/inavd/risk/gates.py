@@ -325,31 +325,42 @@ def chain(gates: Sequence[Gate]) -> Gate | None:
         if not isinstance(gate, types.FunctionType) or gate.__globals__ is not globals():
             return None
         funcs.append(gate)
-    source = _source(__file__)
-    if source is None:
-        return None
-    cache = _ChainCache(funcs, source)
-    code = cache.load()
-    if code is None:
-        code = _compile_chain(funcs, _functions(source, __file__))
-        if code is None:
-            return None
-        cache.store(code)
-    return types.FunctionType(code, globals(), "chained_gates")
+    code, _ = _chain_code(funcs)
+    return None if code is None else types.FunctionType(code, globals(), "chained_gates")
 
 
 def warm_cache() -> str | None:
-    """Write the default chain's cache even where Python writes no bytecode, as `compileall`
-    writes bytecode (install steps: `make`, the image). The cache's path, or None."""
+    """Write the default chain's cache entry even where Python writes no bytecode, as
+    `compileall` writes bytecode (install steps: `make`, the image). Its path, or None."""
     funcs = [g for g in GATES if isinstance(g, types.FunctionType)]
+    code, entry = _chain_code(funcs, rebuild=True) if len(funcs) == len(GATES) else (None, None)
+    return entry.path if code is not None and entry is not None and entry.load() else None
+
+
+def _chain_code(
+    gates: list[types.FunctionType], rebuild: bool = False
+) -> tuple[types.CodeType | None, startup_cache.Entry | None]:
+    """The chained code of `gates` (this module's functions), from its cache entry or compiled
+    and kept there (`rebuild`: compiled and kept even where Python writes no bytecode). The
+    entry is used only for the very source it was compiled from (sha256 of this file, which
+    holds the gates and this compiler) and only while each gate still runs the code it was
+    checked against; anything else compiles afresh and replaces it. Parsing, checking and
+    compiling cost every process 6 ms of its start-up; loading the entry 0.1 ms."""
     source = _source(__file__)
-    defs = _functions(source, __file__) if source is not None else {}
-    code = _compile_chain(funcs, defs) if len(funcs) == len(GATES) else None
-    if source is None or code is None:
-        return None
-    cache = _ChainCache(funcs, source)
-    cache.store(code, always=True)
-    return cache.path if cache.load() is not None else None
+    if source is None:
+        return None, None
+    key = (
+        hashlib.sha256(source.encode()).hexdigest(),
+        tuple(_fingerprint(g.__code__) for g in gates),
+    )
+    names = hashlib.sha256(" ".join(g.__name__ for g in gates).encode()).hexdigest()[:16]
+    entry = startup_cache.Entry(__file__, f"gates.chain.{names}", key)
+    code = None if rebuild else entry.load()
+    if not isinstance(code, types.CodeType):
+        code = _compile_chain(gates, _functions(source, __file__))
+        if code is not None:
+            entry.store(code, always=rebuild)
+    return code, entry
 
 
 def _compile_chain(
@@ -385,31 +396,6 @@ def _functions(source: str, filename: str) -> dict[int, ast.FunctionDef]:
     except (SyntaxError, ValueError):
         return {}
     return {node.lineno: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-
-
-class _ChainCache:
-    """The chained code of these gates, kept beside this module's bytecode (`inavd.startup_cache`):
-    parsing, checking and compiling the gates' source costs every process 6 ms of its start-up;
-    loading the chain 0.1 ms. An entry is used only for the very source it was compiled from
-    (sha256 of this file's text, which holds the gates and this compiler) and only while each
-    loaded gate still runs the code it was checked against then; anything else compiles afresh
-    and replaces the entry."""
-
-    def __init__(self, gates: list[types.FunctionType], source: str) -> None:
-        key = (
-            hashlib.sha256(source.encode()).hexdigest(),
-            tuple(_fingerprint(g.__code__) for g in gates),
-        )
-        names = hashlib.sha256(" ".join(g.__name__ for g in gates).encode()).hexdigest()[:16]
-        self.entry = startup_cache.Entry(__file__, f"gates.chain.{names}", key)
-        self.path = self.entry.path
-
-    def load(self) -> types.CodeType | None:
-        code = self.entry.load()
-        return code if isinstance(code, types.CodeType) else None
-
-    def store(self, code: types.CodeType, always: bool = False) -> None:
-        self.entry.store(code, always)
 
 
 def _fingerprint(
